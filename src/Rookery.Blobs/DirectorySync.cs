@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+
+namespace Rookery.Blobs;
+
+/// <summary>fsync of a directory, which .NET's file APIs cannot open.</summary>
+static partial class DirectorySync
+{
+    const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+
+    public static void Flush(string directory)
+    {
+        var fd = Open(directory, ReadOnlyDirectory);
+        if (fd < 0)
+            throw new IOException($"cannot open directory {directory} to flush it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0)
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    static extern int Open(string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    static extern int Close(int fd);
+}

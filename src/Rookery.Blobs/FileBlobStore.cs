@@ -1,0 +1,163 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace Rookery.Blobs;
+
+/// <summary>
+/// Content-addressed blob files (attachment_storage = files): <c>root/ab/cd/abcd…[.gz]</c>.
+/// Blobs are written under a temporary name, fsynced, and renamed into place; identical
+/// content is stored once. Reference counting lives with the rows that point at blobs.
+/// </summary>
+public sealed class FileBlobStore
+{
+    const string CompressedSuffix = ".gz";
+    readonly string root;
+    readonly string tempDirectory;
+    readonly int compressionLevel;
+
+    /// <param name="root">attachment_path</param>
+    /// <param name="compressionLevel">attachment_compression, 0 (none) to 9</param>
+    public FileBlobStore(string root, int compressionLevel)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(compressionLevel, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(compressionLevel, 9);
+        this.root = Path.GetFullPath(root);
+        this.compressionLevel = compressionLevel;
+        tempDirectory = Path.Combine(this.root, "tmp");
+        Directory.CreateDirectory(tempDirectory);
+    }
+
+    public string Root => root;
+
+    /// <summary>Writes <paramref name="content"/> to a durable temporary file and returns its identity.</summary>
+    public async Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default)
+    {
+        var tempPath = Path.Combine(tempDirectory, $"{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long length = 0;
+            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                Stream sink = compressionLevel == 0
+                    ? file
+                    : new GZipStream(file, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    length += read;
+                    await sink.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+                if (!ReferenceEquals(sink, file))
+                    await sink.DisposeAsync();
+                await file.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+            return new StagedBlob(BlobId.FromHash(hash.GetHashAndReset()), length, tempPath, null) { };
+        }
+        catch
+        {
+            File.Delete(tempPath);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Moves a staged blob to its final name unless identical content is already there.
+    /// Call it inside the transaction that references the blob, before commit.
+    /// </summary>
+    public void Place(StagedBlob staged)
+    {
+        var tempPath = staged.TempPath ?? throw new InvalidOperationException("blob was not staged to a file or was already placed");
+        if (Exists(staged.Id))
+        {
+            staged.Dispose();
+            return;
+        }
+        var target = PathFor(staged.Id, compressionLevel != 0);
+        var directory = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(directory);
+        File.Move(tempPath, target, overwrite: true);
+        staged.TempPath = null;
+        FlushDirectory(directory);
+    }
+
+    public bool Exists(BlobId id) => File.Exists(PathFor(id, true)) || File.Exists(PathFor(id, false));
+
+    /// <summary>Opens the uncompressed content of a blob.</summary>
+    public Stream OpenRead(BlobId id)
+    {
+        var compressed = PathFor(id, true);
+        if (File.Exists(compressed))
+            return new GZipStream(new FileStream(compressed, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous), CompressionMode.Decompress);
+        var plain = PathFor(id, false);
+        if (File.Exists(plain))
+            return new FileStream(plain, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        throw new BlobNotFoundException(id);
+    }
+
+    /// <summary>Writes content that is already known (a conversion from database storage) straight to its final name.</summary>
+    public async Task WriteAsync(BlobId id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        if (Exists(id))
+            return;
+        using var staged = await StageAsync(new MemoryStream(content.ToArray(), writable: false), cancellationToken);
+        if (staged.Id != id)
+            throw new InvalidDataException($"content does not match blob id {id} (hashes to {staged.Id})");
+        Place(staged);
+    }
+
+    public void Delete(BlobId id)
+    {
+        File.Delete(PathFor(id, true));
+        File.Delete(PathFor(id, false));
+    }
+
+    /// <summary>Every blob id present on disk.</summary>
+    public IEnumerable<BlobId> EnumerateIds()
+    {
+        if (!Directory.Exists(root))
+            yield break;
+        foreach (var path in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(path);
+            if (name.EndsWith(CompressedSuffix, StringComparison.Ordinal))
+                name = name[..^CompressedSuffix.Length];
+            if (BlobId.IsValid(name))
+                yield return new BlobId(name);
+        }
+    }
+
+    /// <summary>Removes temporary files older than <paramref name="age"/> left by interrupted writes.</summary>
+    public int RemoveStaleTemporaryFiles(TimeSpan age, DateTimeOffset now)
+    {
+        var removed = 0;
+        foreach (var path in Directory.EnumerateFiles(tempDirectory, "*.tmp"))
+        {
+            if (now - File.GetLastWriteTimeUtc(path) < age)
+                continue;
+            try { File.Delete(path); removed++; } catch (IOException) { }
+        }
+        return removed;
+    }
+
+    string PathFor(BlobId id, bool compressed)
+    {
+        var v = id.Value;
+        return Path.Combine(root, v[..2], v[2..4], compressed ? v + CompressedSuffix : v);
+    }
+
+    static void FlushDirectory(string directory)
+    {
+        // A rename is durable only once the directory entry is on disk.
+        if (!OperatingSystem.IsWindows())
+            DirectorySync.Flush(directory);
+    }
+}
+
+public sealed class BlobNotFoundException(BlobId id) : Exception($"blob {id} is missing from the blob store")
+{
+    public BlobId Id { get; } = id;
+}

@@ -1,0 +1,230 @@
+using System.Data.Common;
+using LinqToDB;
+using LinqToDB.Data;
+using LinqToDB.DataProvider;
+using LinqToDB.DataProvider.MySql;
+using LinqToDB.DataProvider.PostgreSQL;
+using LinqToDB.DataProvider.SQLite;
+using Microsoft.Data.Sqlite;
+using MySqlConnector;
+using Npgsql;
+
+namespace Rookery.Store.Sql;
+
+public enum DatabaseEngine
+{
+    Sqlite,
+    MySql,
+    PostgreSql,
+}
+
+/// <summary>Where the database is: the engine and the parameters of database_engine, mysql_*, postgresql_*, sqlite_path.</summary>
+public sealed record DatabaseSettings(DatabaseEngine Engine)
+{
+    public string SqlitePath { get; init; } = "rookery.db";
+    public string Host { get; init; } = "localhost";
+    public int Port { get; init; }
+    public string User { get; init; } = "";
+    public string Password { get; init; } = "";
+    public string Database { get; init; } = "rookery";
+    /// <summary>MySQL unix socket; used instead of host and port when set.</summary>
+    public string Socket { get; init; } = "";
+    public int PoolSize { get; init; } = 20;
+
+    /// <summary>A human-readable description without the password, for banners and logs.</summary>
+    public string Describe() => Engine switch
+    {
+        DatabaseEngine.Sqlite => $"sqlite {Path.GetFullPath(SqlitePath)}",
+        DatabaseEngine.MySql when Socket.Length > 0 => $"mysql {User}@unix:{Socket}/{Database}",
+        DatabaseEngine.MySql => $"mysql {User}@{Host}:{Port}/{Database}",
+        _ => $"postgresql {User}@{Host}:{Port}/{Database}",
+    };
+}
+
+/// <summary>
+/// Opens connections to the configured database. Each operation opens its own connection
+/// (pooled by the ADO.NET provider) and wraps it in a linq2db <see cref="DataConnection"/>.
+/// </summary>
+public sealed class Database
+{
+    readonly IDataProvider provider;
+    readonly string connectionString;
+
+    public Database(DatabaseSettings settings)
+    {
+        Settings = settings;
+        switch (settings.Engine)
+        {
+            case DatabaseEngine.Sqlite:
+                var directory = Path.GetDirectoryName(Path.GetFullPath(settings.SqlitePath));
+                if (directory is not null)
+                    Directory.CreateDirectory(directory);
+                connectionString = new SqliteConnectionStringBuilder
+                {
+                    DataSource = settings.SqlitePath,
+                    Mode = SqliteOpenMode.ReadWriteCreate,
+                    Pooling = true,
+                    DefaultTimeout = 60, // how long a writer waits for the database lock
+                }.ToString();
+                provider = SQLiteTools.GetDataProvider(SQLiteProvider.Microsoft);
+                break;
+            case DatabaseEngine.MySql:
+                connectionString = MySqlConnectionString(settings, settings.Database);
+                provider = MySqlTools.GetDataProvider(MySqlVersion.MariaDB10, MySqlProvider.MySqlConnector);
+                break;
+            default:
+                connectionString = PostgresConnectionString(settings, settings.Database);
+                provider = PostgreSQLTools.GetDataProvider(PostgreSQLVersion.v15);
+                break;
+        }
+    }
+
+    public DatabaseSettings Settings { get; }
+
+    public DatabaseEngine Engine => Settings.Engine;
+
+    /// <summary>Opens a connection, ready for queries.</summary>
+    public async Task<DataConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = CreateConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            if (Engine == DatabaseEngine.Sqlite)
+            {
+                // FULL: a commit is on disk before it returns, so an acknowledgement survives power loss too.
+                await using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;";
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return new DataConnection(new DataOptions().UseConnection(provider, connection, true));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Creates the database itself when the server allows it, as the original does at first start.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        switch (Engine)
+        {
+            case DatabaseEngine.Sqlite:
+                await using (var connection = CreateConnection(connectionString))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = "PRAGMA journal_mode = WAL;";
+                    await command.ExecuteScalarAsync(cancellationToken);
+                }
+                break;
+            case DatabaseEngine.MySql:
+                await using (var connection = new MySqlConnection(MySqlConnectionString(Settings, null)))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = $"CREATE DATABASE IF NOT EXISTS `{Settings.Database.Replace("`", "``", StringComparison.Ordinal)}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                break;
+            case DatabaseEngine.PostgreSql:
+                await using (var connection = new NpgsqlConnection(PostgresConnectionString(Settings, "postgres")))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var exists = connection.CreateCommand();
+                    exists.CommandText = "SELECT 1 FROM pg_database WHERE datname = @name";
+                    exists.Parameters.AddWithValue("name", Settings.Database);
+                    if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+                        return;
+                    await using var create = connection.CreateCommand();
+                    create.CommandText = $"CREATE DATABASE \"{Settings.Database.Replace("\"", "\"\"", StringComparison.Ordinal)}\" ENCODING 'UTF8' TEMPLATE template0";
+                    try
+                    {
+                        await create.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+                    {
+                        // another process created it at the same moment
+                    }
+                }
+                break;
+        }
+    }
+
+    /// <summary>Drops the database (tests only).</summary>
+    public async Task DropAsync(CancellationToken cancellationToken = default)
+    {
+        switch (Engine)
+        {
+            case DatabaseEngine.Sqlite:
+                SqliteConnection.ClearAllPools();
+                foreach (var suffix in new[] { "", "-wal", "-shm" })
+                    File.Delete(Settings.SqlitePath + suffix);
+                break;
+            case DatabaseEngine.MySql:
+                MySqlConnection.ClearAllPools();
+                await using (var connection = new MySqlConnection(MySqlConnectionString(Settings, null)))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = $"DROP DATABASE IF EXISTS `{Settings.Database}`";
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                break;
+            case DatabaseEngine.PostgreSql:
+                NpgsqlConnection.ClearAllPools();
+                await using (var connection = new NpgsqlConnection(PostgresConnectionString(Settings, "postgres")))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = $"DROP DATABASE IF EXISTS \"{Settings.Database}\" WITH (FORCE)";
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                break;
+        }
+    }
+
+    DbConnection CreateConnection(string cs) => Engine switch
+    {
+        DatabaseEngine.Sqlite => new SqliteConnection(cs),
+        DatabaseEngine.MySql => new MySqlConnection(cs),
+        _ => new NpgsqlConnection(cs),
+    };
+
+    static string MySqlConnectionString(DatabaseSettings s, string? database)
+    {
+        var builder = new MySqlConnectionStringBuilder
+        {
+            UserID = s.User,
+            Password = s.Password,
+            MaximumPoolSize = (uint)s.PoolSize,
+            AllowUserVariables = true,
+            CharacterSet = "utf8mb4",
+        };
+        if (s.Socket.Length > 0)
+        {
+            builder.Server = s.Socket;
+            builder.ConnectionProtocol = MySqlConnectionProtocol.UnixSocket;
+        }
+        else
+        {
+            builder.Server = s.Host;
+            builder.Port = (uint)(s.Port == 0 ? 3306 : s.Port);
+        }
+        if (database is not null)
+            builder.Database = database;
+        return builder.ConnectionString;
+    }
+
+    static string PostgresConnectionString(DatabaseSettings s, string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = s.Host,
+        Port = s.Port == 0 ? 5432 : s.Port,
+        Username = s.User,
+        Password = s.Password,
+        Database = database,
+        MaxPoolSize = s.PoolSize,
+    }.ConnectionString;
+}

@@ -1,0 +1,154 @@
+namespace Rookery.Store.Sql;
+
+/// <summary>
+/// Every schema change Rookery has made, in order. A migration is frozen once released:
+/// change the schema by adding one, never by editing one.
+/// </summary>
+static class Migrations
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "stores, folders, items, change log, blobs, directory", Initial),
+    ];
+
+    static IEnumerable<string> Initial(Ddl t)
+    {
+        var o = t.TableOptions;
+        yield return $"""
+            CREATE TABLE stores (
+                id {t.Identity},
+                kind {t.Int} NOT NULL,
+                owner {t.Text(255)} NOT NULL,
+                locale {t.Text(64)} NOT NULL,
+                modseq {t.BigInt} NOT NULL,
+                size {t.BigInt} NOT NULL,
+                created_at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE UNIQUE INDEX ux_stores_owner ON stores (kind, owner)";
+
+        yield return $"""
+            CREATE TABLE folders (
+                id {t.Identity},
+                store_id {t.BigInt} NOT NULL,
+                parent_id {t.BigInt} NOT NULL,
+                name {t.Text(255)} NOT NULL,
+                name_key {t.Text(255)} NOT NULL,
+                container_class {t.Int} NOT NULL,
+                special_use {t.Int} NOT NULL,
+                uid_validity {t.BigInt} NOT NULL,
+                uid_next {t.BigInt} NOT NULL,
+                modseq {t.BigInt} NOT NULL,
+                message_count {t.BigInt} NOT NULL,
+                size {t.BigInt} NOT NULL,
+                created_at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE UNIQUE INDEX ux_folders_name ON folders (store_id, parent_id, name_key)";
+
+        yield return $"""
+            CREATE TABLE items (
+                id {t.Identity},
+                store_id {t.BigInt} NOT NULL,
+                folder_id {t.BigInt} NOT NULL,
+                uid {t.BigInt} NOT NULL,
+                modseq {t.BigInt} NOT NULL,
+                blob_id {t.Text(64)} NOT NULL,
+                size {t.BigInt} NOT NULL,
+                flags {t.Int} NOT NULL,
+                keywords {t.LongText} NOT NULL,
+                received_at {t.BigInt} NOT NULL,
+                sent_at {t.BigInt} NULL,
+                subject {t.LongText} NOT NULL,
+                from_addr {t.LongText} NOT NULL,
+                to_addr {t.LongText} NOT NULL,
+                cc_addr {t.LongText} NOT NULL,
+                message_id {t.Text(998)} NOT NULL){o}
+            """;
+        yield return "CREATE UNIQUE INDEX ux_items_uid ON items (folder_id, uid)";
+        yield return "CREATE INDEX ix_items_modseq ON items (folder_id, modseq)";
+        yield return "CREATE INDEX ix_items_blob ON items (blob_id)";
+        yield return $"CREATE INDEX ix_items_message_id ON items ({(t.Engine == DatabaseEngine.MySql ? "message_id(191)" : "message_id")})";
+
+        yield return $"""
+            CREATE TABLE changes (
+                id {t.Identity},
+                store_id {t.BigInt} NOT NULL,
+                modseq {t.BigInt} NOT NULL,
+                entity {t.Int} NOT NULL,
+                kind {t.Int} NOT NULL,
+                object_id {t.BigInt} NOT NULL,
+                folder_id {t.BigInt} NOT NULL,
+                uid {t.BigInt} NULL,
+                prev_folder_id {t.BigInt} NULL,
+                prev_uid {t.BigInt} NULL,
+                at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE INDEX ix_changes_modseq ON changes (store_id, modseq)";
+
+        yield return $"""
+            CREATE TABLE blobs (
+                id {t.Text(64)} NOT NULL PRIMARY KEY,
+                size {t.BigInt} NOT NULL,
+                storage {t.Int} NOT NULL,
+                refcount {t.BigInt} NOT NULL,
+                zero_since {t.BigInt} NULL,
+                created_at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE INDEX ix_blobs_zero ON blobs (zero_since)";
+        yield return "CREATE INDEX ix_blobs_storage ON blobs (storage)";
+        yield return $"CREATE TABLE blob_data (id {t.Text(64)} NOT NULL PRIMARY KEY, data {t.Binary} NOT NULL){o}";
+
+        yield return $"""
+            CREATE TABLE companies (
+                id {t.Identity},
+                name {t.Text(255)} NOT NULL,
+                name_key {t.Text(255)} NOT NULL,
+                created_at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE UNIQUE INDEX ux_companies_name ON companies (name_key)";
+
+        yield return $"""
+            CREATE TABLE users (
+                id {t.Identity},
+                login {t.Text(255)} NOT NULL,
+                login_key {t.Text(255)} NOT NULL,
+                source {t.Text(16)} NOT NULL,
+                company_id {t.BigInt} NOT NULL,
+                email {t.Text(320)} NOT NULL,
+                fullname {t.Text(255)} NOT NULL,
+                password_hash {t.Text(255)} NOT NULL,
+                is_admin {t.Bool} NOT NULL,
+                active {t.Bool} NOT NULL,
+                hidden {t.Bool} NOT NULL,
+                quota_override {t.Bool} NOT NULL,
+                quota_warn {t.BigInt} NOT NULL,
+                quota_soft {t.BigInt} NOT NULL,
+                quota_hard {t.BigInt} NOT NULL,
+                enabled_features {t.Text(255)} NOT NULL,
+                disabled_features {t.Text(255)} NOT NULL,
+                created_at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE UNIQUE INDEX ux_users_login ON users (source, login_key)";
+        yield return "CREATE INDEX ix_users_email ON users (email)";
+
+        yield return $"""
+            CREATE TABLE user_aliases (
+                address_key {t.Text(320)} NOT NULL PRIMARY KEY,
+                address {t.Text(320)} NOT NULL,
+                user_id {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE INDEX ix_user_aliases_user ON user_aliases (user_id)";
+        yield return $"CREATE TABLE send_as (user_id {t.BigInt} NOT NULL, delegate_id {t.BigInt} NOT NULL, PRIMARY KEY (user_id, delegate_id)){o}";
+
+        yield return $"""
+            CREATE TABLE usergroups (
+                id {t.Identity},
+                name {t.Text(255)} NOT NULL,
+                name_key {t.Text(255)} NOT NULL,
+                company_id {t.BigInt} NOT NULL,
+                email {t.Text(320)} NOT NULL,
+                created_at {t.BigInt} NOT NULL){o}
+            """;
+        yield return "CREATE UNIQUE INDEX ux_usergroups_name ON usergroups (company_id, name_key)";
+        yield return $"CREATE TABLE group_members (group_id {t.BigInt} NOT NULL, user_id {t.BigInt} NOT NULL, PRIMARY KEY (group_id, user_id)){o}";
+    }
+}

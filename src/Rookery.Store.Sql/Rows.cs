@@ -1,0 +1,155 @@
+using LinqToDB.Mapping;
+
+namespace Rookery.Store.Sql;
+
+// linq2db mappings of the tables created in Migrations. Times are Unix milliseconds.
+
+[Table("stores")]
+sealed class StoreRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("kind")] public int Kind { get; set; }
+    [Column("owner")] public string Owner { get; set; } = "";
+    [Column("locale")] public string Locale { get; set; } = "";
+    [Column("modseq")] public long ModSeq { get; set; }
+    [Column("size")] public long Size { get; set; }
+    [Column("created_at")] public long CreatedAt { get; set; }
+}
+
+[Table("folders")]
+sealed class FolderRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("store_id")] public long StoreId { get; set; }
+    [Column("parent_id")] public long ParentId { get; set; }
+    [Column("name")] public string Name { get; set; } = "";
+    [Column("name_key")] public string NameKey { get; set; } = "";
+    [Column("container_class")] public int ContainerClass { get; set; }
+    [Column("special_use")] public int SpecialUse { get; set; }
+    [Column("uid_validity")] public long UidValidity { get; set; }
+    [Column("uid_next")] public long UidNext { get; set; }
+    [Column("modseq")] public long ModSeq { get; set; }
+    [Column("message_count")] public long MessageCount { get; set; }
+    [Column("size")] public long Size { get; set; }
+    [Column("created_at")] public long CreatedAt { get; set; }
+}
+
+[Table("items")]
+sealed class ItemRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("store_id")] public long StoreId { get; set; }
+    [Column("folder_id")] public long FolderId { get; set; }
+    [Column("uid")] public long Uid { get; set; }
+    [Column("modseq")] public long ModSeq { get; set; }
+    [Column("blob_id")] public string BlobId { get; set; } = "";
+    [Column("size")] public long Size { get; set; }
+    [Column("flags")] public int Flags { get; set; }
+    [Column("keywords")] public string Keywords { get; set; } = "";
+    [Column("received_at")] public long ReceivedAt { get; set; }
+    [Column("sent_at")] public long? SentAt { get; set; }
+    [Column("subject")] public string Subject { get; set; } = "";
+    [Column("from_addr")] public string From { get; set; } = "";
+    [Column("to_addr")] public string To { get; set; } = "";
+    [Column("cc_addr")] public string Cc { get; set; } = "";
+    [Column("message_id")] public string MessageId { get; set; } = "";
+}
+
+[Table("changes")]
+sealed class ChangeRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("store_id")] public long StoreId { get; set; }
+    [Column("modseq")] public long ModSeq { get; set; }
+    [Column("entity")] public int Entity { get; set; }
+    [Column("kind")] public int Kind { get; set; }
+    [Column("object_id")] public long ObjectId { get; set; }
+    [Column("folder_id")] public long FolderId { get; set; }
+    [Column("uid")] public long? Uid { get; set; }
+    [Column("prev_folder_id")] public long? PreviousFolderId { get; set; }
+    [Column("prev_uid")] public long? PreviousUid { get; set; }
+    [Column("at")] public long At { get; set; }
+}
+
+[Table("blobs")]
+sealed class BlobRow
+{
+    [Column("id"), PrimaryKey] public string Id { get; set; } = "";
+    [Column("size")] public long Size { get; set; }
+    [Column("storage")] public int Storage { get; set; }
+    [Column("refcount")] public long RefCount { get; set; }
+    [Column("zero_since")] public long? ZeroSince { get; set; }
+    [Column("created_at")] public long CreatedAt { get; set; }
+}
+
+[Table("blob_data")]
+sealed class BlobDataRow
+{
+    [Column("id"), PrimaryKey] public string Id { get; set; } = "";
+    [Column("data")] public byte[] Data { get; set; } = [];
+}
+
+[Table("companies")]
+sealed class CompanyRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("name")] public string Name { get; set; } = "";
+    [Column("name_key")] public string NameKey { get; set; } = "";
+    [Column("created_at")] public long CreatedAt { get; set; }
+}
+
+[Table("users")]
+sealed class UserRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("login")] public string Login { get; set; } = "";
+    [Column("login_key")] public string LoginKey { get; set; } = "";
+    [Column("source")] public string Source { get; set; } = "";
+    [Column("company_id")] public long CompanyId { get; set; }
+    [Column("email")] public string Email { get; set; } = "";
+    [Column("fullname")] public string FullName { get; set; } = "";
+    [Column("password_hash")] public string PasswordHash { get; set; } = "";
+    [Column("is_admin")] public bool IsAdmin { get; set; }
+    [Column("active")] public bool Active { get; set; }
+    [Column("hidden")] public bool Hidden { get; set; }
+    [Column("quota_override")] public bool QuotaOverride { get; set; }
+    [Column("quota_warn")] public long QuotaWarn { get; set; }
+    [Column("quota_soft")] public long QuotaSoft { get; set; }
+    [Column("quota_hard")] public long QuotaHard { get; set; }
+    [Column("enabled_features")] public string EnabledFeatures { get; set; } = "";
+    [Column("disabled_features")] public string DisabledFeatures { get; set; } = "";
+    [Column("created_at")] public long CreatedAt { get; set; }
+}
+
+[Table("user_aliases")]
+sealed class AliasRow
+{
+    [Column("address_key"), PrimaryKey] public string AddressKey { get; set; } = "";
+    [Column("address")] public string Address { get; set; } = "";
+    [Column("user_id")] public long UserId { get; set; }
+}
+
+[Table("send_as")]
+sealed class SendAsRow
+{
+    [Column("user_id"), PrimaryKey(0)] public long UserId { get; set; }
+    [Column("delegate_id"), PrimaryKey(1)] public long DelegateId { get; set; }
+}
+
+[Table("usergroups")]
+sealed class GroupRow
+{
+    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+    [Column("name")] public string Name { get; set; } = "";
+    [Column("name_key")] public string NameKey { get; set; } = "";
+    [Column("company_id")] public long CompanyId { get; set; }
+    [Column("email")] public string Email { get; set; } = "";
+    [Column("created_at")] public long CreatedAt { get; set; }
+}
+
+[Table("group_members")]
+sealed class GroupMemberRow
+{
+    [Column("group_id"), PrimaryKey(0)] public long GroupId { get; set; }
+    [Column("user_id"), PrimaryKey(1)] public long UserId { get; set; }
+}

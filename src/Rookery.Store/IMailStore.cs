@@ -1,0 +1,60 @@
+using Rookery.Blobs;
+
+namespace Rookery.Store;
+
+/// <summary>
+/// The store API every protocol calls: stores, the folder tree, items, flags, the change log.
+/// Every mutation takes the store's next modseq and leaves a change-log row; nothing is
+/// acknowledged before it is committed.
+/// </summary>
+public interface IMailStore
+{
+    /// <summary>Opens the private store of <paramref name="owner"/>, creating it with its default folders in <paramref name="locale"/> the first time.</summary>
+    Task<StoreInfo> EnsureStoreAsync(StoreKind kind, string owner, string locale, CancellationToken cancellationToken = default);
+
+    Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default);
+
+    Task<StoreInfo> GetStoreAsync(long storeId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<StoreInfo>> ListStoresAsync(CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default);
+
+    Task<FolderInfo> GetFolderAsync(long folderId, CancellationToken cancellationToken = default);
+
+    Task<FolderInfo> CreateFolderAsync(long storeId, long? parentId, string name, ContainerClass containerClass, CancellationToken cancellationToken = default);
+
+    Task<FolderInfo> RenameFolderAsync(long folderId, string newName, CancellationToken cancellationToken = default);
+
+    Task<FolderInfo> MoveFolderAsync(long folderId, long? newParentId, string? newName = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a folder with its sub folders and items; every deleted object leaves a tombstone.</summary>
+    Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default);
+
+    /// <summary>Hashes the content and makes it durable under a temporary name; append it to one or more folders, then dispose it.</summary>
+    Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a staged blob as a new item. Throws <see cref="QuotaExceededException"/> past the hard quota, storing nothing.</summary>
+    Task<AppendResult> AppendAsync(long folderId, StagedBlob content, AppendRequest request, CancellationToken cancellationToken = default);
+
+    Task<ItemInfo?> GetItemAsync(long folderId, long uid, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default);
+
+    Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default);
+
+    Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default);
+
+    Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default);
+
+    Task<CopyResult> MoveItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes items for good; returns the uids that were removed.</summary>
+    Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default);
+
+    /// <summary>The change log of a store after <paramref name="sinceModSeq"/>, oldest first.</summary>
+    Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default);
+
+    /// <summary>Notifications of committed changes to one store.</summary>
+    IChangeNotifier Notifier { get; }
+}

@@ -1,0 +1,163 @@
+namespace Rookery.Store;
+
+/// <summary>What kind of store: one private store per user, one public store per company, archives.</summary>
+public enum StoreKind
+{
+    Private = 1,
+    Public = 2,
+    Archive = 3,
+}
+
+/// <summary>The kind of items a folder holds (the original's container class, IPF.Note and friends).</summary>
+public enum ContainerClass
+{
+    Mail = 1,
+    Calendar = 2,
+    Contacts = 3,
+    Tasks = 4,
+    Notes = 5,
+    Journal = 6,
+}
+
+/// <summary>The role of a default folder.</summary>
+public enum SpecialUse
+{
+    None = 0,
+    Inbox = 1,
+    Drafts = 2,
+    SentItems = 3,
+    DeletedItems = 4,
+    Junk = 5,
+    Outbox = 6,
+    Calendar = 7,
+    Contacts = 8,
+    Tasks = 9,
+    Notes = 10,
+    Journal = 11,
+}
+
+/// <summary>System flags of an item, as IMAP knows them.</summary>
+[Flags]
+public enum MessageFlags
+{
+    None = 0,
+    Seen = 1,
+    Answered = 2,
+    Flagged = 4,
+    Deleted = 8,
+    Draft = 16,
+}
+
+public sealed record StoreInfo(long Id, StoreKind Kind, string Owner, string Locale, long ModSeq, long Size);
+
+public sealed record FolderInfo(
+    long Id,
+    long StoreId,
+    long? ParentId,
+    string Name,
+    ContainerClass ContainerClass,
+    SpecialUse SpecialUse,
+    long UidValidity,
+    long UidNext,
+    long ModSeq,
+    long MessageCount,
+    long Size);
+
+/// <summary>
+/// The fields extracted from an item's content once, at ingest, so that lists and searches
+/// never parse a blob.
+/// </summary>
+public sealed record ItemFields
+{
+    public string Subject { get; init; } = "";
+    public string From { get; init; } = "";
+    public string To { get; init; } = "";
+    public string Cc { get; init; } = "";
+    public string MessageId { get; init; } = "";
+    public DateTimeOffset? SentAt { get; init; }
+}
+
+public sealed record ItemInfo(
+    long Id,
+    long FolderId,
+    long Uid,
+    long ModSeq,
+    string BlobId,
+    long Size,
+    MessageFlags Flags,
+    IReadOnlyList<string> Keywords,
+    DateTimeOffset ReceivedAt,
+    ItemFields Fields);
+
+/// <summary>What an append writes besides the content.</summary>
+public sealed record AppendRequest
+{
+    public MessageFlags Flags { get; init; }
+    public IReadOnlyList<string> Keywords { get; init; } = [];
+    public DateTimeOffset? ReceivedAt { get; init; }
+    public ItemFields Fields { get; init; } = new();
+}
+
+public sealed record AppendResult(long ItemId, long Uid, long ModSeq, long UidValidity);
+
+public enum FlagOperation
+{
+    Add,
+    Remove,
+    Replace,
+}
+
+public sealed record FlagChange(FlagOperation Operation, MessageFlags Flags, IReadOnlyList<string> Keywords)
+{
+    /// <summary>CONDSTORE: only items whose modseq is at most this value are changed.</summary>
+    public long? UnchangedSince { get; init; }
+}
+
+public sealed record FlagResult(IReadOnlyList<ItemInfo> Changed, IReadOnlyList<long> FailedUids);
+
+/// <summary>One uid in the source folder and the uid its copy got in the target.</summary>
+public sealed record UidMapping(long SourceUid, long TargetUid);
+
+public sealed record CopyResult(long TargetUidValidity, IReadOnlyList<UidMapping> Mappings);
+
+public enum ChangeKind
+{
+    Created = 1,
+    Changed = 2,
+    Moved = 3,
+    Deleted = 4,
+}
+
+public enum ChangeEntity
+{
+    Item = 1,
+    Folder = 2,
+}
+
+/// <summary>One row of a store's change log. Deleted items and folders leave tombstones here.</summary>
+public sealed record Change(long ModSeq, ChangeEntity Entity, ChangeKind Kind, long ObjectId, long FolderId, long? Uid, DateTimeOffset At);
+
+/// <summary>Published after a commit: which store changed, and up to which modseq.</summary>
+public sealed record StoreChanged(long StoreId, long ModSeq);
+
+/// <summary>Which items a listing returns; every criterion is optional and they combine with AND.</summary>
+public sealed record ItemQuery
+{
+    public long? UidFrom { get; init; }
+    public long? UidTo { get; init; }
+    public long? ChangedSince { get; init; }
+    public MessageFlags FlagsSet { get; init; }
+    public MessageFlags FlagsClear { get; init; }
+    public string? Keyword { get; init; }
+    public string? SubjectContains { get; init; }
+    public string? FromContains { get; init; }
+    public string? ToContains { get; init; }
+    public string? MessageId { get; init; }
+    public DateTimeOffset? ReceivedBefore { get; init; }
+    public DateTimeOffset? ReceivedSince { get; init; }
+    public DateTimeOffset? SentBefore { get; init; }
+    public DateTimeOffset? SentSince { get; init; }
+    public long? LargerThan { get; init; }
+    public long? SmallerThan { get; init; }
+    public int? Limit { get; init; }
+}
