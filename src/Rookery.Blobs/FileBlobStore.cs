@@ -70,7 +70,14 @@ public sealed class FileBlobStore
     /// </summary>
     public void Place(StagedBlob staged)
     {
-        var tempPath = staged.TempPath ?? throw new InvalidOperationException("blob was not staged to a file or was already placed");
+        var tempPath = staged.TempPath;
+        if (tempPath is null)
+        {
+            // Placed by an earlier append of the same content, whose transaction may have failed since.
+            if (!Exists(staged.Id))
+                throw new InvalidOperationException($"blob {staged.Id} was placed and then removed before it was referenced");
+            return;
+        }
         if (Exists(staged.Id))
         {
             staged.Dispose();
@@ -107,6 +114,12 @@ public sealed class FileBlobStore
         if (staged.Id != id)
             throw new InvalidDataException($"content does not match blob id {id} (hashes to {staged.Id})");
         Place(staged);
+    }
+
+    public DateTimeOffset LastWriteTime(BlobId id)
+    {
+        var compressed = PathFor(id, true);
+        return File.Exists(compressed) ? File.GetLastWriteTimeUtc(compressed) : File.GetLastWriteTimeUtc(PathFor(id, false));
     }
 
     public void Delete(BlobId id)

@@ -22,6 +22,7 @@ static class Migrations
                 locale {t.Text(64)} NOT NULL,
                 modseq {t.BigInt} NOT NULL,
                 size {t.BigInt} NOT NULL,
+                last_uid_validity {t.BigInt} NOT NULL,
                 created_at {t.BigInt} NOT NULL){o}
             """;
         yield return "CREATE UNIQUE INDEX ux_stores_owner ON stores (kind, owner)";

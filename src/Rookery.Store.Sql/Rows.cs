@@ -13,6 +13,8 @@ sealed class StoreRow
     [Column("locale")] public string Locale { get; set; } = "";
     [Column("modseq")] public long ModSeq { get; set; }
     [Column("size")] public long Size { get; set; }
+    /// <summary>The last UIDVALIDITY given to a folder of this store; new folders get a larger one, so none is ever reused.</summary>
+    [Column("last_uid_validity")] public long LastUidValidity { get; set; }
     [Column("created_at")] public long CreatedAt { get; set; }
 }
 

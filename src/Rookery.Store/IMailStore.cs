@@ -28,7 +28,7 @@ public interface IMailStore
 
     Task<FolderInfo> MoveFolderAsync(long folderId, long? newParentId, string? newName = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes a folder with its sub folders and items; every deleted object leaves a tombstone.</summary>
+    /// <summary>Deletes a folder with its sub folders and items; every deleted folder leaves a tombstone, and its items go with it.</summary>
     Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default);
 
     /// <summary>Hashes the content and makes it durable under a temporary name; append it to one or more folders, then dispose it.</summary>

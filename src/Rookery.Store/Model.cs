@@ -135,7 +135,13 @@ public enum ChangeEntity
 }
 
 /// <summary>One row of a store's change log. Deleted items and folders leave tombstones here.</summary>
-public sealed record Change(long ModSeq, ChangeEntity Entity, ChangeKind Kind, long ObjectId, long FolderId, long? Uid, DateTimeOffset At);
+public sealed record Change(long ModSeq, ChangeEntity Entity, ChangeKind Kind, long ObjectId, long FolderId, long? Uid, DateTimeOffset At)
+{
+    /// <summary>For a move within a store: where the object was before (folder, and uid for items). For a folder: its old parent.</summary>
+    public long? PreviousFolderId { get; init; }
+
+    public long? PreviousUid { get; init; }
+}
 
 /// <summary>Published after a commit: which store changed, and up to which modseq.</summary>
 public sealed record StoreChanged(long StoreId, long ModSeq);

@@ -1,0 +1,206 @@
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
+using Rookery.Blobs;
+
+namespace Rookery.Store.Sql;
+
+/// <summary>attachment_storage: where blob content lives.</summary>
+public enum AttachmentStorage
+{
+    Files = 1,
+    Database = 2,
+}
+
+/// <summary>
+/// Blob content and its reference counts. A blob row exists only while its content exists;
+/// the row and the references to it commit in one transaction, after the content is durable.
+/// </summary>
+public sealed class BlobStorage(Database database, AttachmentStorage mode, FileBlobStore files, TimeProvider? time = null)
+{
+    readonly TimeProvider clock = time ?? TimeProvider.System;
+
+    public AttachmentStorage Mode => mode;
+
+    public FileBlobStore Files => files;
+
+    public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
+        mode == AttachmentStorage.Files ? files.StageAsync(content, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
+
+    /// <summary>Adds references to a staged blob inside the caller's transaction, storing the content if it is new.</summary>
+    internal async Task AddReferencesAsync(DataConnection db, StagedBlob blob, long count, CancellationToken cancellationToken)
+    {
+        var id = blob.Id.Value;
+        while (true)
+        {
+            if (await IncrementAsync(db, id, count, cancellationToken))
+                return;
+            var storage = blob.Content is null ? AttachmentStorage.Files : AttachmentStorage.Database;
+            if (await InsertIfAbsentAsync(db, id, blob.Length, storage, count, cancellationToken))
+            {
+                if (storage == AttachmentStorage.Files)
+                {
+                    files.Place(blob);
+                }
+                else
+                {
+                    await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
+                    await db.InsertAsync(new BlobDataRow { Id = id, Data = blob.Content! }, token: cancellationToken);
+                }
+                return;
+            }
+            // another transaction inserted the row between our update and insert; count on it now
+        }
+    }
+
+    /// <summary>Adds references to a blob that is known to exist (copies).</summary>
+    internal static async Task IncrementExistingAsync(DataConnection db, string id, long count, CancellationToken cancellationToken)
+    {
+        if (!await IncrementAsync(db, id, count, cancellationToken))
+            throw new InvalidOperationException($"blob {id} is referenced by an item but has no row");
+    }
+
+    internal async Task ReleaseAsync(DataConnection db, string id, long count, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.GetTable<BlobRow>()
+            .Where(b => b.Id == id)
+            .Set(b => b.RefCount, b => b.RefCount - count)
+            .Set(b => b.ZeroSince, b => b.RefCount - count <= 0 ? now : null)
+            .UpdateAsync(cancellationToken);
+    }
+
+    public async Task<Stream> OpenReadAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        var row = await db.GetTable<BlobRow>().FirstOrDefaultAsync(b => b.Id == id, cancellationToken)
+            ?? throw new BlobNotFoundException(new BlobId(id));
+        if (row.Storage == (int)AttachmentStorage.Files)
+            return files.OpenRead(new BlobId(id));
+        var data = await db.GetTable<BlobDataRow>().Where(d => d.Id == id).Select(d => d.Data).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new BlobNotFoundException(new BlobId(id));
+        return new MemoryStream(data, writable: false);
+    }
+
+    /// <summary>
+    /// Removes blobs that nothing has referenced for <paramref name="grace"/>, files on disk
+    /// that no row knows (left by a transaction that failed after placing its file) and stale
+    /// temporary files. Returns how many blobs were removed.
+    /// </summary>
+    public async Task<int> CollectAsync(TimeSpan grace, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var cutoff = (now - grace).ToUnixTimeMilliseconds();
+        var removed = 0;
+        List<string> candidates;
+        await using (var db = await database.OpenAsync(cancellationToken))
+        {
+            candidates = await db.GetTable<BlobRow>()
+                .Where(b => b.RefCount <= 0 && b.ZeroSince != null && b.ZeroSince <= cutoff)
+                .Select(b => b.Id)
+                .Take(10_000)
+                .ToListAsync(cancellationToken);
+        }
+        foreach (var id in candidates)
+        {
+            await using var db = await database.OpenAsync(cancellationToken);
+            await using var transaction = await db.BeginTransactionAsync(cancellationToken);
+            // The delete locks the row: a writer adding a reference now waits, then re-creates row and content.
+            var deleted = await db.GetTable<BlobRow>().DeleteAsync(b => b.Id == id && b.RefCount <= 0, cancellationToken);
+            if (deleted == 0)
+                continue;
+            await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
+            files.Delete(new BlobId(id));
+            await transaction.CommitAsync(cancellationToken);
+            removed++;
+        }
+
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        await using (var db = await database.OpenAsync(cancellationToken))
+        {
+            foreach (var id in await db.GetTable<BlobRow>().Where(b => b.Storage == (int)AttachmentStorage.Files).Select(b => b.Id).ToListAsync(cancellationToken))
+                known.Add(id);
+        }
+        foreach (var id in files.EnumerateIds().ToList())
+        {
+            if (known.Contains(id.Value) || files.LastWriteTime(id) > now - grace)
+                continue;
+            await using var db = await database.OpenAsync(cancellationToken);
+            if (await db.GetTable<BlobRow>().AnyAsync(b => b.Id == id.Value, cancellationToken))
+                continue;
+            files.Delete(id);
+            removed++;
+        }
+        files.RemoveStaleTemporaryFiles(grace, now);
+        return removed;
+    }
+
+    /// <summary>
+    /// Moves blobs kept in the database to files, one committed blob at a time, so it can run
+    /// beside a live server and resume after an interruption.
+    /// </summary>
+    public async Task<int> ConvertDatabaseBlobsToFilesAsync(IProgress<(long Done, long Total)>? progress = null, CancellationToken cancellationToken = default)
+    {
+        long total;
+        await using (var db = await database.OpenAsync(cancellationToken))
+            total = await db.GetTable<BlobRow>().LongCountAsync(b => b.Storage == (int)AttachmentStorage.Database, cancellationToken);
+        var converted = 0;
+        progress?.Report((0, total));
+        while (true)
+        {
+            List<string> batch;
+            await using (var db = await database.OpenAsync(cancellationToken))
+            {
+                batch = await db.GetTable<BlobRow>()
+                    .Where(b => b.Storage == (int)AttachmentStorage.Database)
+                    .OrderBy(b => b.Id)
+                    .Select(b => b.Id)
+                    .Take(100)
+                    .ToListAsync(cancellationToken);
+            }
+            if (batch.Count == 0)
+                break;
+            foreach (var id in batch)
+            {
+                await using var db = await database.OpenAsync(cancellationToken);
+                var data = await db.GetTable<BlobDataRow>().Where(d => d.Id == id).Select(d => d.Data).FirstOrDefaultAsync(cancellationToken);
+                if (data is not null)
+                    await files.WriteAsync(new BlobId(id), data, cancellationToken);
+                await using var transaction = await db.BeginTransactionAsync(cancellationToken);
+                var updated = await db.GetTable<BlobRow>()
+                    .Where(b => b.Id == id && b.Storage == (int)AttachmentStorage.Database)
+                    .Set(b => b.Storage, (int)AttachmentStorage.Files)
+                    .UpdateAsync(cancellationToken);
+                if (updated > 0 && data is null)
+                    throw new InvalidDataException($"blob {id} is marked as stored in the database but its content is missing");
+                await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                converted++;
+                progress?.Report((converted, total));
+            }
+        }
+        return converted;
+    }
+
+    static async Task<bool> IncrementAsync(DataConnection db, string id, long count, CancellationToken cancellationToken) =>
+        await db.GetTable<BlobRow>()
+            .Where(b => b.Id == id)
+            .Set(b => b.RefCount, b => b.RefCount + count)
+            .Set(b => b.ZeroSince, (long?)null)
+            .UpdateAsync(cancellationToken) > 0;
+
+    async Task<bool> InsertIfAbsentAsync(DataConnection db, string id, long size, AttachmentStorage storage, long count, CancellationToken cancellationToken)
+    {
+        var verb = database.Engine == DatabaseEngine.MySql ? "INSERT IGNORE INTO" : "INSERT INTO";
+        var tail = database.Engine == DatabaseEngine.MySql ? "" : " ON CONFLICT (id) DO NOTHING";
+        var inserted = await db.ExecuteAsync(
+            $"{verb} blobs (id, size, storage, refcount, zero_since, created_at) VALUES (@id, @size, @storage, @count, NULL, @now){tail}",
+            cancellationToken,
+            new DataParameter("id", id),
+            new DataParameter("size", size),
+            new DataParameter("storage", (int)storage),
+            new DataParameter("count", count),
+            new DataParameter("now", clock.GetUtcNow().ToUnixTimeMilliseconds()));
+        return inserted > 0;
+    }
+}

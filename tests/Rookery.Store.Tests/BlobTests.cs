@@ -1,0 +1,104 @@
+using Rookery.Blobs;
+using Rookery.Store.Sql;
+
+namespace Rookery.Store.Tests;
+
+public sealed class BlobTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(9)]
+    public async Task Files_round_trip_at_every_compression_level(int level)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = new FileBlobStore(root, level);
+            var content = Messages.Make("compress me", 20_000);
+            using var staged = await files.StageAsync(new MemoryStream(content));
+            Assert.Equal(BlobId.Compute(content), staged.Id);
+            files.Place(staged);
+            await using var read = files.OpenRead(staged.Id);
+            using var buffer = new MemoryStream();
+            await read.CopyToAsync(buffer);
+            Assert.Equal(content, buffer.ToArray());
+            Assert.Empty(Directory.GetFiles(Path.Combine(root, "tmp")));
+            var onDisk = Directory.GetFiles(root, staged.Id.Value + "*", SearchOption.AllDirectories).Single();
+            Assert.Equal(Path.Combine(root, staged.Id.Value[..2], staged.Id.Value[2..4]), Path.GetDirectoryName(onDisk));
+            if (level > 0)
+                Assert.True(new FileInfo(onDisk).Length < content.Length / 4);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task A_staged_blob_that_is_never_placed_leaves_nothing_behind()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = new FileBlobStore(root, 6);
+            using (await files.StageAsync(new MemoryStream(Messages.Make("abandoned")))) { }
+            Assert.Empty(Directory.GetFiles(root, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task Database_storage_keeps_content_in_the_database_and_converts_to_files()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        var store = test.CreateStore(storage: AttachmentStorage.Database);
+        var alice = await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        var inbox = await store.InboxAsync(alice.Id);
+        var contents = Enumerable.Range(0, 5).Select(i => Messages.Make($"db {i}", 1000 + i)).ToList();
+        foreach (var content in contents)
+            await store.AppendAsync(inbox.Id, content);
+        var blobs = test.CreateBlobs();
+        Assert.Empty(blobs.Files.EnumerateIds());
+
+        var reports = new List<(long, long)>();
+        Assert.Equal(5, await blobs.ConvertDatabaseBlobsToFilesAsync(new SyncProgress(reports)));
+        Assert.Equal((5L, 5L), reports[^1]);
+
+        Assert.Equal(5, blobs.Files.EnumerateIds().Count());
+        var items = await store.ListItemsAsync(inbox.Id);
+        Assert.Equal(contents, await Task.WhenAll(items.Select(i => store.ReadAllAsync(i))));
+        Assert.Equal(0, await blobs.ConvertDatabaseBlobsToFilesAsync());
+    }
+
+    [Fact]
+    public async Task Conversion_resumes_after_an_interruption()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        var store = test.CreateStore(storage: AttachmentStorage.Database);
+        var alice = await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        var inbox = await store.InboxAsync(alice.Id);
+        for (var i = 0; i < 4; i++)
+            await store.AppendAsync(inbox.Id, Messages.Make($"resume {i}"));
+        var blobs = test.CreateBlobs();
+
+        using var cancel = new CancellationTokenSource();
+        var progress = new SyncProgress([], report => { if (report.Done == 2) cancel.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blobs.ConvertDatabaseBlobsToFilesAsync(progress, cancel.Token));
+        Assert.Equal(2, await blobs.ConvertDatabaseBlobsToFilesAsync());
+        foreach (var item in await store.ListItemsAsync(inbox.Id))
+            Assert.NotEmpty(await store.ReadAllAsync(item));
+    }
+
+    sealed class SyncProgress(List<(long, long)> reports, Action<(long Done, long Total)>? onReport = null) : IProgress<(long Done, long Total)>
+    {
+        public void Report((long Done, long Total) value)
+        {
+            reports.Add(value);
+            onReport?.Invoke(value);
+        }
+    }
+}

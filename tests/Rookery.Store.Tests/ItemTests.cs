@@ -1,0 +1,257 @@
+using Rookery.Store.Sql;
+
+namespace Rookery.Store.Tests;
+
+public sealed class ItemTests : IAsyncLifetime
+{
+    TestDatabase test = null!;
+    SqlMailStore store = null!;
+    StoreInfo alice = null!;
+    FolderInfo inbox = null!;
+
+    public async Task InitializeAsync()
+    {
+        test = await TestDatabase.CreateAsync();
+        store = test.CreateStore();
+        alice = await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        inbox = await store.InboxAsync(alice.Id);
+    }
+
+    public async Task DisposeAsync() => await test.DisposeAsync();
+
+    [Fact]
+    public async Task Appends_get_increasing_uids_and_modseqs_and_leave_change_rows()
+    {
+        var start = (await store.GetStoreAsync(alice.Id)).ModSeq;
+        var first = await store.AppendAsync(inbox.Id, Messages.Make("one"));
+        var second = await store.AppendAsync(inbox.Id, Messages.Make("two"));
+
+        Assert.Equal(1, first.Uid);
+        Assert.Equal(2, second.Uid);
+        Assert.True(second.ModSeq > first.ModSeq);
+        Assert.Equal(inbox.UidValidity, first.UidValidity);
+        var folder = await store.GetFolderAsync(inbox.Id);
+        Assert.Equal(3, folder.UidNext);
+        Assert.Equal(2, folder.MessageCount);
+        Assert.Equal(second.ModSeq, folder.ModSeq);
+
+        var changes = await store.GetChangesAsync(alice.Id, start);
+        Assert.Equal([(first.ModSeq, 1L), (second.ModSeq, 2L)], changes.Select(c => (c.ModSeq, c.Uid!.Value)));
+        Assert.All(changes, c => Assert.Equal((ChangeEntity.Item, ChangeKind.Created, inbox.Id), (c.Entity, c.Kind, c.FolderId)));
+    }
+
+    [Fact]
+    public async Task Content_is_read_back_byte_identical_and_fields_are_kept()
+    {
+        var content = Messages.Make("Grüße", 5000);
+        var sent = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var result = await store.AppendAsync(inbox.Id, content, new AppendRequest
+        {
+            Flags = MessageFlags.Seen,
+            Keywords = ["$Important"],
+            Fields = new ItemFields { Subject = "Grüße", From = "alice@example.com", SentAt = sent, MessageId = "<m1@example.com>" },
+        });
+        var item = await store.GetItemAsync(inbox.Id, result.Uid);
+
+        Assert.NotNull(item);
+        Assert.Equal(content, await store.ReadAllAsync(item));
+        Assert.Equal(content.Length, item.Size);
+        Assert.Equal(MessageFlags.Seen, item.Flags);
+        Assert.Equal(["$Important"], item.Keywords);
+        Assert.Equal("Grüße", item.Fields.Subject);
+        Assert.Equal(sent, item.Fields.SentAt);
+        Assert.Equal(content.Length, (await store.GetStoreAsync(alice.Id)).Size);
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_writers_get_unique_strictly_increasing_uids_and_modseqs()
+    {
+        const int writers = 8, each = 15;
+        var results = await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var mine = new List<AppendResult>();
+            for (var i = 0; i < each; i++)
+                mine.Add(await store.AppendAsync(inbox.Id, Messages.Make($"w{w} m{i}", 100 + w)));
+            return mine;
+        })));
+        var all = results.SelectMany(r => r).OrderBy(r => r.Uid).ToList();
+
+        Assert.Equal(writers * each, all.Select(r => r.Uid).Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, writers * each).Select(i => (long)i), all.Select(r => r.Uid));
+        // uid order is commit order: modseqs rise with uids
+        Assert.True(all.Zip(all.Skip(1)).All(p => p.Second.ModSeq > p.First.ModSeq));
+        foreach (var writer in results)
+            Assert.True(writer.Zip(writer.Skip(1)).All(p => p.Second.Uid > p.First.Uid));
+
+        var items = await store.ListItemsAsync(inbox.Id);
+        Assert.Equal(writers * each, items.Count);
+        Assert.Equal(items.Sum(i => i.Size), (await store.GetStoreAsync(alice.Id)).Size);
+    }
+
+    [Fact]
+    public async Task Flags_are_added_removed_and_replaced_with_a_new_modseq()
+    {
+        var a = await store.AppendAsync(inbox.Id, Messages.Make("a"));
+        var b = await store.AppendAsync(inbox.Id, Messages.Make("b"));
+
+        var added = await store.SetFlagsAsync(inbox.Id, [a.Uid, b.Uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen | MessageFlags.Flagged, ["$Work"]));
+        Assert.Equal(2, added.Changed.Count);
+        Assert.All(added.Changed, i => Assert.True(i.ModSeq > b.ModSeq));
+
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Remove, MessageFlags.Flagged, ["$work"]));
+        var item = (await store.GetItemAsync(inbox.Id, a.Uid))!;
+        Assert.Equal(MessageFlags.Seen, item.Flags);
+        Assert.Empty(item.Keywords);
+
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Replace, MessageFlags.Answered, ["x", "y"]));
+        item = (await store.GetItemAsync(inbox.Id, a.Uid))!;
+        Assert.Equal(MessageFlags.Answered, item.Flags);
+        Assert.Equal(["x", "y"], item.Keywords);
+    }
+
+    [Fact]
+    public async Task A_flag_change_that_changes_nothing_leaves_the_item_modseq_alone()
+    {
+        var a = await store.AppendAsync(inbox.Id, Messages.Make("a"), new AppendRequest { Flags = MessageFlags.Seen });
+        var result = await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen, []));
+        Assert.Empty(result.Changed);
+        Assert.Equal(a.ModSeq, (await store.GetItemAsync(inbox.Id, a.Uid))!.ModSeq);
+    }
+
+    [Fact]
+    public async Task Unchanged_since_refuses_items_changed_after_it()
+    {
+        var a = await store.AppendAsync(inbox.Id, Messages.Make("a"));
+        var b = await store.AppendAsync(inbox.Id, Messages.Make("b"));
+        var result = await store.SetFlagsAsync(inbox.Id, [a.Uid, b.Uid],
+            new FlagChange(FlagOperation.Add, MessageFlags.Deleted, []) { UnchangedSince = a.ModSeq });
+        Assert.Equal([a.Uid], result.Changed.Select(i => i.Uid));
+        Assert.Equal([b.Uid], result.FailedUids);
+    }
+
+    [Fact]
+    public async Task Copy_gets_new_uids_in_the_target_and_shares_the_blob()
+    {
+        var archive = await store.CreateFolderAsync(alice.Id, null, "Archive", ContainerClass.Mail);
+        var content = Messages.Make("copied");
+        var a = await store.AppendAsync(inbox.Id, content);
+
+        var copy = await store.CopyItemsAsync(inbox.Id, [a.Uid], archive.Id);
+
+        var mapping = Assert.Single(copy.Mappings);
+        Assert.Equal((a.Uid, 1L), (mapping.SourceUid, mapping.TargetUid));
+        Assert.Equal(archive.UidValidity, copy.TargetUidValidity);
+        Assert.Single(await store.ListItemsAsync(inbox.Id));
+        var copied = Assert.Single(await store.ListItemsAsync(archive.Id));
+        Assert.Equal(content, await store.ReadAllAsync(copied));
+        Assert.Equal(2 * content.Length, (await store.GetStoreAsync(alice.Id)).Size);
+        Assert.Single(test.CreateBlobs().Files.EnumerateIds());
+    }
+
+    [Fact]
+    public async Task Move_renumbers_into_the_target_and_logs_where_the_item_came_from()
+    {
+        var archive = await store.CreateFolderAsync(alice.Id, null, "Archive", ContainerClass.Mail);
+        await store.AppendAsync(archive.Id, Messages.Make("already there"));
+        var a = await store.AppendAsync(inbox.Id, Messages.Make("moved"));
+        var before = (await store.GetStoreAsync(alice.Id)).ModSeq;
+
+        var moved = await store.MoveItemsAsync(inbox.Id, [a.Uid], archive.Id);
+
+        Assert.Equal(2, Assert.Single(moved.Mappings).TargetUid);
+        Assert.Empty(await store.ListItemsAsync(inbox.Id));
+        Assert.Equal(0, (await store.GetFolderAsync(inbox.Id)).MessageCount);
+        Assert.Equal(2, (await store.GetFolderAsync(archive.Id)).MessageCount);
+        var change = Assert.Single(await store.GetChangesAsync(alice.Id, before));
+        Assert.Equal((ChangeKind.Moved, archive.Id, 2L, inbox.Id, a.Uid), (change.Kind, change.FolderId, change.Uid!.Value, change.PreviousFolderId!.Value, change.PreviousUid!.Value));
+    }
+
+    [Fact]
+    public async Task Expunge_leaves_tombstones_frees_size_and_the_collector_removes_the_blob()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        store = test.CreateStore(time: time);
+        var content = Messages.Make("gone");
+        var a = await store.AppendAsync(inbox.Id, content);
+        var before = (await store.GetStoreAsync(alice.Id)).ModSeq;
+
+        Assert.Equal([a.Uid], await store.ExpungeAsync(inbox.Id, [a.Uid, 999]));
+
+        Assert.Empty(await store.ListItemsAsync(inbox.Id));
+        Assert.Equal(0, (await store.GetStoreAsync(alice.Id)).Size);
+        var tombstone = Assert.Single(await store.GetChangesAsync(alice.Id, before));
+        Assert.Equal((ChangeKind.Deleted, a.Uid), (tombstone.Kind, tombstone.Uid!.Value));
+
+        var blobs = test.CreateBlobs(time: time);
+        Assert.Equal(0, await blobs.CollectAsync(TimeSpan.FromHours(1)));
+        Assert.True(blobs.Files.Exists(Messages.Id(content)));
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await blobs.CollectAsync(TimeSpan.FromHours(1)));
+        Assert.False(blobs.Files.Exists(Messages.Id(content)));
+    }
+
+    [Fact]
+    public async Task A_blob_referenced_again_before_collection_is_kept()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        store = test.CreateStore(time: time);
+        var content = Messages.Make("back again");
+        var a = await store.AppendAsync(inbox.Id, content);
+        await store.ExpungeAsync(inbox.Id, [a.Uid]);
+        var b = await store.AppendAsync(inbox.Id, content);
+        time.Advance(TimeSpan.FromHours(2));
+
+        Assert.Equal(0, await test.CreateBlobs(time: time).CollectAsync(TimeSpan.FromHours(1)));
+        Assert.Equal(content, await store.ReadAllAsync((await store.GetItemAsync(inbox.Id, b.Uid))!));
+    }
+
+    [Fact]
+    public async Task One_message_delivered_to_several_stores_is_stored_once()
+    {
+        var bob = await store.EnsureStoreAsync(StoreKind.Private, "bob", "en");
+        var bobInbox = await store.InboxAsync(bob.Id);
+        var content = Messages.Make("to both");
+        using (var staged = await store.StageAsync(new MemoryStream(content)))
+        {
+            await store.AppendAsync(inbox.Id, staged, new AppendRequest());
+            await store.AppendAsync(bobInbox.Id, staged, new AppendRequest());
+        }
+
+        Assert.Single(test.CreateBlobs().Files.EnumerateIds());
+        Assert.Equal(content, await store.ReadAllAsync(Assert.Single(await store.ListItemsAsync(bobInbox.Id))));
+    }
+
+    [Fact]
+    public async Task Items_are_listed_by_extracted_fields_without_reading_content()
+    {
+        var t0 = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        await store.AppendAsync(inbox.Id, Messages.Make("a", 10), new AppendRequest { Fields = new ItemFields { Subject = "Quarterly Report", From = "Carol <carol@example.com>", SentAt = t0 } });
+        await store.AppendAsync(inbox.Id, Messages.Make("b", 5000), new AppendRequest { Flags = MessageFlags.Seen, Keywords = ["$Junk"], Fields = new ItemFields { Subject = "lunch?", From = "dave@example.com", SentAt = t0.AddDays(2) } });
+
+        Assert.Equal(["Quarterly Report"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { SubjectContains = "REPORT" })).Select(i => i.Fields.Subject));
+        Assert.Equal(["lunch?"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { FromContains = "Dave" })).Select(i => i.Fields.Subject));
+        Assert.Equal(["lunch?"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { FlagsSet = MessageFlags.Seen })).Select(i => i.Fields.Subject));
+        Assert.Equal(["Quarterly Report"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { FlagsClear = MessageFlags.Seen })).Select(i => i.Fields.Subject));
+        Assert.Equal(["lunch?"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { Keyword = "$junk" })).Select(i => i.Fields.Subject));
+        Assert.Equal(["lunch?"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { SentSince = t0.AddDays(1) })).Select(i => i.Fields.Subject));
+        Assert.Equal(["lunch?"], (await store.ListItemsAsync(inbox.Id, new ItemQuery { LargerThan = 1000 })).Select(i => i.Fields.Subject));
+        Assert.Equal(2, (await store.ListItemsAsync(inbox.Id, new ItemQuery { UidFrom = 1, UidTo = 2 })).Count);
+    }
+
+    [Fact]
+    public async Task Subscribers_hear_about_commits_to_their_store()
+    {
+        using var subscription = store.Notifier.Subscribe(alice.Id);
+        var result = await store.AppendAsync(inbox.Id, Messages.Make("ping"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var change = await subscription.Reader.ReadAsync(timeout.Token);
+        Assert.Equal(new StoreChanged(alice.Id, result.ModSeq), change);
+    }
+}
+
+sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    DateTimeOffset now = start;
+    public override DateTimeOffset GetUtcNow() => now;
+    public void Advance(TimeSpan by) => now += by;
+}
