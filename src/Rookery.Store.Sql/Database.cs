@@ -58,7 +58,7 @@ public sealed class Database
             case DatabaseEngine.Sqlite:
                 var directory = Path.GetDirectoryName(Path.GetFullPath(settings.SqlitePath));
                 if (directory is not null)
-                    Directory.CreateDirectory(directory);
+                    System.IO.Directory.CreateDirectory(directory);
                 connectionString = new SqliteConnectionStringBuilder
                 {
                     DataSource = settings.SqlitePath,

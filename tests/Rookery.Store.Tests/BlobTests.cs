@@ -23,15 +23,15 @@ public sealed class BlobTests
             using var buffer = new MemoryStream();
             await read.CopyToAsync(buffer);
             Assert.Equal(content, buffer.ToArray());
-            Assert.Empty(Directory.GetFiles(Path.Combine(root, "tmp")));
-            var onDisk = Directory.GetFiles(root, staged.Id.Value + "*", SearchOption.AllDirectories).Single();
+            Assert.Empty(System.IO.Directory.GetFiles(Path.Combine(root, "tmp")));
+            var onDisk = System.IO.Directory.GetFiles(root, staged.Id.Value + "*", SearchOption.AllDirectories).Single();
             Assert.Equal(Path.Combine(root, staged.Id.Value[..2], staged.Id.Value[2..4]), Path.GetDirectoryName(onDisk));
             if (level > 0)
                 Assert.True(new FileInfo(onDisk).Length < content.Length / 4);
         }
         finally
         {
-            Directory.Delete(root, true);
+            System.IO.Directory.Delete(root, true);
         }
     }
 
@@ -43,11 +43,11 @@ public sealed class BlobTests
         {
             var files = new FileBlobStore(root, 6);
             using (await files.StageAsync(new MemoryStream(Messages.Make("abandoned")))) { }
-            Assert.Empty(Directory.GetFiles(root, "*", SearchOption.AllDirectories));
+            Assert.Empty(System.IO.Directory.GetFiles(root, "*", SearchOption.AllDirectories));
         }
         finally
         {
-            Directory.Delete(root, true);
+            System.IO.Directory.Delete(root, true);
         }
     }
 

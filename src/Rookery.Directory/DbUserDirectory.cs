@@ -1,0 +1,41 @@
+namespace Rookery.Directory;
+
+/// <summary>user_plugin = db: accounts live in Rookery's database and are managed with <c>rookery admin</c>.</summary>
+public sealed class DbUserDirectory(IDirectoryRepository repository) : IUserDirectory
+{
+    public const string Source = "db";
+
+    public string Name => Source;
+
+    public async Task<AuthenticationResult> AuthenticateAsync(string login, string password, CancellationToken cancellationToken = default)
+    {
+        var user = await repository.FindUserAsync(Source, login, cancellationToken);
+        var hash = user is null ? null : await repository.GetPasswordHashAsync(Source, login, cancellationToken);
+        // Verify against a dummy hash for unknown users too, so timing does not reveal which logins exist.
+        var ok = PasswordHasher.Verify(password, hash ?? DummyHash.Value);
+        if (user is null || hash is null || !ok)
+            return AuthenticationResult.Failed("invalid login or password");
+        if (!user.Active)
+            return AuthenticationResult.Failed("account is not active (shared store only)");
+        return new AuthenticationResult(AuthenticationOutcome.Success, user);
+    }
+
+    public Task<UserAccount?> FindUserAsync(string login, CancellationToken cancellationToken = default) =>
+        repository.FindUserAsync(Source, login, cancellationToken);
+
+    public Task<UserAccount?> FindByAddressAsync(string address, CancellationToken cancellationToken = default) =>
+        repository.FindByAddressAsync(Source, address, cancellationToken);
+
+    public Task<IReadOnlyList<UserAccount>> ListUsersAsync(CancellationToken cancellationToken = default) =>
+        repository.ListUsersAsync(Source, cancellationToken);
+
+    public async Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default) =>
+        storeOwner.StartsWith(Source + ":", StringComparison.Ordinal) && long.TryParse(storeOwner.AsSpan(Source.Length + 1), out var id)
+            ? await repository.FindUserByIdAsync(id, cancellationToken) is { Source: Source } user ? user : null
+            : null;
+
+    public Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
+        repository.ListGroupsAsync(cancellationToken);
+
+    static readonly Lazy<string> DummyHash = new(() => new PasswordHasher().Hash(Guid.NewGuid().ToString()));
+}

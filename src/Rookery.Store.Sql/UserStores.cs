@@ -1,0 +1,33 @@
+using Rookery.Directory;
+
+namespace Rookery.Store.Sql;
+
+/// <summary>
+/// Ties accounts to their stores: a user's private store is created the first time the user
+/// logs in or is listed, as the original does; quotas come from the user's override or the
+/// server's quota_warn/quota_soft/quota_hard.
+/// </summary>
+public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, QuotaLimits serverDefaults, string defaultLocale) : IQuotaPolicy
+{
+    public Task<StoreInfo> EnsureStoreAsync(UserAccount user, CancellationToken cancellationToken = default) =>
+        mailStore.EnsureStoreAsync(StoreKind.Private, user.StoreOwner, defaultLocale, cancellationToken);
+
+    /// <summary>Lists every user, creating stores that do not exist yet.</summary>
+    public async Task<IReadOnlyList<(UserAccount User, StoreInfo Store)>> ListWithStoresAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<(UserAccount, StoreInfo)>();
+        foreach (var user in await directory.ListUsersAsync(cancellationToken))
+            result.Add((user, await EnsureStoreAsync(user, cancellationToken)));
+        return result;
+    }
+
+    public static QuotaLimits LimitsFor(UserAccount? user, QuotaLimits serverDefaults) =>
+        user is { QuotaOverride: true } ? QuotaLimits.FromMebibytes(user.QuotaWarn, user.QuotaSoft, user.QuotaHard) : serverDefaults;
+
+    public async ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo store, CancellationToken cancellationToken)
+    {
+        if (store.Kind != StoreKind.Private)
+            return serverDefaults;
+        return LimitsFor(await directory.FindByStoreOwnerAsync(store.Owner, cancellationToken), serverDefaults);
+    }
+}
