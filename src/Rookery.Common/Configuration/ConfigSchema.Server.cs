@@ -1,0 +1,93 @@
+namespace Rookery.Common.Configuration;
+
+public static partial class ConfigSchema
+{
+    /// <summary>server.cfg: the storage server and everything it hosts.</summary>
+    public static ComponentSchema Server { get; } = new("server",
+    [
+        new("server_listen", ParameterKind.Listen, "127.0.0.1:236",
+            "Addresses of the HTTP front end (health checks now, REST and web later); empty = no HTTP listener."),
+
+        new("database_engine", ParameterKind.Enum, "sqlite",
+            "Database that holds users, stores, folders and items.")
+        { Allowed = ["sqlite", "mysql", "postgresql"] },
+        new("sqlite_path", ParameterKind.String, "",
+            "SQLite database file when database_engine = sqlite; empty = rookery.db in the data directory."),
+
+        new("mysql_host", ParameterKind.String, "localhost",
+            "Host name or address of the MySQL/MariaDB server."),
+        new("mysql_port", ParameterKind.Int, "3306",
+            "TCP port of the MySQL/MariaDB server.")
+        { Min = 1, Max = 65535 },
+        new("mysql_user", ParameterKind.String, "root",
+            "MySQL/MariaDB user to connect as."),
+        new("mysql_password", ParameterKind.String, "",
+            "Password of mysql_user.")
+        { IsSecret = true },
+        new("mysql_database", ParameterKind.String, "rookery",
+            "MySQL/MariaDB database that holds Rookery's tables."),
+        new("mysql_socket", ParameterKind.String, "",
+            "Unix socket of the MySQL/MariaDB server; when set it is used instead of mysql_host and mysql_port."),
+
+        new("postgresql_host", ParameterKind.String, "localhost",
+            "Host name or address of the PostgreSQL server."),
+        new("postgresql_port", ParameterKind.Int, "5432",
+            "TCP port of the PostgreSQL server.")
+        { Min = 1, Max = 65535 },
+        new("postgresql_user", ParameterKind.String, "rookery",
+            "PostgreSQL user to connect as."),
+        new("postgresql_password", ParameterKind.String, "",
+            "Password of postgresql_user.")
+        { IsSecret = true },
+        new("postgresql_database", ParameterKind.String, "rookery",
+            "PostgreSQL database that holds Rookery's tables."),
+
+        new("database_pool_size", ParameterKind.Int, "20",
+            "Most database connections kept open at once.")
+        { Min = 1, Max = 1000 },
+
+        new("attachment_storage", ParameterKind.Enum, "files",
+            "Where attachment contents are kept: files (under attachment_path) or in the database.")
+        { Allowed = ["files", "database"] },
+        new("attachment_path", ParameterKind.String, "",
+            "Directory of attachment files when attachment_storage = files; empty = attachments/ in the data directory."),
+        new("attachment_compression", ParameterKind.Int, "6",
+            "Compression level of stored attachment contents: 0 = none, 1 = fastest, 9 = smallest.")
+        { Min = 0, Max = 9 },
+
+        new("user_plugin", ParameterKind.Enum, "db",
+            "Where users and groups come from: db (Rookery's own database), unix (passwd and group, see unix.cfg) or ldap.")
+        { Allowed = ["db", "unix", "ldap"] },
+        new("user_plugin_config", ParameterKind.String, "",
+            "Configuration file of the user plugin; empty = the plugin's own file in the configuration directory (unix.cfg, ldap.cfg)."),
+
+        new("quota_warn", ParameterKind.Int, "0",
+            "Store size in MiB above which the user is warned; 0 = no limit.")
+        { Min = 0 },
+        new("quota_soft", ParameterKind.Int, "0",
+            "Store size in MiB above which the user can no longer send mail; 0 = no limit.")
+        { Min = 0 },
+        new("quota_hard", ParameterKind.Int, "0",
+            "Store size in MiB above which the store accepts no new items, delivered mail included; 0 = no limit.")
+        { Min = 0 },
+
+        new("disabled_features", ParameterKind.List, "imap pop3",
+            "Features turned off for users who do not have them enabled individually.")
+        { Allowed = ["imap", "pop3", "mobile", "outlook", "webapp"] },
+        new("default_store_locale", ParameterKind.String, "en_US.UTF-8",
+            "Locale that names the default folders (Inbox, Calendar, ...) of a newly created store."),
+
+        new("log_level", ParameterKind.Int, "3",
+            "Log verbosity: 0 none, 1 critical, 2 error, 3 warning, 4 notice, 5 info, 6 debug.")
+        { Min = 0, Max = 6 },
+        new("server_hostname", ParameterKind.String, "",
+            "Host name the server calls itself, e.g. in generated mail; empty = the machine's host name."),
+
+        new("blob_collect_interval", ParameterKind.Int, "3600",
+            "Seconds between collections of attachment contents no item refers to any more; 0 = never collect.")
+        { Min = 0 },
+        new("password_hash_iterations", ParameterKind.Int, "210000",
+            "PBKDF2-SHA512 iterations for passwords set from now on; existing hashes keep their own count.")
+        { Min = 10000 },
+    ]);
+}
