@@ -1,1 +1,30 @@
-Console.WriteLine("rookery");
+using System.CommandLine;
+using Rookery;
+using Rookery.Commands;
+using Rookery.Common.Configuration;
+
+// Tables piped to files or scripts should not wrap at a guessed terminal width.
+if (Console.IsOutputRedirected)
+    Spectre.Console.AnsiConsole.Profile.Width = 240;
+
+var common = new CommonOptions();
+var root = new RootCommand("Rookery: mail, calendar and contacts server")
+{
+    common.ConfigDir,
+    common.DataDir,
+    common.Json,
+};
+root.Subcommands.Add(ServeCommand.Create(common));
+root.Subcommands.Add(AdminCommand.Create(common));
+root.Subcommands.Add(ConfigCommand.Create(common));
+root.Subcommands.Add(HealthCommand.Create(common));
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+catch (ConfigException e)
+{
+    await Console.Error.WriteLineAsync($"rookery: {e.Message}");
+    return 78; // EX_CONFIG
+}

@@ -1,0 +1,164 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rookery.Common.Configuration;
+using Rookery.Directory;
+
+namespace Rookery.Commands;
+
+/// <summary><c>rookery serve</c>: runs every enabled component in one process.</summary>
+public static class ServeCommand
+{
+    /// <summary>The components serve knows today; protocol issues add theirs.</summary>
+    static readonly string[] Components = ["server"];
+
+    public static Command Create(CommonOptions common)
+    {
+        var only = new Option<string?>("--only") { Description = "Run only these components (comma-separated), e.g. --only server" };
+        var demo = new Option<bool>("--demo") { Description = "First run for newcomers: SQLite in the data directory, loopback listeners on unprivileged ports, user demo/demo" };
+        var command = new Command("serve", "Run the Rookery server") { only, demo };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var selected = parse.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Components;
+            var unknown = selected.Except(Components, StringComparer.OrdinalIgnoreCase).ToList();
+            if (unknown.Count > 0)
+            {
+                await Console.Error.WriteLineAsync($"rookery serve: unknown component(s) {string.Join(", ", unknown)}; known: {string.Join(", ", Components)}");
+                return 2;
+            }
+            return await RunAsync(common, parse, parse.GetValue(demo), cancellationToken);
+        });
+        return command;
+    }
+
+    public static IReadOnlyDictionary<string, string> DemoOverrides { get; } = new Dictionary<string, string>
+    {
+        ["database_engine"] = "sqlite",
+        ["server_listen"] = "127.0.0.1:10080",
+        ["disabled_features"] = "",
+    };
+
+    static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, CancellationToken cancellationToken)
+    {
+        var paths = common.Paths(parse);
+        var config = ConfigLoader.Load(ConfigSchema.Server, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
+            demo ? DemoOverrides : new Dictionary<string, string>(), "--demo");
+        using var loggers = Logging.CreateFactory(config.GetInt("log_level"));
+        var log = loggers.CreateLogger("rookery");
+        var runtime = await ServerRuntime.StartAsync(config, paths, loggers, cancellationToken);
+        if (demo)
+            await EnsureDemoUserAsync(runtime, cancellationToken);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        Logging.Configure(builder.Logging, config.GetInt("log_level"));
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddHostedService(services => new BlobCollector(runtime, services.GetRequiredService<ILogger<BlobCollector>>()));
+        var listeners = config.GetListen("server_listen");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var listen in listeners)
+                Listen(kestrel, listen);
+        });
+        var app = builder.Build();
+        app.MapGet("/health", async (ServerRuntime r, CancellationToken ct) =>
+        {
+            var report = await r.CheckHealthAsync(ct);
+            var body = JsonSerializer.Serialize(new Dictionary<string, string>
+            {
+                ["status"] = report.Healthy ? "healthy" : "unhealthy",
+                ["database"] = report.Database,
+                ["blobs"] = report.Blobs,
+            });
+            return Results.Text(body, "application/json", statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        await app.StartAsync(cancellationToken);
+
+        Banner(runtime, app.Urls, demo);
+        log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
+        await app.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+
+    static void Listen(KestrelServerOptions kestrel, ListenAddress listen)
+    {
+        if (listen.IsUnix)
+        {
+            File.Delete(listen.UnixPath);
+            kestrel.ListenUnixSocket(listen.UnixPath);
+        }
+        else if (listen.Host == "*")
+            kestrel.ListenAnyIP(listen.Port);
+        else if (listen.Host is "localhost")
+            kestrel.ListenLocalhost(listen.Port);
+        else if (IPAddress.TryParse(listen.Host, out var address))
+            kestrel.Listen(address, listen.Port);
+        else
+            kestrel.Listen(Dns.GetHostAddresses(listen.Host).First(), listen.Port);
+    }
+
+    static async Task EnsureDemoUserAsync(ServerRuntime runtime, CancellationToken cancellationToken)
+    {
+        var user = await runtime.Repository.FindUserAsync(DbUserDirectory.Source, "demo", cancellationToken)
+            ?? await runtime.Repository.CreateUserAsync(DbUserDirectory.Source, "demo", runtime.PasswordHasher.Hash("demo"), new UserUpdate
+            {
+                Email = "demo@example.com",
+                FullName = "Demo User",
+                EnableFeatures = Features.All,
+            }, cancellationToken);
+        await runtime.UserStores.EnsureStoreAsync(user, cancellationToken);
+    }
+
+    static void Banner(ServerRuntime runtime, ICollection<string> urls, bool demo)
+    {
+        var lines = new List<string>
+        {
+            "Rookery is running.",
+            $"  configuration  {runtime.Paths.ConfigDirectory}",
+            $"  data           {runtime.Paths.DataDirectory}",
+            $"  database       {runtime.Database.Settings.Describe()}",
+            $"  attachments    {runtime.Blobs.Mode.ToString().ToLowerInvariant()} in {runtime.Blobs.Files.Root}",
+        };
+        foreach (var url in urls)
+            lines.Add($"  health         {url.TrimEnd('/')}/health");
+        if (demo)
+        {
+            lines.Add("  demo user      demo / demo (demo@example.com), every feature enabled");
+            lines.Add("  add users with: rookery admin user add LOGIN --password PW --email ADDR" + (runtime.Paths.DataDirectory == RookeryPaths.SystemDataDirectory ? "" : $" --data-dir {runtime.Paths.DataDirectory}"));
+        }
+        lines.Add("Press Ctrl+C to stop.");
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+    }
+
+    /// <summary>Removes blobs nothing references, every blob_collect_interval seconds.</summary>
+    sealed class BlobCollector(ServerRuntime runtime, ILogger<BlobCollector> log) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var interval = runtime.Config.GetInt("blob_collect_interval");
+            if (interval <= 0)
+                return;
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(interval));
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    var removed = await runtime.Blobs.CollectAsync(TimeSpan.FromSeconds(interval), stoppingToken);
+                    if (removed > 0)
+                        log.LogInformation("Removed {Count} unreferenced blobs", removed);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogWarning(e, "Blob collection failed; retrying in {Seconds} s", interval);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Rookery;
+
+/// <summary>log_level as the original counts it: 0 none, 1 crit, 2 err, 3 warning, 4 notice, 5 info, 6 debug.</summary>
+public static class Logging
+{
+    public static LogLevel FromOriginal(int level) => level switch
+    {
+        <= 0 => LogLevel.None,
+        1 => LogLevel.Critical,
+        2 => LogLevel.Error,
+        3 => LogLevel.Warning,
+        4 or 5 => LogLevel.Information,
+        _ => LogLevel.Debug,
+    };
+
+    public static void Configure(ILoggingBuilder builder, int originalLevel)
+    {
+        builder.ClearProviders();
+        builder.SetMinimumLevel(FromOriginal(originalLevel));
+        // Framework chatter only when debugging.
+        builder.AddFilter("Microsoft", originalLevel >= 6 ? LogLevel.Debug : LogLevel.Warning);
+        builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+    }
+
+    public static ILoggerFactory CreateFactory(int originalLevel) => LoggerFactory.Create(b => Configure(b, originalLevel));
+}

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Logging;
+using Rookery.Blobs;
+using Rookery.Common.Configuration;
+using Rookery.Directory;
+using Rookery.Store;
+using Rookery.Store.Sql;
+
+namespace Rookery;
+
+/// <summary>
+/// The composition of the server component: database, blob store, mail store, user plugin,
+/// built from server.cfg. Every verb that touches data (serve, admin, health) builds one.
+/// </summary>
+public sealed class ServerRuntime
+{
+    ServerRuntime(ComponentConfig config, RookeryPaths paths, ILoggerFactory loggers)
+    {
+        Config = config;
+        Paths = paths;
+        Loggers = loggers;
+        Database = new Database(DatabaseSettingsFrom(config, paths));
+        var attachmentPath = config.GetString("attachment_path") is { Length: > 0 } p ? p : Path.Combine(paths.DataDirectory, "attachments");
+        var storage = config.GetString("attachment_storage") == "database" ? AttachmentStorage.Database : AttachmentStorage.Files;
+        Blobs = new BlobStorage(Database, storage, new FileBlobStore(attachmentPath, config.GetInt("attachment_compression")));
+        Repository = new SqlDirectoryRepository(Database);
+        PasswordHasher = new PasswordHasher(config.GetInt("password_hash_iterations"));
+        Directory = config.GetString("user_plugin") switch
+        {
+            "db" => new DbUserDirectory(Repository),
+            var other => throw new ConfigException($"user_plugin = {other} is not available in this version of Rookery; use db"),
+        };
+        ServerQuota = QuotaLimits.FromMebibytes(config.GetInt("quota_warn"), config.GetInt("quota_soft"), config.GetInt("quota_hard"));
+        var quota = new DeferredQuotaPolicy();
+        Store = new SqlMailStore(Database, Blobs, quota, new ChangeNotifier());
+        UserStores = new UserStores(Store, Directory, ServerQuota, config.GetString("default_store_locale"));
+        quota.Target = UserStores;
+    }
+
+    public ComponentConfig Config { get; }
+    public RookeryPaths Paths { get; }
+    public ILoggerFactory Loggers { get; }
+    public Database Database { get; }
+    public BlobStorage Blobs { get; }
+    public SqlDirectoryRepository Repository { get; }
+    public PasswordHasher PasswordHasher { get; }
+    public IUserDirectory Directory { get; }
+    public QuotaLimits ServerQuota { get; }
+    public SqlMailStore Store { get; }
+    public UserStores UserStores { get; }
+
+    /// <summary>Loads server.cfg and opens the database, creating or upgrading the schema.</summary>
+    public static async Task<ServerRuntime> StartAsync(ComponentConfig config, RookeryPaths paths, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(paths.DataDirectory);
+        var runtime = new ServerRuntime(config, paths, loggers);
+        await new SchemaMigrator(runtime.Database, loggers.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
+        return runtime;
+    }
+
+    public static DatabaseSettings DatabaseSettingsFrom(ComponentConfig config, RookeryPaths paths) => config.GetString("database_engine") switch
+    {
+        "mysql" => new DatabaseSettings(DatabaseEngine.MySql)
+        {
+            Host = config.GetString("mysql_host"),
+            Port = config.GetInt("mysql_port"),
+            User = config.GetString("mysql_user"),
+            Password = config.GetString("mysql_password"),
+            Database = config.GetString("mysql_database"),
+            Socket = config.GetString("mysql_socket"),
+            PoolSize = config.GetInt("database_pool_size"),
+        },
+        "postgresql" => new DatabaseSettings(DatabaseEngine.PostgreSql)
+        {
+            Host = config.GetString("postgresql_host"),
+            Port = config.GetInt("postgresql_port"),
+            User = config.GetString("postgresql_user"),
+            Password = config.GetString("postgresql_password"),
+            Database = config.GetString("postgresql_database"),
+            PoolSize = config.GetInt("database_pool_size"),
+        },
+        _ => new DatabaseSettings(DatabaseEngine.Sqlite)
+        {
+            SqlitePath = config.GetString("sqlite_path") is { Length: > 0 } path ? path : Path.Combine(paths.DataDirectory, "rookery.db"),
+            PoolSize = config.GetInt("database_pool_size"),
+        },
+    };
+
+    /// <summary>Reports whether the database answers and the blob store is writable.</summary>
+    public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        string database, blobs;
+        try
+        {
+            var version = await new SchemaMigrator(Database).CurrentVersionAsync(cancellationToken);
+            database = version == SchemaMigrator.LatestVersion ? "ok" : $"schema version {version}, expected {SchemaMigrator.LatestVersion}";
+        }
+        catch (Exception e)
+        {
+            database = "unreachable: " + e.Message;
+        }
+        try
+        {
+            using var probe = await Blobs.Files.StageAsync(new MemoryStream("health"u8.ToArray()), cancellationToken);
+            blobs = "ok";
+        }
+        catch (Exception e)
+        {
+            blobs = "unwritable: " + e.Message;
+        }
+        return new HealthReport(database == "ok" && blobs == "ok", database, blobs);
+    }
+
+    /// <summary>Breaks the cycle store → quota policy → user stores → store.</summary>
+    sealed class DeferredQuotaPolicy : IQuotaPolicy
+    {
+        public IQuotaPolicy? Target { get; set; }
+
+        public ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo store, CancellationToken cancellationToken) =>
+            Target?.GetLimitsAsync(store, cancellationToken) ?? ValueTask.FromResult(QuotaLimits.None);
+    }
+}
+
+public sealed record HealthReport(bool Healthy, string Database, string Blobs);
