@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Rookery.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    readonly Cli cli = new();
+
+    public void Dispose() => cli.Dispose();
+
+    [Fact]
+    public async Task Config_params_shows_file_include_plain_and_prefixed_environment_sources()
+    {
+        cli.WriteConfig("server.cfg", "# server\nattachment_compression = 3\n!include common.cfg\nquota_warn = 10\n");
+        cli.WriteConfig("common.cfg", "mysql_port = 3307\nquota_warn = 5\nquota_soft = 20\n");
+        cli.Environment["MYSQL_HOST"] = "db";
+        cli.Environment["MYSQL_USER"] = "everyone";
+        cli.Environment["SERVER_MYSQL_USER"] = "server-only";
+
+        var (code, output, error) = await cli.RunAsync("config", "params", "server", "--json");
+
+        Assert.True(code == 0, error);
+        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray()
+            .ToDictionary(r => r.GetProperty("name").GetString()!, r => (Value: r.GetProperty("value").GetString(), Source: r.GetProperty("source").GetString()));
+        var server = Path.Combine(cli.ConfigDirectory, "server.cfg");
+        var common = Path.Combine(cli.ConfigDirectory, "common.cfg");
+        Assert.Equal(("3", $"{server}:2"), rows["attachment_compression"]);
+        Assert.Equal(("3307", $"{common}:1"), rows["mysql_port"]);
+        Assert.Equal(("10", $"{server}:4"), rows["quota_warn"]); // later line wins over the include
+        Assert.Equal(("20", $"{common}:3"), rows["quota_soft"]);
+        Assert.Equal(("db", "env MYSQL_HOST"), rows["mysql_host"]);
+        Assert.Equal(("server-only", "env SERVER_MYSQL_USER"), rows["mysql_user"]);
+        Assert.Equal(("sqlite", "default"), rows["database_engine"]);
+    }
+
+    [Fact]
+    public async Task A_typo_in_a_key_fails_startup_naming_file_and_line()
+    {
+        cli.WriteConfig("server.cfg", "log_level = 3\nattachment_compresion = 3\n");
+
+        var (code, _, error) = await cli.RunAsync("serve");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"{Path.Combine(cli.ConfigDirectory, "server.cfg")}:2", error);
+        Assert.Contains("attachment_compresion", error);
+        Assert.False(System.IO.Directory.Exists(Path.Combine(cli.DataDirectory, "attachments")), "nothing may start on a broken configuration");
+    }
+
+    [Fact]
+    public async Task A_bad_value_fails_with_what_was_expected()
+    {
+        cli.WriteConfig("server.cfg", "database_engine = oracle\n");
+        var (code, _, error) = await cli.RunAsync("health");
+        Assert.NotEqual(0, code);
+        Assert.Contains("server.cfg:1", error);
+        Assert.Contains("sqlite", error);
+    }
+
+    [Fact]
+    public async Task Admin_creates_lists_shows_and_deletes_users_and_groups()
+    {
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com", "--fullname", "Alice A", "--admin")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "bob", "--password", "pw", "--email", "bob@example.com",
+            "--quota-override", "yes", "--quota-warn", "80", "--quota-soft", "90", "--quota-hard", "100", "--enable-feature", "imap", "--add-alias", "robert@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "group", "add", "sales")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "group", "add-member", "sales", "bob")).ExitCode);
+
+        var list = await cli.RunAsync("admin", "user", "list", "--json");
+        Assert.Equal(0, list.ExitCode);
+        var users = JsonDocument.Parse(list.Out).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["alice", "bob"], users.Select(u => u.GetProperty("login").GetString()));
+        Assert.True(users[0].GetProperty("is_admin").GetBoolean());
+
+        var show = await cli.RunAsync("admin", "user", "show", "bob", "--json");
+        var bob = JsonDocument.Parse(show.Out).RootElement.GetProperty("user");
+        Assert.Equal(100, bob.GetProperty("quota_hard").GetInt64());
+        Assert.Equal(["imap"], bob.GetProperty("enabled_features").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["robert@example.com"], bob.GetProperty("aliases").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["sales"], bob.GetProperty("groups").EnumerateArray().Select(e => e.GetString()));
+
+        var table = await cli.RunAsync("admin", "--list-users");
+        Assert.Contains("Alice A", table.Out);
+
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "delete", "alice")).ExitCode);
+        var after = JsonDocument.Parse((await cli.RunAsync("admin", "user", "list", "--json")).Out).RootElement;
+        Assert.Equal(["bob"], after.EnumerateArray().Select(u => u.GetProperty("login").GetString()));
+    }
+
+    [Fact]
+    public async Task Wrong_admin_arguments_print_usage_and_exit_non_zero()
+    {
+        var missing = await cli.RunAsync("admin", "user", "add", "carol");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("--password", missing.Error + missing.Out);
+
+        var duplicate = await cli.RunAsync("admin", "user", "add", "carol", "--password", "x", "--email", "carol@example.com");
+        Assert.Equal(0, duplicate.ExitCode);
+        duplicate = await cli.RunAsync("admin", "user", "add", "Carol", "--password", "x", "--email", "c2@example.com");
+        Assert.NotEqual(0, duplicate.ExitCode);
+        Assert.Contains("already exists", duplicate.Error);
+
+        var feature = await cli.RunAsync("admin", "user", "update", "carol", "--enable-feature", "telepathy");
+        Assert.NotEqual(0, feature.ExitCode);
+        Assert.Contains("unknown feature", feature.Error);
+    }
+
+    [Fact]
+    public async Task Health_is_healthy_on_a_fresh_data_directory()
+    {
+        var (code, output, error) = await cli.RunAsync("health");
+        Assert.True(code == 0, output + error);
+        Assert.StartsWith("healthy", output);
+    }
+
+    [Fact]
+    public async Task Serve_demo_creates_the_data_directory_the_demo_user_and_answers_health()
+    {
+        // --demo listens on the contract's fixed port 10080
+        using var process = Process.Start(cli.StartInfo("serve", "--demo"))!;
+        try
+        {
+            var banner = new List<string>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                banner.Add(line);
+                if (line.StartsWith("Press Ctrl+C", StringComparison.Ordinal))
+                    break;
+            }
+            var text = string.Join('\n', banner);
+            Assert.Contains(cli.DataDirectory, text);
+            Assert.Contains("demo / demo", text);
+            Assert.Contains("http://127.0.0.1:10080/health", text);
+            Assert.True(File.Exists(Path.Combine(cli.DataDirectory, "rookery.db")));
+
+            using var http = new HttpClient();
+            var response = await http.GetAsync(new Uri("http://127.0.0.1:10080/health"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("\"healthy\"", await response.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        var show = await cli.RunAsync("admin", "user", "show", "demo", "--json");
+        Assert.Equal(0, show.ExitCode);
+        var demo = JsonDocument.Parse(show.Out).RootElement.GetProperty("user");
+        Assert.Equal("demo@example.com", demo.GetProperty("email").GetString());
+        Assert.Equal(5, demo.GetProperty("enabled_features").GetArrayLength());
+    }
+}
