@@ -27,6 +27,7 @@ public sealed class ServerRuntime
         Directory = config.GetString("user_plugin") switch
         {
             "db" => new DbUserDirectory(Repository),
+            "unix" => new UnixUserDirectory(UnixOptions(config, paths), Repository),
             var other => throw new ConfigException($"user_plugin = {other} is not available in this version of Rookery; use db"),
         };
         ServerQuota = QuotaLimits.FromMebibytes(config.GetInt("quota_warn"), config.GetInt("quota_soft"), config.GetInt("quota_hard"));
@@ -35,6 +36,28 @@ public sealed class ServerRuntime
         UserStores = new UserStores(Store, Directory, ServerQuota, config.GetString("default_store_locale"));
         quota.Target = UserStores;
     }
+
+    static UnixDirectoryOptions UnixOptions(ComponentConfig server, RookeryPaths paths)
+    {
+        var file = server.GetString("user_plugin_config") is { Length: > 0 } f ? f : Path.Combine(paths.ConfigDirectory, ConfigSchema.Unix.FileName);
+        var unix = ConfigLoader.LoadFile(ConfigSchema.Unix, file, ConfigLoader.ProcessEnvironment(), new Dictionary<string, string>());
+        return new UnixDirectoryOptions
+        {
+            MinUserUid = unix.GetInt("min_user_uid"),
+            MaxUserUid = unix.GetInt("max_user_uid"),
+            ExceptUserUids = Ids(unix, "except_user_uids"),
+            MinGroupGid = unix.GetInt("min_group_gid"),
+            MaxGroupGid = unix.GetInt("max_group_gid"),
+            ExceptGroupGids = Ids(unix, "except_group_gids"),
+            NonLoginShell = unix.GetString("non_login_shell"),
+            DefaultDomain = unix.GetString("default_domain"),
+            FullNameCharset = unix.GetString("fullname_charset"),
+        };
+    }
+
+    static List<int> Ids(ComponentConfig config, string name) =>
+        config.GetList(name).Select(id => int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n : throw new ConfigException($"{name}: '{id}' is not a numeric id")).ToList();
 
     public ComponentConfig Config { get; }
     public RookeryPaths Paths { get; }

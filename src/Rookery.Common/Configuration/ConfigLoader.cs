@@ -30,7 +30,16 @@ public static class ConfigLoader
         string configDirectory,
         IReadOnlyDictionary<string, string> environment,
         IReadOnlyDictionary<string, string> overrides,
-        string overrideOrigin)
+        string overrideOrigin) =>
+        LoadFile(schema, Path.Combine(configDirectory, schema.FileName), environment, overrides, overrideOrigin);
+
+    /// <summary>Loads a component from an explicitly named file (a plugin's <c>user_plugin_config</c>); a missing file means defaults.</summary>
+    public static ComponentConfig LoadFile(
+        ComponentSchema schema,
+        string path,
+        IReadOnlyDictionary<string, string> environment,
+        IReadOnlyDictionary<string, string> overrides,
+        string overrideOrigin = DefaultOverrideOrigin)
     {
         var parameters = schema.Parameters;
         var values = new ParameterValue[parameters.Count];
@@ -46,7 +55,7 @@ public static class ConfigLoader
         }
 
         IReadOnlyDictionary<string, string> propMap = ReadOnlyDictionary<string, string>.Empty;
-        var file = Path.GetFullPath(Path.Combine(configDirectory, schema.FileName));
+        var file = Path.GetFullPath(path);
         if (File.Exists(file))
         {
             var reader = ConfigFileReader.Read(file);

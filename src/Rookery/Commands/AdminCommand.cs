@@ -97,6 +97,7 @@ public static class AdminCommand
         addOptions.Email.Required = true;
         add.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
         {
+            RequireDbPlugin(r, "users are created with useradd; then set their e-mail, quota and features with: rookery admin user update");
             var login = parse.GetValue(addLogin)!;
             var created = await r.Repository.CreateUserAsync(DbUserDirectory.Source, login, r.PasswordHasher.Hash(parse.GetValue(addOptions.Password)!),
                 addOptions.Read(parse, parse.GetValue(addAdmin)), ct);
@@ -113,7 +114,17 @@ public static class AdminCommand
         update.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
         {
             var password = parse.GetValue(updateOptions.Password);
-            var updated = await r.Repository.UpdateUserAsync(DbUserDirectory.Source, parse.GetValue(updateLogin)!,
+            var login = parse.GetValue(updateLogin)!;
+            if (r.Directory is UnixUserDirectory)
+            {
+                if (password is not null)
+                    throw new DirectoryException("with user_plugin = unix, passwords are changed with passwd");
+                if (await r.Directory.FindUserAsync(login, ct) is null)
+                    throw new DirectoryException($"user '{login}' is not in /etc/passwd within the uid range of unix.cfg");
+                if (await r.Repository.FindUserAsync(UnixUserDirectory.Source, login, ct) is null)
+                    await r.Repository.CreateUserAsync(UnixUserDirectory.Source, login, "", new UserUpdate(), ct); // holds the extra properties
+            }
+            var updated = await r.Repository.UpdateUserAsync(r.Directory.Name, login,
                 updateOptions.Read(parse, Bool(parse.GetValue(updateAdmin))), password is null ? null : r.PasswordHasher.Hash(password), ct);
             return Done(parse, common, $"user {updated.Login} updated", updated);
         }, ct));
@@ -123,6 +134,7 @@ public static class AdminCommand
         var delete = new Command("delete", "Delete a user; the store stays, as an orphan") { deleteLogin };
         delete.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
         {
+            RequireDbPlugin(r, "users are removed with userdel");
             await r.Repository.DeleteUserAsync(DbUserDirectory.Source, parse.GetValue(deleteLogin)!, ct);
             Console.WriteLine($"user {parse.GetValue(deleteLogin)} deleted");
             return 0;
@@ -206,6 +218,7 @@ public static class AdminCommand
         var add = new Command("add", "Create a group") { name, email, company };
         add.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
         {
+            RequireDbPlugin(r, "groups come from /etc/group");
             var created = await r.Repository.CreateGroupAsync(parse.GetValue(name)!, parse.GetValue(email) ?? "", parse.GetValue(company) ?? "", ct);
             return Done(parse, common, $"group {created.Name} created", created);
         }, ct));
@@ -215,6 +228,7 @@ public static class AdminCommand
         var delete = new Command("delete", "Delete a group") { deleteName };
         delete.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
         {
+            RequireDbPlugin(r, "groups come from /etc/group");
             await r.Repository.DeleteGroupAsync(parse.GetValue(deleteName)!, ct);
             Console.WriteLine($"group {parse.GetValue(deleteName)} deleted");
             return 0;
@@ -232,6 +246,7 @@ public static class AdminCommand
             var command = new Command(verb, adding ? "Add a user to a group" : "Remove a user from a group") { groupName, login };
             command.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
             {
+                RequireDbPlugin(r, "group members come from /etc/group");
                 if (adding)
                     await r.Repository.AddGroupMemberAsync(parse.GetValue(groupName)!, DbUserDirectory.Source, parse.GetValue(login)!, ct);
                 else
@@ -324,6 +339,12 @@ public static class AdminCommand
     }
 
     // ---- plumbing ----
+
+    static void RequireDbPlugin(ServerRuntime r, string instead)
+    {
+        if (r.Directory is not DbUserDirectory)
+            throw new DirectoryException($"not with user_plugin = {r.Directory.Name}: {instead}");
+    }
 
     static Option<string?> YesNo(string name, string description) => new(name)
     {

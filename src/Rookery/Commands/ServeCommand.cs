@@ -41,6 +41,7 @@ public static class ServeCommand
     public static IReadOnlyDictionary<string, string> DemoOverrides { get; } = new Dictionary<string, string>
     {
         ["database_engine"] = "sqlite",
+        ["user_plugin"] = "db",
         ["server_listen"] = "127.0.0.1:10080",
         ["disabled_features"] = "",
     };
