@@ -151,4 +151,18 @@ public sealed class CliTests : IDisposable
         Assert.Equal("demo@example.com", demo.GetProperty("email").GetString());
         Assert.Equal(5, demo.GetProperty("enabled_features").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Processes_starting_at_the_same_moment_on_a_fresh_data_directory_share_one_schema()
+    {
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(i =>
+            cli.RunAsync("admin", "company", "add", $"company{i}")));
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Error));
+
+        var (code, output, error) = await cli.RunAsync("admin", "company", "list", "--json");
+        Assert.True(code == 0, error);
+        var names = JsonDocument.Parse(output).RootElement.EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["company0", "company1", "company2"], names);
+        Assert.Equal(0, (await cli.RunAsync("health")).ExitCode);
+    }
 }
