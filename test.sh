@@ -44,6 +44,15 @@ TEST_HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
 TEST_KEEP_TMP=${TEST_KEEP_TMP:-0}
 DB_USER=rookery_test
 DB_PASSWORD=rookery_test
+# ./test.sh --with-servers CMD...  starts the private servers, exports their ROOKERY_TEST_*
+# variables, runs CMD (benchmarks use this) and stops the servers again.
+WITH_SERVERS=0
+if [[ ${1:-} == --with-servers ]]; then
+  WITH_SERVERS=1
+  shift
+  SERVERS_COMMAND=("$@")
+  set --
+fi
 EXTRA_TEST_ARGS=("$@")
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -264,8 +273,8 @@ trap 'warn "terminated"; exit 143' TERM
 for e in $TEST_ENGINES; do
   case $e in
     sqlite) ;;
-    mysql) [[ -n $DB_MATRIX_PROJECTS ]] && NEED_MYSQL=1 ;;
-    postgresql) [[ -n $DB_MATRIX_PROJECTS ]] && NEED_PG=1 ;;
+    mysql) [[ -n $DB_MATRIX_PROJECTS || $WITH_SERVERS == 1 ]] && NEED_MYSQL=1 ;;
+    postgresql) [[ -n $DB_MATRIX_PROJECTS || $WITH_SERVERS == 1 ]] && NEED_PG=1 ;;
     *) add_failure "unknown engine '$e' in TEST_ENGINES (known: sqlite mysql postgresql)"; exit 2 ;;
   esac
 done
@@ -502,6 +511,15 @@ if (( NEED_PG )); then
   phase_begin "start PostgreSQL"
   start_postgresql && PG_OK=1
   phase_end
+fi
+
+if (( WITH_SERVERS )); then
+  phase_begin "run ${SERVERS_COMMAND[*]}"
+  servers_rc=0
+  "${SERVERS_COMMAND[@]}" || servers_rc=$?
+  phase_end
+  (( servers_rc == 0 )) || add_failure "${SERVERS_COMMAND[*]} exited $servers_rc"
+  exit "$servers_rc"
 fi
 
 # ---------------------------------------------------------------- build ---

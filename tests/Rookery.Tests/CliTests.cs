@@ -51,10 +51,20 @@ public sealed class CliTests : IDisposable
     public async Task A_bad_value_fails_with_what_was_expected()
     {
         cli.WriteConfig("server.cfg", "database_engine = oracle\n");
-        var (code, _, error) = await cli.RunAsync("health");
+        var (code, _, error) = await cli.RunAsync("admin", "user", "list");
         Assert.NotEqual(0, code);
         Assert.Contains("server.cfg:1", error);
         Assert.Contains("sqlite", error);
+    }
+
+    [Fact]
+    public async Task Health_exits_1_when_the_database_cannot_be_reached()
+    {
+        var port = Cli.FreePort(); // nothing listens there
+        cli.WriteConfig("server.cfg", $"database_engine = postgresql\npostgresql_host = 127.0.0.1\npostgresql_port = {port}\n");
+        var (code, output, _) = await cli.RunAsync("health");
+        Assert.Equal(1, code);
+        Assert.StartsWith("unhealthy", output);
     }
 
     [Fact]

@@ -1,23 +1,39 @@
 using System.CommandLine;
 using System.Text.Json;
+using Rookery.Common.Configuration;
 
 namespace Rookery.Commands;
 
-/// <summary><c>rookery health</c>: exit 0 when the database and the blob store are reachable, 1 when not.</summary>
+/// <summary><c>rookery health</c>: exit 0 when the database and the blob store are reachable, 1 when not, for whatever reason.</summary>
 public static class HealthCommand
 {
     public static Command Create(CommonOptions common)
     {
         var command = new Command("health", "Check that the database and blob store are reachable (exit 0 healthy, 1 not)");
-        command.SetAction((parse, ct) => AdminCommand.WithRuntime(common, parse, async runtime =>
+        command.SetAction(async (parse, ct) =>
         {
-            var report = await runtime.CheckHealthAsync(ct);
+            HealthReport report;
+            try
+            {
+                var config = common.LoadServerConfig(parse);
+                using var loggers = Logging.CreateFactory(Math.Min(config.GetInt("log_level"), 2));
+                var runtime = await ServerRuntime.StartAsync(config, common.Paths(parse), loggers, ct);
+                report = await runtime.CheckHealthAsync(ct);
+            }
+            catch (ConfigException e)
+            {
+                report = new HealthReport(false, "not checked: " + e.Message, "not checked");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                report = new HealthReport(false, "unreachable: " + e.Message, "not checked");
+            }
             if (parse.GetValue(common.Json))
                 Console.WriteLine(JsonSerializer.Serialize(new { status = report.Healthy ? "healthy" : "unhealthy", database = report.Database, blobs = report.Blobs }));
             else
                 Console.WriteLine($"{(report.Healthy ? "healthy" : "unhealthy")}: database {report.Database}; blobs {report.Blobs}");
             return report.Healthy ? 0 : 1;
-        }, ct));
+        });
         return command;
     }
 }
