@@ -5,11 +5,11 @@ namespace Rookery.Blobs;
 /// <summary>fsync of a directory, which .NET's file APIs cannot open.</summary>
 static partial class DirectorySync
 {
-    const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+    const int ReadOnly = 0; // O_RDONLY; O_DIRECTORY's value differs between architectures, and a directory opens read-only anyway
 
     public static void Flush(string directory)
     {
-        var fd = Open(directory, ReadOnlyDirectory);
+        var fd = Open(directory, ReadOnly);
         if (fd < 0)
             throw new IOException($"cannot open directory {directory} to flush it (errno {Marshal.GetLastPInvokeError()})");
         try

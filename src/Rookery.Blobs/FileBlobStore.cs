@@ -85,10 +85,18 @@ public sealed class FileBlobStore
         }
         var target = PathFor(staged.Id, compressionLevel != 0);
         var directory = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(directory);
+        EnsureDurableDirectory(directory);
         File.Move(tempPath, target, overwrite: true);
         staged.TempPath = null;
         FlushDirectory(directory);
+    }
+
+    /// <summary>Reads back a staged, not yet placed blob (uncompressed).</summary>
+    public Stream OpenStaged(StagedBlob staged)
+    {
+        var path = staged.TempPath ?? throw new InvalidOperationException($"blob {staged.Id} is no longer staged");
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        return compressionLevel == 0 ? file : new GZipStream(file, CompressionMode.Decompress);
     }
 
     public bool Exists(BlobId id) => File.Exists(PathFor(id, true)) || File.Exists(PathFor(id, false));
@@ -160,6 +168,18 @@ public sealed class FileBlobStore
     {
         var v = id.Value;
         return Path.Combine(root, v[..2], v[2..4], compressed ? v + CompressedSuffix : v);
+    }
+
+    /// <summary>Creates the fan-out directories, making each new entry durable in its parent.</summary>
+    void EnsureDurableDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+            return;
+        var parent = Path.GetDirectoryName(directory)!;
+        if (!string.Equals(parent, root, StringComparison.Ordinal))
+            EnsureDurableDirectory(parent);
+        Directory.CreateDirectory(directory);
+        FlushDirectory(parent);
     }
 
     static void FlushDirectory(string directory)

@@ -34,7 +34,11 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         while (true)
         {
             if (await IncrementAsync(db, id, count, cancellationToken))
+            {
+                // A collector that crashed between deleting content and committing leaves a row without content.
+                await RestoreContentIfMissingAsync(db, blob, cancellationToken);
                 return;
+            }
             var storage = blob.Content is null ? AttachmentStorage.Files : AttachmentStorage.Database;
             if (await InsertIfAbsentAsync(db, id, blob.Length, storage, count, cancellationToken))
             {
@@ -53,6 +57,35 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         }
     }
 
+    async Task RestoreContentIfMissingAsync(DataConnection db, StagedBlob blob, CancellationToken cancellationToken)
+    {
+        var id = blob.Id.Value;
+        var storage = await db.GetTable<BlobRow>().Where(b => b.Id == id).Select(b => b.Storage).FirstAsync(cancellationToken);
+        if (storage == (int)AttachmentStorage.Files)
+        {
+            if (!files.Exists(blob.Id))
+            {
+                if (blob.Content is { } content)
+                    await files.WriteAsync(blob.Id, content, cancellationToken);
+                else
+                    files.Place(blob);
+            }
+        }
+        else if (!await db.GetTable<BlobDataRow>().AnyAsync(d => d.Id == id, cancellationToken))
+        {
+            var content = blob.Content;
+            if (content is null)
+            {
+                // staged to a file for files storage: read it back
+                await using var stream = files.OpenStaged(blob);
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer, cancellationToken);
+                content = buffer.ToArray();
+            }
+            await db.InsertAsync(new BlobDataRow { Id = id, Data = content }, token: cancellationToken);
+        }
+    }
+
     /// <summary>Adds references to a blob that is known to exist (copies).</summary>
     internal static async Task IncrementExistingAsync(DataConnection db, string id, long count, CancellationToken cancellationToken)
     {
@@ -65,8 +98,9 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await db.GetTable<BlobRow>()
             .Where(b => b.Id == id)
-            .Set(b => b.RefCount, b => b.RefCount - count)
+            // MySQL evaluates SET left to right: compute zero_since from the old count first.
             .Set(b => b.ZeroSince, b => b.RefCount - count <= 0 ? now : null)
+            .Set(b => b.RefCount, b => b.RefCount - count)
             .UpdateAsync(cancellationToken);
     }
 
@@ -77,9 +111,9 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             ?? throw new BlobNotFoundException(new BlobId(id));
         if (row.Storage == (int)AttachmentStorage.Files)
             return files.OpenRead(new BlobId(id));
-        var data = await db.GetTable<BlobDataRow>().Where(d => d.Id == id).Select(d => d.Data).FirstOrDefaultAsync(cancellationToken)
-            ?? throw new BlobNotFoundException(new BlobId(id));
-        return new MemoryStream(data, writable: false);
+        var data = await db.GetTable<BlobDataRow>().Where(d => d.Id == id).Select(d => d.Data).FirstOrDefaultAsync(cancellationToken);
+        // convert-attachments may have moved it to a file between the two reads
+        return data is null ? files.OpenRead(new BlobId(id)) : new MemoryStream(data, writable: false);
     }
 
     /// <summary>
@@ -106,7 +140,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             await using var db = await database.OpenAsync(cancellationToken);
             await using var transaction = await db.BeginTransactionAsync(cancellationToken);
             // The delete locks the row: a writer adding a reference now waits, then re-creates row and content.
-            var deleted = await db.GetTable<BlobRow>().DeleteAsync(b => b.Id == id && b.RefCount <= 0, cancellationToken);
+            var deleted = await db.GetTable<BlobRow>().DeleteAsync(b => b.Id == id && b.RefCount <= 0 && b.ZeroSince != null && b.ZeroSince <= cutoff, cancellationToken);
             if (deleted == 0)
                 continue;
             await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
@@ -125,11 +159,10 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         {
             if (known.Contains(id.Value) || files.LastWriteTime(id) > now - grace)
                 continue;
+            // Never delete a file no committed row knows: a writer may be about to commit a row for it.
+            // Register it with no references instead; the next collection removes it under the row lock.
             await using var db = await database.OpenAsync(cancellationToken);
-            if (await db.GetTable<BlobRow>().AnyAsync(b => b.Id == id.Value, cancellationToken))
-                continue;
-            files.Delete(id);
-            removed++;
+            await InsertIfAbsentAsync(db, id.Value, 0, AttachmentStorage.Files, 0, cancellationToken, zeroSince: now.ToUnixTimeMilliseconds());
         }
         files.RemoveStaleTemporaryFiles(grace, now);
         return removed;
@@ -189,17 +222,18 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             .Set(b => b.ZeroSince, (long?)null)
             .UpdateAsync(cancellationToken) > 0;
 
-    async Task<bool> InsertIfAbsentAsync(DataConnection db, string id, long size, AttachmentStorage storage, long count, CancellationToken cancellationToken)
+    async Task<bool> InsertIfAbsentAsync(DataConnection db, string id, long size, AttachmentStorage storage, long count, CancellationToken cancellationToken, long? zeroSince = null)
     {
         var verb = database.Engine == DatabaseEngine.MySql ? "INSERT IGNORE INTO" : "INSERT INTO";
         var tail = database.Engine == DatabaseEngine.MySql ? "" : " ON CONFLICT (id) DO NOTHING";
         var inserted = await db.ExecuteAsync(
-            $"{verb} blobs (id, size, storage, refcount, zero_since, created_at) VALUES (@id, @size, @storage, @count, NULL, @now){tail}",
+            $"{verb} blobs (id, size, storage, refcount, zero_since, created_at) VALUES (@id, @size, @storage, @count, @zero, @now){tail}",
             cancellationToken,
             new DataParameter("id", id),
             new DataParameter("size", size),
             new DataParameter("storage", (int)storage),
             new DataParameter("count", count),
+            new DataParameter("zero", zeroSince, LinqToDB.DataType.Int64),
             new DataParameter("now", clock.GetUtcNow().ToUnixTimeMilliseconds()));
         return inserted > 0;
     }

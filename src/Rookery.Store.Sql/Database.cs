@@ -83,6 +83,18 @@ public sealed class Database
 
     public DatabaseEngine Engine => Settings.Engine;
 
+    /// <summary>The isolation of write transactions: READ COMMITTED on the servers; SQLite has one writer and is serializable.</summary>
+    public System.Data.IsolationLevel WriteIsolation => Engine == DatabaseEngine.Sqlite ? System.Data.IsolationLevel.Serializable : System.Data.IsolationLevel.ReadCommitted;
+
+    /// <summary>Whether a failed transaction was a deadlock victim or a serialization failure that is safe to retry.</summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        MySqlException m => m.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout,
+        PostgresException p => p.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
+        SqliteException s => s.SqliteErrorCode is 5 or 6, // SQLITE_BUSY, SQLITE_LOCKED
+        _ => e.InnerException is { } inner && IsTransient(inner),
+    };
+
     /// <summary>Opens a connection, ready for queries.</summary>
     public async Task<DataConnection> OpenAsync(CancellationToken cancellationToken = default)
     {

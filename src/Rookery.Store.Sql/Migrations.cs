@@ -115,6 +115,7 @@ static class Migrations
                 source {t.Text(16)} NOT NULL,
                 company_id {t.BigInt} NOT NULL,
                 email {t.Text(320)} NOT NULL,
+                email_key {t.Text(320)} NOT NULL,
                 fullname {t.Text(255)} NOT NULL,
                 password_hash {t.Text(255)} NOT NULL,
                 is_admin {t.Bool} NOT NULL,
@@ -129,7 +130,7 @@ static class Migrations
                 created_at {t.BigInt} NOT NULL){o}
             """;
         yield return "CREATE UNIQUE INDEX ux_users_login ON users (source, login_key)";
-        yield return "CREATE INDEX ix_users_email ON users (email)";
+        yield return "CREATE INDEX ix_users_email ON users (email_key)";
 
         yield return $"""
             CREATE TABLE user_aliases (

@@ -109,6 +109,8 @@ sealed class UserRow
     [Column("source")] public string Source { get; set; } = "";
     [Column("company_id")] public long CompanyId { get; set; }
     [Column("email")] public string Email { get; set; } = "";
+    /// <summary>The address folded to lower case in .NET, so lookups use the index and agree on every engine.</summary>
+    [Column("email_key")] public string EmailKey { get; set; } = "";
     [Column("fullname")] public string FullName { get; set; } = "";
     [Column("password_hash")] public string PasswordHash { get; set; } = "";
     [Column("is_admin")] public bool IsAdmin { get; set; }

@@ -12,7 +12,7 @@ namespace Rookery.Store.Sql;
 /// </summary>
 public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator>? logger = null)
 {
-    const string LockName = "rookery_schema_migration";
+    const string LockPrefix = "rookery_schema_migration";
     readonly ILogger log = logger ?? (ILogger)NullLogger.Instance;
 
     /// <summary>The schema version this build of Rookery expects.</summary>
@@ -23,6 +23,7 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator>? l
     {
         await database.EnsureCreatedAsync(cancellationToken);
         await using var db = await database.OpenAsync(cancellationToken);
+        db.CommandTimeout = 0; // waiting for another process's migration, or a long ALTER, is not an error
         return database.Engine switch
         {
             DatabaseEngine.Sqlite => await MigrateSqliteAsync(db, cancellationToken),
@@ -81,7 +82,17 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator>? l
     {
         log.LogInformation("Applying schema migration {Version}: {Name}", migration.Version, migration.Name);
         foreach (var statement in migration.Statements(new Ddl(database.Engine)))
-            await db.ExecuteAsync(statement, cancellationToken);
+        {
+            try
+            {
+                await db.ExecuteAsync(statement, cancellationToken);
+            }
+            catch (MySqlConnector.MySqlException e) when (e.ErrorCode is MySqlConnector.MySqlErrorCode.TableExists or MySqlConnector.MySqlErrorCode.DuplicateKeyName)
+            {
+                // MySQL commits each DDL statement: a run interrupted half-way left this one applied already.
+                log.LogWarning("Schema migration {Version}: already applied: {Statement}", migration.Version, e.Message);
+            }
+        }
         await db.ExecuteAsync(
             "INSERT INTO schema_version (version, name, applied_at) VALUES (@version, @name, @at)",
             cancellationToken,
@@ -114,22 +125,25 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator>? l
     {
         if (database.Engine == DatabaseEngine.MySql)
         {
-            var got = await db.ExecuteAsync<int?>($"SELECT GET_LOCK('{LockName}', 600)", cancellationToken);
+            // GET_LOCK names are server-wide: name the database so two Rookery databases on one server do not wait for each other.
+            var got = await db.ExecuteAsync<int?>("SELECT GET_LOCK(@name, 600)", cancellationToken, new DataParameter("name", LockName));
             if (got != 1)
                 throw new TimeoutException("timed out waiting for another process to finish migrating the schema");
         }
         else
         {
-            await db.ExecuteAsync($"SELECT pg_advisory_lock(hashtext('{LockName}'))", cancellationToken);
+            await db.ExecuteAsync("SELECT pg_advisory_lock(hashtext(@name))", cancellationToken, new DataParameter("name", LockName));
         }
     }
+
+    string LockName => $"{LockPrefix}:{database.Settings.Database}";
 
     async Task ReleaseLockAsync(DataConnection db)
     {
         var sql = database.Engine == DatabaseEngine.MySql
-            ? $"SELECT RELEASE_LOCK('{LockName}')"
-            : $"SELECT pg_advisory_unlock(hashtext('{LockName}'))";
-        await db.ExecuteAsync(sql);
+            ? "SELECT RELEASE_LOCK(@name)"
+            : "SELECT pg_advisory_unlock(hashtext(@name))";
+        await db.ExecuteAsync(sql, new DataParameter("name", LockName));
     }
 }
 

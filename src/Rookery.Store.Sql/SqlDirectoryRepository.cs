@@ -1,5 +1,3 @@
-// ToLower() comparisons below run in SQL (LOWER()), not in .NET.
-#pragma warning disable CA1862
 using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
@@ -59,8 +57,10 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
                 await EnsureAddressFreeAsync(db, email, row.Id, cancellationToken);
             }
             row.Email = email;
+            row.EmailKey = Key(email);
         }
-        if (update.FullName is { } fullName) row.FullName = fullName;
+        if (update.FullName is { } fullName)
+            row.FullName = fullName.Length <= 255 ? fullName : throw new DirectoryException("a full name can be at most 255 characters");
         if (update.IsAdmin is { } isAdmin) row.IsAdmin = isAdmin;
         if (update.Active is { } active) row.Active = active;
         if (update.Hidden is { } hidden) row.Hidden = hidden;
@@ -146,7 +146,7 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
     {
         await using var db = await database.OpenAsync(cancellationToken);
         var key = Key(address);
-        var row = await db.GetTable<UserRow>().FirstOrDefaultAsync(u => u.Source == source && u.Email.ToLower() == key, cancellationToken);
+        var row = await db.GetTable<UserRow>().FirstOrDefaultAsync(u => u.Source == source && u.EmailKey == key, cancellationToken);
         if (row is null)
         {
             var alias = await db.GetTable<AliasRow>().FirstOrDefaultAsync(a => a.AddressKey == key, cancellationToken);
@@ -273,7 +273,7 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
     static async Task EnsureAddressFreeAsync(DataConnection db, string address, long userId, CancellationToken cancellationToken)
     {
         var key = Key(address);
-        if (await db.GetTable<UserRow>().AnyAsync(u => u.Id != userId && u.Email.ToLower() == key, cancellationToken) ||
+        if (await db.GetTable<UserRow>().AnyAsync(u => u.Id != userId && u.EmailKey == key, cancellationToken) ||
             await db.GetTable<AliasRow>().AnyAsync(a => a.AddressKey == key && a.UserId != userId, cancellationToken))
             throw new DirectoryException($"address '{address}' already belongs to another user");
     }

@@ -189,16 +189,17 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             if (doomed.FirstOrDefault(f => f.SpecialUse != (int)SpecialUse.None) is { } special)
                 throw new FolderOperationException($"'{special.Name}' is a default folder and cannot be deleted");
             long freed = 0;
+            var released = new List<string>();
             foreach (var victim in doomed)
             {
                 var items = await db.GetTable<ItemRow>().Where(i => i.FolderId == victim.Id).Select(i => new { i.BlobId, i.Size }).ToListAsync(cancellationToken);
-                foreach (var group in items.GroupBy(i => i.BlobId))
-                    await blobs.ReleaseAsync(db, group.Key, group.Count(), cancellationToken);
+                released.AddRange(items.Select(i => i.BlobId));
                 freed += items.Sum(i => i.Size);
                 await db.GetTable<ItemRow>().DeleteAsync(i => i.FolderId == victim.Id, cancellationToken);
                 await db.GetTable<FolderRow>().DeleteAsync(f => f.Id == victim.Id, cancellationToken);
                 await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Deleted, victim.Id, victim.Id, null, cancellationToken, previousFolderId: victim.ParentId);
             }
+            await ReleaseBlobsAsync(db, released, cancellationToken);
             await AddStoreSizeAsync(db, storeId, -freed, cancellationToken);
             return 0;
         }, cancellationToken);
@@ -231,11 +232,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 Keywords = JoinKeywords(request.Keywords),
                 ReceivedAt = (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds(),
                 SentAt = fields.SentAt?.ToUnixTimeMilliseconds(),
-                Subject = fields.Subject,
-                From = fields.From,
-                To = fields.To,
-                Cc = fields.Cc,
-                MessageId = fields.MessageId.Length > 998 ? fields.MessageId[..998] : fields.MessageId,
+                Subject = Clean(fields.Subject, 10_000),
+                From = Clean(fields.From, 100_000),
+                To = Clean(fields.To, 100_000),
+                Cc = Clean(fields.Cc, 100_000),
+                MessageId = Clean(fields.MessageId, 998),
             }, token: cancellationToken);
             await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
             await AddStoreSizeAsync(db, storeId, content.Length, cancellationToken);
@@ -389,9 +390,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var (firstUid, uidValidity) = await TakeUidsAsync(db, targetFolderId, sources.Count, m, total, cancellationToken);
             var mappings = new List<UidMapping>(sources.Count);
             var uid = firstUid;
+            // Blob rows are locked in id order in every transaction, so two writers never wait on each other in a cycle.
+            foreach (var group in sources.GroupBy(s => s.BlobId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+                await BlobStorage.IncrementExistingAsync(db, group.Key, group.Count(), cancellationToken);
             foreach (var source in sources)
             {
-                await BlobStorage.IncrementExistingAsync(db, source.BlobId, 1, cancellationToken);
                 var copy = Clone(source);
                 copy.StoreId = targetStore;
                 copy.FolderId = targetFolderId;
@@ -424,13 +427,15 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var uid = firstUid;
             foreach (var source in sources)
             {
-                await db.GetTable<ItemRow>()
-                    .Where(i => i.Id == source.Id)
+                var moved = await db.GetTable<ItemRow>()
+                    .Where(i => i.Id == source.Id && i.FolderId == sourceFolderId)
                     .Set(i => i.StoreId, targetStore)
                     .Set(i => i.FolderId, targetFolderId)
                     .Set(i => i.Uid, uid)
                     .Set(i => i.ModSeq, m)
                     .UpdateAsync(cancellationToken);
+                if (moved != 1)
+                    throw new InvalidOperationException($"item {source.Id} left folder {sourceFolderId} while it was being moved");
                 if (sourceStore == targetStore)
                 {
                     await LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Moved, source.Id, targetFolderId, uid, cancellationToken, sourceFolderId, source.Uid);
@@ -465,8 +470,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 var ids = chunk.Select(v => v.Id).ToArray();
                 await db.GetTable<ItemRow>().DeleteAsync(i => ids.Contains(i.Id), cancellationToken);
             }
-            foreach (var group in victims.GroupBy(v => v.BlobId))
-                await blobs.ReleaseAsync(db, group.Key, group.Count(), cancellationToken);
+            await ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
             foreach (var victim in victims)
                 await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken);
             var total = victims.Sum(v => v.Size);
@@ -497,12 +501,32 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     /// </summary>
     async Task<T> WriteAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await WriteOnceAsync(storeIds, body, cancellationToken);
+            }
+            catch (Exception e) when (attempt < MaxAttempts && Database.IsTransient(e))
+            {
+                // A deadlock victim rolled back completely; the body is safe to run again.
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    const int MaxAttempts = 5;
+
+    async Task<T> WriteOnceAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
+    {
         var ordered = storeIds.Distinct().Order().ToArray();
         var modseqs = new Dictionary<long, long>();
         T result;
         await using (var db = await database.OpenAsync(cancellationToken))
         {
-            await using var transaction = await db.BeginTransactionAsync(cancellationToken);
+            // READ COMMITTED: every read after the store-row locks sees what committed before them
+            // (MySQL's REPEATABLE READ would read an older snapshot), and InnoDB takes no gap locks.
+            await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation, cancellationToken);
             foreach (var storeId in ordered)
             {
                 var updated = await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Set(s => s.ModSeq, s => s.ModSeq + 1).UpdateAsync(cancellationToken);
@@ -533,6 +557,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         var size = await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Select(s => s.Size).FirstAsync(cancellationToken);
         if (size + growth > limits.Hard)
             throw new QuotaExceededException(storeId, size + growth, limits.Hard);
+    }
+
+    async Task ReleaseBlobsAsync(DataConnection db, IEnumerable<string> blobIds, CancellationToken cancellationToken)
+    {
+        foreach (var group in blobIds.GroupBy(id => id, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            await blobs.ReleaseAsync(db, group.Key, group.Count(), cancellationToken);
     }
 
     static async Task<(long FirstUid, long UidValidity)> TakeUidsAsync(DataConnection db, long folderId, int count, long modseq, long bytes, CancellationToken cancellationToken)
@@ -629,6 +659,24 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             throw new FolderOperationException("a folder name can be at most 255 characters");
         if (name.Any(char.IsControl))
             throw new FolderOperationException("a folder name cannot contain control characters");
+        if (char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1]))
+            throw new FolderOperationException("a folder name cannot start or end with a space");
+    }
+
+    /// <summary>
+    /// Makes an extracted field storable on every engine: PostgreSQL refuses NUL in text, and a
+    /// cut must not split a surrogate pair. The raw message keeps the original bytes.
+    /// </summary>
+    static string Clean(string value, int maxLength)
+    {
+        if (value.Contains('\0', StringComparison.Ordinal))
+            value = value.Replace("\0", "", StringComparison.Ordinal);
+        if (value.Length <= maxLength)
+            return value;
+        var cut = maxLength;
+        if (char.IsHighSurrogate(value[cut - 1]))
+            cut--;
+        return value[..cut];
     }
 
     static string NameKey(string name) => name.ToUpperInvariant().ToLowerInvariant();
