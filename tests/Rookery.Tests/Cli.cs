@@ -9,11 +9,54 @@ public sealed class Cli : IDisposable
 {
     public Cli()
     {
-        Root = Path.Combine(Path.GetTempPath(), "rookery_cli_" + Guid.NewGuid().ToString("N")[..12]);
+        var name = "rookery_cli_" + Guid.NewGuid().ToString("N")[..12];
+        Root = Path.Combine(Path.GetTempPath(), name);
         ConfigDirectory = Path.Combine(Root, "etc");
         DataDirectory = Path.Combine(Root, "data");
         System.IO.Directory.CreateDirectory(ConfigDirectory);
+        // ROOKERY_TEST_DB picks the engine, set the way an administrator of the container would: by environment.
+        switch (Engine)
+        {
+            case "mysql":
+                Environment["DATABASE_ENGINE"] = "mysql";
+                Environment["MYSQL_HOST"] = Required("ROOKERY_TEST_MYSQL_HOST");
+                Environment["MYSQL_PORT"] = Required("ROOKERY_TEST_MYSQL_PORT");
+                Environment["MYSQL_USER"] = Required("ROOKERY_TEST_MYSQL_USER");
+                Environment["MYSQL_PASSWORD"] = System.Environment.GetEnvironmentVariable("ROOKERY_TEST_MYSQL_PASSWORD") ?? "";
+                Environment["MYSQL_DATABASE"] = name;
+                database = new Store.Sql.DatabaseSettings(Store.Sql.DatabaseEngine.MySql)
+                {
+                    Host = Environment["MYSQL_HOST"], Port = int.Parse(Environment["MYSQL_PORT"]), User = Environment["MYSQL_USER"], Password = Environment["MYSQL_PASSWORD"], Database = name,
+                };
+                break;
+            case "postgresql":
+                Environment["DATABASE_ENGINE"] = "postgresql";
+                Environment["POSTGRESQL_HOST"] = Required("ROOKERY_TEST_PG_HOST");
+                Environment["POSTGRESQL_PORT"] = Required("ROOKERY_TEST_PG_PORT");
+                Environment["POSTGRESQL_USER"] = Required("ROOKERY_TEST_PG_USER");
+                Environment["POSTGRESQL_PASSWORD"] = System.Environment.GetEnvironmentVariable("ROOKERY_TEST_PG_PASSWORD") ?? "";
+                Environment["POSTGRESQL_DATABASE"] = name;
+                database = new Store.Sql.DatabaseSettings(Store.Sql.DatabaseEngine.PostgreSql)
+                {
+                    Host = Environment["POSTGRESQL_HOST"], Port = int.Parse(Environment["POSTGRESQL_PORT"]), User = Environment["POSTGRESQL_USER"], Password = Environment["POSTGRESQL_PASSWORD"], Database = name,
+                };
+                break;
+        }
     }
+
+    readonly Store.Sql.DatabaseSettings? database;
+
+    public static string Engine => System.Environment.GetEnvironmentVariable("ROOKERY_TEST_DB") is { Length: > 0 } e ? e : "sqlite";
+
+    /// <summary>Drops the engine settings, for tests about configuration itself.</summary>
+    public void UseDefaultEngine()
+    {
+        foreach (var key in Environment.Keys.Where(k => k.StartsWith("MYSQL_", StringComparison.Ordinal) || k.StartsWith("POSTGRESQL_", StringComparison.Ordinal) || k == "DATABASE_ENGINE").ToList())
+            Environment.Remove(key);
+    }
+
+    static string Required(string name) =>
+        System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : throw new InvalidOperationException($"{name} must be set when ROOKERY_TEST_DB={Engine} (test.sh sets it)");
 
     public string Root { get; }
     public string ConfigDirectory { get; }
@@ -67,6 +110,10 @@ public sealed class Cli : IDisposable
 
     public void Dispose()
     {
+        if (database is not null)
+        {
+            try { new Store.Sql.Database(database).DropAsync().GetAwaiter().GetResult(); } catch (Exception) { /* best effort */ }
+        }
         try { System.IO.Directory.Delete(Root, true); } catch (IOException) { }
     }
 }

@@ -12,6 +12,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Config_params_shows_file_include_plain_and_prefixed_environment_sources()
     {
+        cli.UseDefaultEngine();
         cli.WriteConfig("server.cfg", "# server\nattachment_compression = 3\n!include common.cfg\nquota_warn = 10\n");
         cli.WriteConfig("common.cfg", "mysql_port = 3307\nquota_warn = 5\nquota_soft = 20\n");
         cli.Environment["MYSQL_HOST"] = "db";
@@ -37,6 +38,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task A_typo_in_a_key_fails_startup_naming_file_and_line()
     {
+        cli.UseDefaultEngine();
         cli.WriteConfig("server.cfg", "log_level = 3\nattachment_compresion = 3\n");
 
         var (code, _, error) = await cli.RunAsync("serve");
@@ -50,6 +52,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task A_bad_value_fails_with_what_was_expected()
     {
+        cli.UseDefaultEngine();
         cli.WriteConfig("server.cfg", "database_engine = oracle\n");
         var (code, _, error) = await cli.RunAsync("admin", "user", "list");
         Assert.NotEqual(0, code);
@@ -61,6 +64,7 @@ public sealed class CliTests : IDisposable
     public async Task Health_exits_1_when_the_database_cannot_be_reached()
     {
         var port = Cli.FreePort(); // nothing listens there
+        cli.UseDefaultEngine();
         cli.WriteConfig("server.cfg", $"database_engine = postgresql\npostgresql_host = 127.0.0.1\npostgresql_port = {port}\n");
         var (code, output, _) = await cli.RunAsync("health");
         Assert.Equal(1, code);
@@ -88,6 +92,9 @@ public sealed class CliTests : IDisposable
         Assert.Equal(["imap"], bob.GetProperty("enabled_features").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["robert@example.com"], bob.GetProperty("aliases").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["sales"], bob.GetProperty("groups").EnumerateArray().Select(e => e.GetString()));
+
+        if (Cli.Engine != "sqlite")
+            Assert.False(File.Exists(Path.Combine(cli.DataDirectory, "rookery.db")), $"DATABASE_ENGINE={Cli.Engine} must not fall back to SQLite");
 
         var table = await cli.RunAsync("admin", "--list-users");
         Assert.Contains("Alice A", table.Out);
@@ -126,7 +133,8 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Serve_demo_creates_the_data_directory_the_demo_user_and_answers_health()
     {
-        // --demo listens on the contract's fixed port 10080
+        // --demo listens on the contract's fixed port 10080 and always uses SQLite; so does the check afterwards
+        cli.UseDefaultEngine();
         using var process = Process.Start(cli.StartInfo("serve", "--demo"))!;
         try
         {
