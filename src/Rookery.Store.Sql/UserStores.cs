@@ -12,6 +12,15 @@ public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, Q
     public Task<StoreInfo> EnsureStoreAsync(UserAccount user, CancellationToken cancellationToken = default) =>
         mailStore.EnsureStoreAsync(StoreKind.Private, user.StoreOwner, defaultLocale, cancellationToken);
 
+    /// <summary>Checks a login and opens (at the first login: creates) the user's store.</summary>
+    public async Task<(AuthenticationResult Result, StoreInfo? Store)> LoginAsync(string login, string password, CancellationToken cancellationToken = default)
+    {
+        var result = await directory.AuthenticateAsync(login, password, cancellationToken);
+        if (result is not { Outcome: AuthenticationOutcome.Success, User: { } user })
+            return (result, null);
+        return (result, await EnsureStoreAsync(user, cancellationToken));
+    }
+
     /// <summary>Lists every user, creating stores that do not exist yet.</summary>
     public async Task<IReadOnlyList<(UserAccount User, StoreInfo Store)>> ListWithStoresAsync(CancellationToken cancellationToken = default)
     {

@@ -125,4 +125,24 @@ public sealed class DirectoryTests : IAsyncLifetime
         Assert.Equal(QuotaLimits.FromMebibytes(1, 2, 3), await users.GetLimitsAsync(aliceStore, default));
         Assert.Equal(QuotaLimits.FromMebibytes(100, 150, 200), await users.GetLimitsAsync(listed.Single(l => l.User.Login == "bob").Store, default));
     }
+
+    [Fact]
+    public async Task A_store_is_created_at_the_first_login_and_not_for_a_failed_one()
+    {
+        var store = test.CreateStore();
+        var users = new UserStores(store, directory, QuotaLimits.None, "de_DE.UTF-8");
+        var alice = await AddAsync("alice", "pw", "alice@example.com");
+
+        var (failed, none) = await users.LoginAsync("alice", "wrong");
+        Assert.Equal(AuthenticationOutcome.Failed, failed.Outcome);
+        Assert.Null(none);
+        Assert.Null(await store.FindStoreAsync(StoreKind.Private, alice.StoreOwner));
+
+        var (ok, created) = await users.LoginAsync("alice", "pw");
+        Assert.Equal(AuthenticationOutcome.Success, ok.Outcome);
+        Assert.NotNull(created);
+        Assert.Contains(await store.ListFoldersAsync(created.Id), f => f.Name == "Posteingang");
+        var (_, again) = await users.LoginAsync("alice", "pw");
+        Assert.Equal(created.Id, again!.Id);
+    }
 }
