@@ -19,9 +19,12 @@ public sealed class ChangeNotifier : IChangeNotifier
 {
     readonly ConcurrentDictionary<long, ConcurrentDictionary<ChangeSubscription, byte>> subscribers = new();
 
-    public ChangeSubscription Subscribe(long storeId)
+    public ChangeSubscription Subscribe(long storeId) => Subscribe(storeId, null);
+
+    /// <summary>Subscribes, with an action to run when the subscription ends.</summary>
+    public ChangeSubscription Subscribe(long storeId, Action? onDispose)
     {
-        var subscription = new ChangeSubscription(storeId, this);
+        var subscription = new ChangeSubscription(storeId, this, onDispose);
         subscribers.GetOrAdd(storeId, _ => new()).TryAdd(subscription, 0);
         return subscription;
     }
@@ -46,11 +49,14 @@ public sealed class ChangeSubscription : IDisposable
     readonly Channel<StoreChanged> channel = Channel.CreateBounded<StoreChanged>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     readonly ChangeNotifier owner;
+    readonly Action? onDispose;
+    int disposed;
 
-    internal ChangeSubscription(long storeId, ChangeNotifier owner)
+    internal ChangeSubscription(long storeId, ChangeNotifier owner, Action? onDispose)
     {
         StoreId = storeId;
         this.owner = owner;
+        this.onDispose = onDispose;
     }
 
     public long StoreId { get; }
@@ -61,7 +67,10 @@ public sealed class ChangeSubscription : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
         owner.Remove(this);
         channel.Writer.TryComplete();
+        onDispose?.Invoke();
     }
 }

@@ -32,7 +32,8 @@ public sealed class ServerRuntime
         };
         ServerQuota = QuotaLimits.FromMebibytes(config.GetInt("quota_warn"), config.GetInt("quota_soft"), config.GetInt("quota_hard"));
         var quota = new DeferredQuotaPolicy();
-        Store = new SqlMailStore(Database, Blobs, quota, new ChangeNotifier());
+        Notifier = new DatabaseChangeNotifier(Database, TimeSpan.FromMilliseconds(config.GetInt("change_poll_interval")), loggers.CreateLogger<DatabaseChangeNotifier>());
+        Store = new SqlMailStore(Database, Blobs, quota, Notifier);
         UserStores = new UserStores(Store, Directory, ServerQuota, config.GetString("default_store_locale"));
         quota.Target = UserStores;
     }
@@ -68,6 +69,7 @@ public sealed class ServerRuntime
     public PasswordHasher PasswordHasher { get; }
     public IUserDirectory Directory { get; }
     public QuotaLimits ServerQuota { get; }
+    public DatabaseChangeNotifier Notifier { get; }
     public SqlMailStore Store { get; }
     public UserStores UserStores { get; }
 

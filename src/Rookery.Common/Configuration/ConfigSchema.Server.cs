@@ -86,6 +86,9 @@ public static partial class ConfigSchema
         new("blob_collect_interval", ParameterKind.Int, "3600",
             "Seconds between collections of attachment contents no item refers to any more; 0 = never collect.")
         { Min = 0 },
+        new("change_poll_interval", ParameterKind.Int, "500",
+            "Milliseconds between checks of the database for changes other Rookery processes committed to stores this process watches (IDLE, push); 0 = this process is the only one.")
+        { Min = 0, Max = 60000 },
         new("password_hash_iterations", ParameterKind.Int, "210000",
             "PBKDF2-SHA512 iterations for passwords set from now on; existing hashes keep their own count.")
         { Min = 10000 },
