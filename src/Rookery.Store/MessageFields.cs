@@ -1,0 +1,63 @@
+using MimeKit;
+using MimeKit.Utils;
+
+namespace Rookery.Store;
+
+/// <summary>
+/// Extracts the fields the store indexes from a message's header, once, at ingest. A header
+/// MimeKit cannot parse still yields a result: the raw message is the truth and is stored
+/// whole; only the extracted fields are then empty.
+/// </summary>
+public static class MessageFields
+{
+    public sealed record Extraction(ItemFields Fields, bool Parsed, string? Problem);
+
+    public static async Task<Extraction> ExtractAsync(Stream content, CancellationToken cancellationToken = default)
+    {
+        HeaderList headers;
+        try
+        {
+            headers = await HeaderList.LoadAsync(ParserOptions.Default, content, cancellationToken);
+        }
+        catch (FormatException e)
+        {
+            return new Extraction(new ItemFields(), false, e.Message);
+        }
+        return new Extraction(FromHeaders(headers), true, null);
+    }
+
+    public static ItemFields FromHeaders(HeaderList headers) => new()
+    {
+        Subject = Decoded(headers, HeaderId.Subject),
+        From = Addresses(headers, HeaderId.From),
+        To = Addresses(headers, HeaderId.To),
+        Cc = Addresses(headers, HeaderId.Cc),
+        MessageId = MessageIdOf(headers),
+        SentAt = headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var sent) ? sent : null,
+    };
+
+    static string Decoded(HeaderList headers, HeaderId id)
+    {
+        var header = headers.FirstOrDefault(h => h.Id == id);
+        return header is null ? "" : Rfc2047.DecodeText(header.RawValue).Trim();
+    }
+
+    static string Addresses(HeaderList headers, HeaderId id)
+    {
+        var header = headers.FirstOrDefault(h => h.Id == id);
+        if (header is null)
+            return "";
+        return InternetAddressList.TryParse(ParserOptions.Default, header.RawValue, out var list)
+            ? list.ToString(FormatOptions.Default, encode: false)
+            : Rfc2047.DecodeText(header.RawValue).Trim();
+    }
+
+    static string MessageIdOf(HeaderList headers)
+    {
+        var value = headers[HeaderId.MessageId];
+        if (string.IsNullOrWhiteSpace(value))
+            return "";
+        var parsed = MimeUtils.ParseMessageId(value);
+        return parsed is null ? value.Trim() : "<" + parsed + ">";
+    }
+}
