@@ -12,7 +12,7 @@ public sealed class ArchitectureTests
     {
         ["Rookery.Common"] = [],
         ["Rookery.Blobs"] = ["Rookery.Common"],
-        ["Rookery.Store"] = ["Rookery.Common", "Rookery.Blobs"],
+        ["Rookery.Store"] = ["Rookery.Common", "Rookery.Blobs", "Rookery.Directory"], // stores belong to accounts
         ["Rookery.Directory"] = ["Rookery.Common"],
         ["Rookery.Store.Sql"] = ["Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory"],
         ["Rookery"] = ["*"],
@@ -70,6 +70,7 @@ public sealed class ArchitectureTests
         // The rule itself must bite: Store may not reach Store.Sql.
         Assert.DoesNotContain("Rookery.Store.Sql", Allowed["Rookery.Store"]);
         Assert.DoesNotContain("Rookery.Store", Allowed["Rookery.Directory"]);
+        Assert.DoesNotContain("Rookery.Store.Sql", Allowed["Rookery.Directory"]);
     }
 
     static List<string> ProjectReferences(string project) =>

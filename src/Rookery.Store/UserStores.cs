@@ -1,6 +1,6 @@
 using Rookery.Directory;
 
-namespace Rookery.Store.Sql;
+namespace Rookery.Store;
 
 /// <summary>
 /// Ties accounts to their stores: a user's private store is created the first time the user

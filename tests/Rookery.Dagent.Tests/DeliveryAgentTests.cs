@@ -1,0 +1,114 @@
+using System.Text;
+using Rookery.Dagent;
+using Rookery.Directory;
+using Rookery.Store;
+using Rookery.Store.Sql;
+using Rookery.Store.Tests;
+
+namespace Rookery.Dagent.Tests;
+
+public sealed class DeliveryAgentTests : IAsyncLifetime
+{
+    TestDatabase test = null!;
+    SqlMailStore store = null!;
+    SqlDirectoryRepository repository = null!;
+    DeliveryAgent agent = null!;
+    UserStores users = null!;
+
+    public async Task InitializeAsync()
+    {
+        test = await TestDatabase.CreateAsync();
+        repository = new SqlDirectoryRepository(test.Database);
+        var directory = new DbUserDirectory(repository);
+        var quota = new Deferred();
+        store = new SqlMailStore(test.Database, test.CreateBlobs(), quota, new ChangeNotifier());
+        users = new UserStores(store, directory, QuotaLimits.None, "en_US.UTF-8");
+        quota.Target = users;
+        agent = new DeliveryAgent(store, directory, users, new DeliveryOptions());
+        var hasher = new PasswordHasher(10_000);
+        await repository.CreateUserAsync("db", "alice", hasher.Hash("pw"), new UserUpdate { Email = "alice@example.com", AddAliases = ["a.liddell@example.com"] });
+        await repository.CreateUserAsync("db", "bob", hasher.Hash("pw"), new UserUpdate { Email = "bob@example.com" });
+        await repository.CreateUserAsync("db", "full", hasher.Hash("pw"), new UserUpdate { Email = "full@example.com", QuotaOverride = true, QuotaHard = 1 });
+        await repository.CreateUserAsync("db", "shared", hasher.Hash("pw"), new UserUpdate { Email = "shared@example.com", Active = false });
+    }
+
+    public async Task DisposeAsync() => await test.DisposeAsync();
+
+    sealed class Deferred : IQuotaPolicy
+    {
+        public IQuotaPolicy? Target { get; set; }
+        public ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo s, CancellationToken ct) => Target!.GetLimitsAsync(s, ct);
+    }
+
+    async Task<IReadOnlyList<ItemInfo>> ItemsOf(string login, SpecialUse use = SpecialUse.Inbox)
+    {
+        var user = (await repository.FindUserAsync("db", login))!;
+        var info = await users.EnsureStoreAsync(user);
+        var folder = (await store.ListFoldersAsync(info.Id)).Single(f => f.SpecialUse == use);
+        return await store.ListItemsAsync(folder.Id);
+    }
+
+    static MemoryStream Message(string headers, string body = "Hello.\r\n") => new(Encoding.UTF8.GetBytes(headers + "\r\n" + body));
+
+    [Fact]
+    public async Task Each_recipient_gets_its_own_outcome_and_the_message_is_stored_once()
+    {
+        // fill "full" to 50 bytes below its 1 MiB hard quota (30 bytes Return-Path + 16 header bytes + body)
+        var filled = await agent.DeliverAsync("x@example.net", ["full@example.com"], Message("Subject: big\r\n", new string('x', 1_048_480)));
+        Assert.Equal(DeliveryStatus.Delivered, filled[0].Status);
+
+        var results = await agent.DeliverAsync("sender@example.net",
+            ["alice@example.com", "nobody@example.com", "full@example.com", "A.Liddell@EXAMPLE.com", "bob@example.com"],
+            Message("From: sender@example.net\r\nSubject: Meeting\r\nMessage-ID: <m1@example.net>\r\n"));
+
+        Assert.Equal(
+            [DeliveryStatus.Delivered, DeliveryStatus.UnknownRecipient, DeliveryStatus.OverQuota, DeliveryStatus.Delivered, DeliveryStatus.Delivered],
+            results.Select(r => r.Status));
+        Assert.Equal(2, (await ItemsOf("alice")).Count); // primary address and alias
+        var bobs = Assert.Single(await ItemsOf("bob"));
+        Assert.Equal("Meeting", bobs.Fields.Subject);
+        Assert.Equal("<m1@example.net>", bobs.Fields.MessageId);
+        Assert.Single(await ItemsOf("full")); // only the first, big one
+        Assert.Equal(2, test.CreateBlobs().Files.EnumerateIds().Count()); // the big one, and the meeting once for three deliveries
+    }
+
+    [Fact]
+    public async Task The_stored_message_is_the_received_one_with_return_path_in_front()
+    {
+        var raw = "From: sender@example.net\r\nSubject: exact\r\n\r\n..not unstuffed here\r\nline two\r\n";
+        await agent.DeliverAsync("sender@example.net", ["bob@example.com"], new MemoryStream(Encoding.UTF8.GetBytes(raw)));
+        var item = Assert.Single(await ItemsOf("bob"));
+        Assert.Equal("Return-Path: <sender@example.net>\r\n" + raw, Encoding.UTF8.GetString(await store.ReadAllAsync(item)));
+    }
+
+    [Fact]
+    public async Task Spam_goes_to_junk_e_mail()
+    {
+        var results = await agent.DeliverAsync("spammer@example.net", ["bob@example.com"],
+            Message("Subject: cheap\r\nX-Spam-Status: Yes, score=12.3 required=5.0\r\n"));
+        Assert.Equal(SpecialUse.Junk, results[0].Folder);
+        Assert.Single(await ItemsOf("bob", SpecialUse.Junk));
+        Assert.Empty(await ItemsOf("bob"));
+
+        await agent.DeliverAsync("friend@example.net", ["bob@example.com"], Message("Subject: hi\r\nX-Spam-Status: No, score=0.1\r\n"));
+        Assert.Single(await ItemsOf("bob"));
+    }
+
+    [Fact]
+    public async Task Non_active_accounts_still_receive()
+    {
+        var results = await agent.DeliverAsync("", ["shared@example.com"], Message("Subject: to the team\r\n"));
+        Assert.Equal(DeliveryStatus.Delivered, results[0].Status);
+        Assert.Single(await ItemsOf("shared"));
+    }
+
+    [Fact]
+    public async Task A_message_with_a_broken_header_is_delivered_intact()
+    {
+        var raw = "Subject: =?utf-8?q?unterminated\r\nFrom: <<<>>>\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n\u00ff\u00fe binary\r\n";
+        var results = await agent.DeliverAsync("x@example.net", ["bob@example.com"], new MemoryStream(Encoding.Latin1.GetBytes(raw)));
+        Assert.Equal(DeliveryStatus.Delivered, results[0].Status);
+        var item = Assert.Single(await ItemsOf("bob"));
+        Assert.Equal(Encoding.Latin1.GetBytes("Return-Path: <x@example.net>\r\n" + raw), await store.ReadAllAsync(item));
+    }
+}
