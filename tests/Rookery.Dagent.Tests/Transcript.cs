@@ -1,0 +1,55 @@
+using System.IO.Pipelines;
+using System.Text;
+
+namespace Rookery.Dagent.Tests;
+
+/// <summary>
+/// Runs a C:/S: transcript against a session over in-memory pipes. Consecutive C: lines are
+/// sent in one write (pipelining); each S: line must match the next line the server sends
+/// (a trailing * matches any rest of the line).
+/// </summary>
+sealed class Transcript
+{
+    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+
+    public static async Task RunAsync(Func<IDuplexPipe, Task> session, string script)
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        var running = session(new Duplex(toServer.Reader, toClient.Writer));
+        using var reader = new StreamReader(toClient.Reader.AsStream(), Encoding.Latin1);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var pending = new StringBuilder();
+        var lineNumber = 0;
+        foreach (var raw in script.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+        {
+            lineNumber++;
+            if (raw.Length == 0 || raw.StartsWith('#'))
+                continue;
+            if (raw.StartsWith("C: ", StringComparison.Ordinal) || raw == "C:")
+            {
+                pending.Append(raw.Length > 3 ? raw[3..] : "").Append("\r\n");
+                continue;
+            }
+            if (!raw.StartsWith("S: ", StringComparison.Ordinal))
+                throw new FormatException($"transcript line {lineNumber}: '{raw}' is neither C: nor S:");
+            if (pending.Length > 0)
+            {
+                await toServer.Writer.WriteAsync(Encoding.Latin1.GetBytes(pending.ToString()), timeout.Token);
+                pending.Clear();
+            }
+            var expected = raw[3..];
+            var actual = await reader.ReadLineAsync(timeout.Token) ?? throw new Xunit.Sdk.XunitException($"transcript line {lineNumber}: connection closed, expected '{expected}'");
+            var matches = expected.EndsWith('*') ? actual.StartsWith(expected[..^1], StringComparison.Ordinal) : actual == expected;
+            Assert.True(matches, $"transcript line {lineNumber}: expected '{expected}', got '{actual}'");
+        }
+        if (pending.Length > 0)
+            await toServer.Writer.WriteAsync(Encoding.Latin1.GetBytes(pending.ToString()), timeout.Token);
+        await toServer.Writer.CompleteAsync();
+        await running.WaitAsync(timeout.Token);
+    }
+}
