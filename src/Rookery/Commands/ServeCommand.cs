@@ -17,7 +17,7 @@ namespace Rookery.Commands;
 public static class ServeCommand
 {
     /// <summary>The components serve knows today; protocol issues add theirs.</summary>
-    static readonly string[] Components = ["server"];
+    static readonly string[] Components = ["server", "dagent"];
 
     public static Command Create(CommonOptions common)
     {
@@ -33,7 +33,7 @@ public static class ServeCommand
                 await Console.Error.WriteLineAsync($"rookery serve: unknown component(s) {string.Join(", ", unknown)}; known: {string.Join(", ", Components)}");
                 return 2;
             }
-            return await RunAsync(common, parse, parse.GetValue(demo), cancellationToken);
+            return await RunAsync(common, parse, parse.GetValue(demo), selected.Select(c => c.ToLowerInvariant()).ToHashSet(), cancellationToken);
         });
         return command;
     }
@@ -46,11 +46,18 @@ public static class ServeCommand
         ["disabled_features"] = "",
     };
 
-    static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, CancellationToken cancellationToken)
+    public static IReadOnlyDictionary<string, string> DemoDagentOverrides { get; } = new Dictionary<string, string>
+    {
+        ["lmtp_listen"] = "127.0.0.1:2003",
+    };
+
+    static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, IReadOnlySet<string> components, CancellationToken cancellationToken)
     {
         var paths = common.Paths(parse);
         var config = ConfigLoader.Load(ConfigSchema.Server, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
             demo ? DemoOverrides : new Dictionary<string, string>(), "--demo");
+        var dagentConfig = ConfigLoader.Load(ConfigSchema.Dagent, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
+            demo ? DemoDagentOverrides : new Dictionary<string, string>(), "--demo");
         using var loggers = Logging.CreateFactory(config.GetInt("log_level"));
         var log = loggers.CreateLogger("rookery");
         var runtime = await ServerRuntime.StartAsync(config, paths, loggers, cancellationToken);
@@ -62,11 +69,27 @@ public static class ServeCommand
         Logging.Configure(builder.Logging, config.GetInt("log_level"));
         builder.Services.AddSingleton(runtime);
         builder.Services.AddHostedService(services => new BlobCollector(runtime, services.GetRequiredService<ILogger<BlobCollector>>()));
-        var listeners = config.GetListen("server_listen");
+        var listeners = components.Contains("server") ? config.GetListen("server_listen") : [];
+        var lmtpListeners = components.Contains("dagent") ? dagentConfig.GetListen("lmtp_listen") : [];
+        var hostName = config.GetString("server_hostname") is { Length: > 0 } h ? h : Dns.GetHostName();
+        var agent = new Dagent.DeliveryAgent(runtime.Store, runtime.Directory, runtime.UserStores, new Dagent.DeliveryOptions
+        {
+            SpamHeaderName = dagentConfig.GetString("spam_header_name"),
+            SpamHeaderValue = dagentConfig.GetString("spam_header_value"),
+        }, Logging.CreateFactory(dagentConfig.GetInt("log_level")).CreateLogger<Dagent.DeliveryAgent>());
+        var lmtpLimits = new Dagent.LmtpLimits
+        {
+            MaxMessageSize = dagentConfig.GetInt("max_message_size") * 1024L * 1024,
+            MaxRecipients = dagentConfig.GetInt("lmtp_max_recipients"),
+            IdleTimeout = TimeSpan.FromSeconds(dagentConfig.GetInt("lmtp_idle_timeout")),
+        };
+        var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var listen in listeners)
-                Listen(kestrel, listen);
+                Listen(kestrel, listen, null);
+            foreach (var listen in lmtpListeners)
+                Listen(kestrel, listen, endpoint => endpoint.Use(next => lmtpHandler.OnConnectedAsync));
         });
         var app = builder.Build();
         app.MapGet("/health", async (ServerRuntime r, CancellationToken ct) =>
@@ -82,27 +105,30 @@ public static class ServeCommand
         });
         await app.StartAsync(cancellationToken);
 
-        Banner(runtime, app.Urls, demo);
+        Banner(runtime, listeners, lmtpListeners, demo);
         log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
 
-    static void Listen(KestrelServerOptions kestrel, ListenAddress listen)
+    /// <summary>Binds one listen address; <paramref name="configure"/> null means HTTP, else a raw connection protocol.</summary>
+    static void Listen(KestrelServerOptions kestrel, ListenAddress listen, Action<ListenOptions>? configure)
     {
+        Action<ListenOptions> options = configure ?? (_ => { });
         if (listen.IsUnix)
         {
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(listen.UnixPath)!);
             File.Delete(listen.UnixPath);
-            kestrel.ListenUnixSocket(listen.UnixPath);
+            kestrel.ListenUnixSocket(listen.UnixPath, options);
         }
         else if (listen.Host == "*")
-            kestrel.ListenAnyIP(listen.Port);
+            kestrel.ListenAnyIP(listen.Port, options);
         else if (listen.Host is "localhost")
-            kestrel.ListenLocalhost(listen.Port);
+            kestrel.ListenLocalhost(listen.Port, options);
         else if (IPAddress.TryParse(listen.Host, out var address))
-            kestrel.Listen(address, listen.Port);
+            kestrel.Listen(address, listen.Port, options);
         else
-            kestrel.Listen(Dns.GetHostAddresses(listen.Host).First(), listen.Port);
+            kestrel.Listen(Dns.GetHostAddresses(listen.Host).First(), listen.Port, options);
     }
 
     static async Task EnsureDemoUserAsync(ServerRuntime runtime, CancellationToken cancellationToken)
@@ -117,7 +143,7 @@ public static class ServeCommand
         await runtime.UserStores.EnsureStoreAsync(user, cancellationToken);
     }
 
-    static void Banner(ServerRuntime runtime, ICollection<string> urls, bool demo)
+    static void Banner(ServerRuntime runtime, IReadOnlyList<ListenAddress> httpListeners, IReadOnlyList<ListenAddress> lmtpListeners, bool demo)
     {
         var lines = new List<string>
         {
@@ -127,8 +153,10 @@ public static class ServeCommand
             $"  database       {runtime.Database.Settings.Describe()}",
             $"  attachments    {runtime.Blobs.Mode.ToString().ToLowerInvariant()} in {runtime.Blobs.Files.Root}",
         };
-        foreach (var url in urls)
-            lines.Add($"  health         {url.TrimEnd('/')}/health");
+        foreach (var http in httpListeners)
+            lines.Add(http.IsUnix ? $"  health         unix:{http.UnixPath} GET /health" : $"  health         http://{(http.Host == "*" ? "127.0.0.1" : http.Host)}:{http.Port}/health");
+        foreach (var lmtp in lmtpListeners)
+            lines.Add($"  lmtp           {(lmtp.IsUnix ? "unix:" + lmtp.UnixPath : $"{lmtp.Host}:{lmtp.Port}")}");
         if (demo)
         {
             lines.Add("  demo user      demo / demo (demo@example.com), every feature enabled");

@@ -41,7 +41,8 @@ public sealed class ConfigSchemaTests
     {
         Assert.Same(ConfigSchema.Server, ConfigSchema.Find("server"));
         Assert.Same(ConfigSchema.Unix, ConfigSchema.Find("UNIX"));
-        Assert.Null(ConfigSchema.Find("dagent"));
+        Assert.Same(ConfigSchema.Dagent, ConfigSchema.Find("Dagent"));
+        Assert.Null(ConfigSchema.Find("nosuchcomponent"));
         Assert.Equal("server.cfg", ConfigSchema.Server.FileName);
         Assert.Equal("unix.cfg", ConfigSchema.Unix.FileName);
         Assert.Equal(ConfigSchema.All.Count, ConfigSchema.All.Select(s => s.Name).Distinct().Count());

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Rookery.Tests;
+
+public sealed class LmtpServeTests : IDisposable
+{
+    readonly Cli cli = new();
+
+    public void Dispose() => cli.Dispose();
+
+    [Fact]
+    public async Task Serve_accepts_lmtp_on_tcp_and_unix_sockets_and_delivers_into_the_store()
+    {
+        var http = Cli.FreePort();
+        var lmtp = Cli.FreePort();
+        var socket = Path.Combine(cli.Root, "run", "dagent.sock");
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{http}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{lmtp} unix:{socket}\n");
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
+
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith("Press Ctrl+C", StringComparison.Ordinal)) { }
+
+            using (var tcp = new TcpClient())
+            {
+                await tcp.ConnectAsync("127.0.0.1", lmtp, timeout.Token);
+                await DeliverAsync(tcp.GetStream(), "over tcp", timeout.Token);
+            }
+            using (var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            {
+                await unix.ConnectAsync(new UnixDomainSocketEndPoint(socket), timeout.Token);
+                await DeliverAsync(new NetworkStream(unix), "over unix", timeout.Token);
+            }
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+
+        var show = await cli.RunAsync("admin", "user", "show", "alice", "--json");
+        Assert.True(JsonDocument.Parse(show.Out).RootElement.GetProperty("store_size").GetInt64() > 100);
+    }
+
+    static async Task DeliverAsync(Stream stream, string subject, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+        var writer = new StreamWriter(stream, Encoding.ASCII, leaveOpen: true) { NewLine = "\r\n", AutoFlush = true };
+        Assert.StartsWith("220 ", await reader.ReadLineAsync(cancellationToken));
+        await writer.WriteLineAsync("LHLO test");
+        string? line;
+        while ((line = await reader.ReadLineAsync(cancellationToken)) is not null && line.StartsWith("250-", StringComparison.Ordinal)) { }
+        Assert.StartsWith("250 ", line);
+        await writer.WriteAsync($"MAIL FROM:<sender@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n");
+        Assert.StartsWith("250 ", await reader.ReadLineAsync(cancellationToken));
+        Assert.StartsWith("250 ", await reader.ReadLineAsync(cancellationToken));
+        Assert.StartsWith("354 ", await reader.ReadLineAsync(cancellationToken));
+        await writer.WriteAsync($"Subject: {subject}\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+        Assert.Equal("250 2.1.5 <alice@example.com> delivered", await reader.ReadLineAsync(cancellationToken));
+        Assert.StartsWith("221 ", await reader.ReadLineAsync(cancellationToken));
+    }
+}
