@@ -315,6 +315,7 @@ missing=()
 # Tools the tests call: openssl (shadow hashes for the unix plugin tests), curl.
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
+command -v swaks >/dev/null || missing+=(swaks)   # LMTP scenarios of the dagent tests
 if ((${#missing[@]} > 0)); then
   phase_begin "apt install ${missing[*]}"
   if [[ $(id -u) != 0 ]]; then

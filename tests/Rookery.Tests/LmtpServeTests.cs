@@ -65,4 +65,53 @@ public sealed class LmtpServeTests : IDisposable
         Assert.Equal("250 2.1.5 <alice@example.com> delivered", await reader.ReadLineAsync(cancellationToken));
         Assert.StartsWith("221 ", await reader.ReadLineAsync(cancellationToken));
     }
+
+    [Fact]
+    public async Task Swaks_delivers_over_lmtp_and_gets_per_recipient_answers()
+    {
+        var http = Cli.FreePort();
+        var lmtp = Cli.FreePort();
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{http}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{lmtp}\n");
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "bob", "--password", "pw", "--email", "bob@example.com")).ExitCode);
+
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith("Press Ctrl+C", StringComparison.Ordinal)) { }
+
+            var ok = await Swaks(lmtp, "--to", "alice@example.com,bob@example.com", "--from", "sender@example.net", "--header", "Subject: via swaks", "--pipeline");
+            Assert.True(ok.ExitCode == 0, ok.Output);
+            Assert.Contains("250 2.1.5 <alice@example.com> delivered", ok.Output);
+            Assert.Contains("250 2.1.5 <bob@example.com> delivered", ok.Output);
+
+            var unknown = await Swaks(lmtp, "--to", "nobody@example.com", "--from", "sender@example.net");
+            Assert.NotEqual(0, unknown.ExitCode);
+            Assert.Contains("550 5.1.1", unknown.Output);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+        foreach (var login in new[] { "alice", "bob" })
+        {
+            var show = await cli.RunAsync("admin", "user", "show", login, "--json");
+            Assert.True(JsonDocument.Parse(show.Out).RootElement.GetProperty("store_size").GetInt64() > 100, login);
+        }
+    }
+
+    static async Task<(int ExitCode, string Output)> Swaks(int port, params string[] args)
+    {
+        var start = new ProcessStartInfo("swaks") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "--protocol", "LMTP", "--server", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--helo", "swaks.test" }.Concat(args))
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output + await error);
+    }
 }
