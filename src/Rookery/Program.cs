@@ -18,6 +18,7 @@ root.Subcommands.Add(ServeCommand.Create(common));
 root.Subcommands.Add(AdminCommand.Create(common));
 root.Subcommands.Add(ConfigCommand.Create(common));
 root.Subcommands.Add(HealthCommand.Create(common));
+root.Subcommands.Add(DagentCommand.Create(common));
 
 try
 {

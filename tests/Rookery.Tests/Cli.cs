@@ -91,9 +91,16 @@ public sealed class Cli : IDisposable
         return start;
     }
 
-    public async Task<(int ExitCode, string Out, string Error)> RunAsync(params string[] args)
+    public Task<(int ExitCode, string Out, string Error)> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+
+    public async Task<(int ExitCode, string Out, string Error)> RunWithInputAsync(byte[]? input, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        var start = StartInfo(args);
+        start.RedirectStandardInput = true;
+        using var process = Process.Start(start)!;
+        if (input is not null)
+            await process.StandardInput.BaseStream.WriteAsync(input);
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));

@@ -1,0 +1,41 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Rookery.Tests;
+
+public sealed class PipeDeliveryTests : IDisposable
+{
+    readonly Cli cli = new();
+
+    public void Dispose() => cli.Dispose();
+
+    [Fact]
+    public async Task Pipe_delivery_stores_the_message_and_exits_with_sysexits_codes()
+    {
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "tiny", "--password", "pw", "--email", "tiny@example.com",
+            "--quota-override", "yes", "--quota-hard", "1")).ExitCode);
+        var message = Encoding.ASCII.GetBytes("Subject: piped\nFrom: a@example.net\n\nbody with LF line ends\n");
+
+        var delivered = await cli.RunWithInputAsync(message, "dagent", "-f", "a@example.net", "alice");
+        Assert.True(delivered.ExitCode == 0, delivered.Error);
+        var size = JsonDocument.Parse((await cli.RunAsync("admin", "user", "show", "alice", "--json")).Out).RootElement.GetProperty("store_size").GetInt64();
+        // Return-Path line plus the message with every LF turned into CRLF
+        Assert.Equal("Return-Path: <a@example.net>\r\n".Length + message.Length + 4, size);
+
+        Assert.Equal(67, (await cli.RunWithInputAsync(message, "dagent", "nobody")).ExitCode);
+        Assert.Equal(67, (await cli.RunWithInputAsync(message, "dagent", "nobody@example.com")).ExitCode);
+
+        var big = Encoding.ASCII.GetBytes("Subject: big\n\n" + new string('x', 1_100_000) + "\n");
+        Assert.Equal(73, (await cli.RunWithInputAsync(big, "dagent", "tiny")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Pipe_delivery_with_an_unreachable_database_asks_the_mta_to_retry()
+    {
+        cli.UseDefaultEngine();
+        cli.WriteConfig("server.cfg", $"database_engine = postgresql\npostgresql_host = 127.0.0.1\npostgresql_port = {Cli.FreePort()}\n");
+        var result = await cli.RunWithInputAsync(Encoding.ASCII.GetBytes("Subject: x\n\nbody\n"), "dagent", "alice");
+        Assert.Equal(75, result.ExitCode);
+    }
+}
