@@ -46,6 +46,9 @@ public sealed class Cli : IDisposable
 
     readonly Store.Sql.DatabaseSettings? database;
 
+    /// <summary>Where the rookery processes of this test keep their database (SQLite in the data directory unless ROOKERY_TEST_DB says otherwise).</summary>
+    public Store.Sql.DatabaseSettings Database => database ?? new Store.Sql.DatabaseSettings(Store.Sql.DatabaseEngine.Sqlite) { SqlitePath = Path.Combine(DataDirectory, "rookery.db") };
+
     public static string Engine => System.Environment.GetEnvironmentVariable("ROOKERY_TEST_DB") is { Length: > 0 } e ? e : "sqlite";
 
     /// <summary>Drops the engine settings, for tests about configuration itself.</summary>
