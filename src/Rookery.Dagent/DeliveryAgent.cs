@@ -18,6 +18,9 @@ public enum DeliveryStatus
     TemporaryFailure,
 }
 
+/// <summary>A recipient address and the account it belongs to (null: no such user).</summary>
+public sealed record Recipient(string Address, UserAccount? Account, bool LookupFailed = false);
+
 public sealed record DeliveryResult(string Recipient, DeliveryStatus Status, string? Detail = null, AppendResult? Stored = null, SpecialUse Folder = SpecialUse.Inbox);
 
 /// <summary>dagent settings: the original's spam_header_name / spam_header_value.</summary>
@@ -41,9 +44,29 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
     public Task<UserAccount?> ResolveAsync(string address, CancellationToken cancellationToken = default) =>
         directory.FindByAddressAsync(address, cancellationToken);
 
+    /// <summary>Delivers to addresses, looking each up in the directory.</summary>
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<string> recipients, Stream message, CancellationToken cancellationToken = default)
+    {
+        var resolved = new List<Recipient>(recipients.Count);
+        foreach (var address in recipients)
+        {
+            try
+            {
+                resolved.Add(new Recipient(address, await directory.FindByAddressAsync(address, cancellationToken)));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogWarning(e, "Looking up {Recipient} failed", address);
+                resolved.Add(new Recipient(address, null, LookupFailed: true));
+            }
+        }
+        return await DeliverAsync(sender, resolved, message, cancellationToken);
+    }
+
+    /// <summary>Delivers to recipients already looked up (the LMTP session resolves them at RCPT TO).</summary>
     /// <param name="sender">The envelope sender (MAIL FROM), empty for the null sender; written as Return-Path.</param>
     /// <param name="message">The message as received, with CRLF line ends.</param>
-    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<string> recipients, Stream message, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<Recipient> recipients, Stream message, CancellationToken cancellationToken = default)
     {
         // Return-Path is the same for every recipient, so the stored content is too.
         var content = new MemoryStream();
@@ -53,7 +76,7 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
         var extraction = await MessageFields.ExtractAsync(content, cancellationToken);
         if (!extraction.Parsed)
             log.LogWarning("Delivering a message whose header could not be parsed ({Problem}); stored as received", extraction.Problem);
-        var spam = IsSpam(content);
+        var spam = IsSpam(extraction.Headers);
         content.Position = 0;
 
         var results = new List<DeliveryResult>(recipients.Count);
@@ -63,19 +86,12 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
         return results;
     }
 
-    async Task<DeliveryResult> DeliverOneAsync(string recipient, Blobs.StagedBlob staged, ItemFields fields, bool spam, CancellationToken cancellationToken)
+    async Task<DeliveryResult> DeliverOneAsync(Recipient to, Blobs.StagedBlob staged, ItemFields fields, bool spam, CancellationToken cancellationToken)
     {
-        UserAccount? user;
-        try
-        {
-            user = await directory.FindByAddressAsync(recipient, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            log.LogWarning(e, "Looking up {Recipient} failed", recipient);
+        var recipient = to.Address;
+        if (to.LookupFailed)
             return new DeliveryResult(recipient, DeliveryStatus.TemporaryFailure, "directory unavailable");
-        }
-        if (user is null)
+        if (to.Account is not { } user)
             return new DeliveryResult(recipient, DeliveryStatus.UnknownRecipient);
         try
         {
@@ -99,18 +115,6 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
         }
     }
 
-    bool IsSpam(MemoryStream content)
-    {
-        content.Position = 0;
-        try
-        {
-            var headers = MimeKit.HeaderList.Load(MimeKit.ParserOptions.Default, content);
-            var value = headers[options.SpamHeaderName];
-            return value is not null && value.Trim().StartsWith(options.SpamHeaderValue, StringComparison.OrdinalIgnoreCase);
-        }
-        catch (FormatException)
-        {
-            return false; // an unparseable header is delivered to the Inbox as received
-        }
-    }
+    bool IsSpam(MimeKit.HeaderList? headers) =>
+        headers?[options.SpamHeaderName] is { } value && value.Trim().StartsWith(options.SpamHeaderValue, StringComparison.OrdinalIgnoreCase);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Rookery.Directory;
 using Rookery.Smtp.Protocol;
 
 namespace Rookery.Dagent;
@@ -28,7 +29,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
     readonly SmtpCommandParser parser = new();
     State state = State.Connected;
     string sender = "";
-    readonly List<string> recipients = [];
+    readonly List<Recipient> recipients = [];
     int errors;
 
     DataReader? data;
@@ -191,9 +192,11 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
 
     async Task AddRecipientAsync(string address, CancellationToken cancellationToken)
     {
+        UserAccount? account;
         try
         {
-            if (await agent.ResolveAsync(address, cancellationToken) is null)
+            account = await agent.ResolveAsync(address, cancellationToken);
+            if (account is null)
             {
                 Reply(new SmtpReply(550, "5.1.1", $"<{address}>: no such user here"));
                 return;
@@ -205,7 +208,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
             Reply(new SmtpReply(451, "4.4.3", "Directory unavailable, try again later"));
             return;
         }
-        recipients.Add(address);
+        recipients.Add(new Recipient(address, account));
         Reply(new SmtpReply(250, "2.1.5", $"<{address}> ok"));
     }
 
@@ -223,7 +226,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
         }
         else
         {
-            var results = await agent.DeliverAsync(sender, recipients, new MemoryStream(received.WrittenMemory.ToArray(), writable: false), cancellationToken);
+            var results = await agent.DeliverAsync(sender, recipients, AsStream(received.WrittenMemory), cancellationToken);
             foreach (var result in results)
                 Reply(result.Status switch
                 {
@@ -236,6 +239,12 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
         ResetTransaction();
         state = State.Ready;
     }
+
+    /// <summary>The received message as a stream, without copying it again.</summary>
+    static MemoryStream AsStream(ReadOnlyMemory<byte> memory) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(memory.ToArray(), writable: false);
 
     void ResetTransaction()
     {

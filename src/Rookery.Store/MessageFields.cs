@@ -10,7 +10,11 @@ namespace Rookery.Store;
 /// </summary>
 public static class MessageFields
 {
-    public sealed record Extraction(ItemFields Fields, bool Parsed, string? Problem);
+    /// <param name="Headers">The parsed header, for other checks at ingest; null when it could not be parsed.</param>
+    public sealed record Extraction(ItemFields Fields, HeaderList? Headers, string? Problem)
+    {
+        public bool Parsed => Headers is not null;
+    }
 
     public static async Task<Extraction> ExtractAsync(Stream content, CancellationToken cancellationToken = default)
     {
@@ -21,9 +25,9 @@ public static class MessageFields
         }
         catch (FormatException e)
         {
-            return new Extraction(new ItemFields(), false, e.Message);
+            return new Extraction(new ItemFields(), null, e.Message);
         }
-        return new Extraction(FromHeaders(headers), true, null);
+        return new Extraction(FromHeaders(headers), headers, null);
     }
 
     public static ItemFields FromHeaders(HeaderList headers) => new()

@@ -4,10 +4,9 @@ namespace Rookery.Store;
 
 /// <summary>
 /// Ties accounts to their stores: a user's private store is created the first time the user
-/// logs in or is listed, as the original does; quotas come from the user's override or the
-/// server's quota_warn/quota_soft/quota_hard.
+/// logs in or is listed, as the original does.
 /// </summary>
-public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, QuotaLimits serverDefaults, string defaultLocale) : IQuotaPolicy
+public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, string defaultLocale)
 {
     public Task<StoreInfo> EnsureStoreAsync(UserAccount user, CancellationToken cancellationToken = default) =>
         mailStore.EnsureStoreAsync(StoreKind.Private, user.StoreOwner, defaultLocale, cancellationToken);
@@ -29,7 +28,14 @@ public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, Q
             result.Add((user, await EnsureStoreAsync(user, cancellationToken)));
         return result;
     }
+}
 
+/// <summary>
+/// The quota of a store: its owner's override, else the server's quota_warn/quota_soft/quota_hard.
+/// It needs only the directory, so a store can be built with it directly.
+/// </summary>
+public sealed class AccountQuotaPolicy(IUserDirectory directory, QuotaLimits serverDefaults) : IQuotaPolicy
+{
     public static QuotaLimits LimitsFor(UserAccount? user, QuotaLimits serverDefaults) =>
         user is { QuotaOverride: true } ? QuotaLimits.FromMebibytes(user.QuotaWarn, user.QuotaSoft, user.QuotaHard) : serverDefaults;
 

@@ -8,7 +8,7 @@ public sealed record RookeryPaths(string ConfigDirectory, string DataDirectory)
 
     public static RookeryPaths Resolve(string? configFlag, string? dataFlag, IReadOnlyDictionary<string, string> environment)
     {
-        var isRoot = Environment.UserName == "root" || (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("EUID") == "0");
+        var isRoot = Environment.UserName == "root";
         var config = configFlag ?? (environment.GetValueOrDefault("ROOKERY_CONFIG_DIR") is { Length: > 0 } c ? c : null);
         config ??= isRoot || System.IO.Directory.Exists(SystemConfigDirectory)
             ? SystemConfigDirectory

@@ -31,11 +31,9 @@ public sealed class ServerRuntime
             var other => throw new ConfigException($"user_plugin = {other} is not available in this version of Rookery; use db"),
         };
         ServerQuota = QuotaLimits.FromMebibytes(config.GetInt("quota_warn"), config.GetInt("quota_soft"), config.GetInt("quota_hard"));
-        var quota = new DeferredQuotaPolicy();
         Notifier = new DatabaseChangeNotifier(Database, TimeSpan.FromMilliseconds(config.GetInt("change_poll_interval")), loggers.CreateLogger<DatabaseChangeNotifier>());
-        Store = new SqlMailStore(Database, Blobs, quota, Notifier);
-        UserStores = new UserStores(Store, Directory, ServerQuota, config.GetString("default_store_locale"));
-        quota.Target = UserStores;
+        Store = new SqlMailStore(Database, Blobs, new AccountQuotaPolicy(Directory, ServerQuota), Notifier);
+        UserStores = new UserStores(Store, Directory, config.GetString("default_store_locale"));
     }
 
     static UnixDirectoryOptions UnixOptions(ComponentConfig server, RookeryPaths paths)
@@ -110,6 +108,14 @@ public sealed class ServerRuntime
         },
     };
 
+    /// <summary>The delivery agent with dagent.cfg's settings, for LMTP and pipe delivery alike.</summary>
+    public Dagent.DeliveryAgent CreateDeliveryAgent(ComponentConfig dagent) =>
+        new(Store, Directory, UserStores, new Dagent.DeliveryOptions
+        {
+            SpamHeaderName = dagent.GetString("spam_header_name"),
+            SpamHeaderValue = dagent.GetString("spam_header_value"),
+        }, Loggers.CreateLogger<Dagent.DeliveryAgent>());
+
     /// <summary>Reports whether the database answers and the blob store is writable.</summary>
     public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken)
     {
@@ -134,15 +140,15 @@ public sealed class ServerRuntime
         }
         return new HealthReport(database == "ok" && blobs == "ok", database, blobs);
     }
-
-    /// <summary>Breaks the cycle store → quota policy → user stores → store.</summary>
-    sealed class DeferredQuotaPolicy : IQuotaPolicy
-    {
-        public IQuotaPolicy? Target { get; set; }
-
-        public ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo store, CancellationToken cancellationToken) =>
-            Target?.GetLimitsAsync(store, cancellationToken) ?? ValueTask.FromResult(QuotaLimits.None);
-    }
 }
 
-public sealed record HealthReport(bool Healthy, string Database, string Blobs);
+public sealed record HealthReport(bool Healthy, string Database, string Blobs)
+{
+    /// <summary>The JSON both <c>rookery health --json</c> and <c>GET /health</c> answer with.</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["status"] = Healthy ? "healthy" : "unhealthy",
+        ["database"] = Database,
+        ["blobs"] = Blobs,
+    });
+}

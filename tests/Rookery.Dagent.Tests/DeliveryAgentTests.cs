@@ -1,6 +1,5 @@
 using System.Text;
 using Rookery.Dagent;
-using Rookery.Directory;
 using Rookery.Store;
 using Rookery.Store.Sql;
 using Rookery.Store.Tests;
@@ -9,44 +8,20 @@ namespace Rookery.Dagent.Tests;
 
 public sealed class DeliveryAgentTests : IAsyncLifetime
 {
-    TestDatabase test = null!;
+    DeliveryHarness harness = null!;
     SqlMailStore store = null!;
-    SqlDirectoryRepository repository = null!;
     DeliveryAgent agent = null!;
-    UserStores users = null!;
+    TestDatabase test = null!;
 
     public async Task InitializeAsync()
     {
-        test = await TestDatabase.CreateAsync();
-        repository = new SqlDirectoryRepository(test.Database);
-        var directory = new DbUserDirectory(repository);
-        var quota = new Deferred();
-        store = new SqlMailStore(test.Database, test.CreateBlobs(), quota, new ChangeNotifier());
-        users = new UserStores(store, directory, QuotaLimits.None, "en_US.UTF-8");
-        quota.Target = users;
-        agent = new DeliveryAgent(store, directory, users, new DeliveryOptions());
-        var hasher = new PasswordHasher(10_000);
-        await repository.CreateUserAsync("db", "alice", hasher.Hash("pw"), new UserUpdate { Email = "alice@example.com", AddAliases = ["a.liddell@example.com"] });
-        await repository.CreateUserAsync("db", "bob", hasher.Hash("pw"), new UserUpdate { Email = "bob@example.com" });
-        await repository.CreateUserAsync("db", "full", hasher.Hash("pw"), new UserUpdate { Email = "full@example.com", QuotaOverride = true, QuotaHard = 1 });
-        await repository.CreateUserAsync("db", "shared", hasher.Hash("pw"), new UserUpdate { Email = "shared@example.com", Active = false });
+        harness = await DeliveryHarness.CreateAsync();
+        (store, agent, test) = (harness.Store, harness.Agent, harness.Test);
     }
 
-    public async Task DisposeAsync() => await test.DisposeAsync();
+    public async Task DisposeAsync() => await harness.DisposeAsync();
 
-    sealed class Deferred : IQuotaPolicy
-    {
-        public IQuotaPolicy? Target { get; set; }
-        public ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo s, CancellationToken ct) => Target!.GetLimitsAsync(s, ct);
-    }
-
-    async Task<IReadOnlyList<ItemInfo>> ItemsOf(string login, SpecialUse use = SpecialUse.Inbox)
-    {
-        var user = (await repository.FindUserAsync("db", login))!;
-        var info = await users.EnsureStoreAsync(user);
-        var folder = (await store.ListFoldersAsync(info.Id)).Single(f => f.SpecialUse == use);
-        return await store.ListItemsAsync(folder.Id);
-    }
+    Task<IReadOnlyList<ItemInfo>> ItemsOf(string login, SpecialUse use = SpecialUse.Inbox) => harness.ItemsOf(login, use);
 
     static MemoryStream Message(string headers, string body = "Hello.\r\n") => new(Encoding.UTF8.GetBytes(headers + "\r\n" + body));
 

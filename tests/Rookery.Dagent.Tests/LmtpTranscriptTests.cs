@@ -1,6 +1,4 @@
-using System.IO.Pipelines;
 using System.Text;
-using Rookery.Directory;
 using Rookery.Store;
 using Rookery.Store.Sql;
 using Rookery.Store.Tests;
@@ -9,48 +7,28 @@ namespace Rookery.Dagent.Tests;
 
 public sealed class LmtpTranscriptTests : IAsyncLifetime
 {
-    TestDatabase test = null!;
+    DeliveryHarness harness = null!;
     SqlMailStore store = null!;
-    SqlDirectoryRepository repository = null!;
-    UserStores users = null!;
     DeliveryAgent agent = null!;
 
     public async Task InitializeAsync()
     {
-        test = await TestDatabase.CreateAsync();
-        repository = new SqlDirectoryRepository(test.Database);
-        var directory = new DbUserDirectory(repository);
-        var quota = new Deferred();
-        store = new SqlMailStore(test.Database, test.CreateBlobs(), quota, new ChangeNotifier());
-        users = new UserStores(store, directory, QuotaLimits.None, "en");
-        quota.Target = users;
-        agent = new DeliveryAgent(store, directory, users, new DeliveryOptions());
-        var hasher = new PasswordHasher(10_000);
-        await repository.CreateUserAsync("db", "alice", hasher.Hash("pw"), new UserUpdate { Email = "alice@example.com" });
-        await repository.CreateUserAsync("db", "bob", hasher.Hash("pw"), new UserUpdate { Email = "bob@example.com" });
-        await repository.CreateUserAsync("db", "full", hasher.Hash("pw"), new UserUpdate { Email = "full@example.com", QuotaOverride = true, QuotaHard = 1 });
+        harness = await DeliveryHarness.CreateAsync();
+        (store, agent) = (harness.Store, harness.Agent);
         // fill "full" to within a few bytes of its 1 MiB
         var filler = new string('x', 1_048_500);
         await agent.DeliverAsync("", ["full@example.com"], new MemoryStream(Encoding.ASCII.GetBytes("Subject: f\r\n\r\n" + filler)));
     }
 
-    public async Task DisposeAsync() => await test.DisposeAsync();
-
-    sealed class Deferred : IQuotaPolicy
-    {
-        public IQuotaPolicy? Target { get; set; }
-        public ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo s, CancellationToken ct) => Target!.GetLimitsAsync(s, ct);
-    }
+    public async Task DisposeAsync() => await harness.DisposeAsync();
 
     Task Run(string script, LmtpLimits? limits = null) =>
         Transcript.RunAsync(pipe => new LmtpSession(pipe, agent, "mx.test", limits ?? new LmtpLimits()).RunAsync(CancellationToken.None), script);
 
     async Task<List<string>> Inbox(string login)
     {
-        var info = await users.EnsureStoreAsync((await repository.FindUserAsync("db", login))!);
-        var inbox = (await store.ListFoldersAsync(info.Id)).Single(f => f.SpecialUse == SpecialUse.Inbox);
         var result = new List<string>();
-        foreach (var item in await store.ListItemsAsync(inbox.Id))
+        foreach (var item in await harness.ItemsOf(login))
             result.Add(Encoding.Latin1.GetString(await store.ReadAllAsync(item)));
         return result;
     }

@@ -112,7 +112,8 @@ public sealed class DirectoryTests : IAsyncLifetime
     public async Task A_store_is_created_at_first_use_with_the_user_quota_override()
     {
         var store = test.CreateStore();
-        var users = new UserStores(store, directory, QuotaLimits.FromMebibytes(100, 150, 200), "nl_NL.UTF-8");
+        var users = new UserStores(store, directory, "nl_NL.UTF-8");
+        var quota = new AccountQuotaPolicy(directory, QuotaLimits.FromMebibytes(100, 150, 200));
         var alice = await AddAsync("alice", "pw", "alice@example.com", new UserUpdate { QuotaOverride = true, QuotaWarn = 1, QuotaSoft = 2, QuotaHard = 3 });
         await AddAsync("bob", "pw", "bob@example.com");
 
@@ -122,15 +123,15 @@ public sealed class DirectoryTests : IAsyncLifetime
         var aliceStore = listed.Single(l => l.User.Login == "alice").Store;
         Assert.Contains(await store.ListFoldersAsync(aliceStore.Id), f => f.Name == "Postvak IN");
 
-        Assert.Equal(QuotaLimits.FromMebibytes(1, 2, 3), await users.GetLimitsAsync(aliceStore, default));
-        Assert.Equal(QuotaLimits.FromMebibytes(100, 150, 200), await users.GetLimitsAsync(listed.Single(l => l.User.Login == "bob").Store, default));
+        Assert.Equal(QuotaLimits.FromMebibytes(1, 2, 3), await quota.GetLimitsAsync(aliceStore, default));
+        Assert.Equal(QuotaLimits.FromMebibytes(100, 150, 200), await quota.GetLimitsAsync(listed.Single(l => l.User.Login == "bob").Store, default));
     }
 
     [Fact]
     public async Task A_store_is_created_at_the_first_login_and_not_for_a_failed_one()
     {
         var store = test.CreateStore();
-        var users = new UserStores(store, directory, QuotaLimits.None, "de_DE.UTF-8");
+        var users = new UserStores(store, directory, "de_DE.UTF-8");
         var alice = await AddAsync("alice", "pw", "alice@example.com");
 
         var (failed, none) = await users.LoginAsync("alice", "wrong");

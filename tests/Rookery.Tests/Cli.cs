@@ -111,6 +111,20 @@ public sealed class Cli : IDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Reads the banner of a started <c>rookery serve</c> up to its last line, so its listeners are up.</summary>
+    public static async Task<List<string>> WaitForBannerAsync(Process server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var banner = new List<string>();
+        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            banner.Add(line);
+            if (line.StartsWith("Press Ctrl+C", StringComparison.Ordinal))
+                return banner;
+        }
+        throw new InvalidOperationException("rookery serve exited before it was ready: " + await server.StandardError.ReadToEndAsync());
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

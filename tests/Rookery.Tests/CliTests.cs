@@ -138,15 +138,7 @@ public sealed class CliTests : IDisposable
         using var process = Process.Start(cli.StartInfo("serve", "--demo"))!;
         try
         {
-            var banner = new List<string>();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                banner.Add(line);
-                if (line.StartsWith("Press Ctrl+C", StringComparison.Ordinal))
-                    break;
-            }
-            var text = string.Join('\n', banner);
+            var text = string.Join('\n', await Cli.WaitForBannerAsync(process));
             Assert.Contains(cli.DataDirectory, text);
             Assert.Contains("demo / demo", text);
             Assert.Contains("http://127.0.0.1:10080/health", text);

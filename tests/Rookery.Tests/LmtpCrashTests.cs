@@ -30,7 +30,7 @@ public sealed class LmtpCrashTests : IDisposable
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-                while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith("Press Ctrl+C", StringComparison.Ordinal)) { }
+                await Cli.WaitForBannerAsync(server);
                 using var tcp = new TcpClient();
                 await tcp.ConnectAsync("127.0.0.1", lmtp, timeout.Token);
                 var stream = tcp.GetStream();

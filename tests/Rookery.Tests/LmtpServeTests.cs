@@ -25,7 +25,7 @@ public sealed class LmtpServeTests : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith("Press Ctrl+C", StringComparison.Ordinal)) { }
+            await Cli.WaitForBannerAsync(server);
 
             using (var tcp = new TcpClient())
             {
@@ -79,8 +79,7 @@ public sealed class LmtpServeTests : IDisposable
         using var server = Process.Start(cli.StartInfo("serve"))!;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith("Press Ctrl+C", StringComparison.Ordinal)) { }
+            await Cli.WaitForBannerAsync(server);
 
             var ok = await Swaks(lmtp, "--to", "alice@example.com,bob@example.com", "--from", "sender@example.net", "--header", "Subject: via swaks", "--pipeline");
             Assert.True(ok.ExitCode == 0, ok.Output);

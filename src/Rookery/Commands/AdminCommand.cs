@@ -186,7 +186,7 @@ public static class AdminCommand
     static void ShowUser(ServerRuntime r, UserAccount u, long storeSize)
     {
         var disabled = r.Config.GetList("disabled_features");
-        var quota = Store.UserStores.LimitsFor(u, r.ServerQuota);
+        var quota = Store.AccountQuotaPolicy.LimitsFor(u, r.ServerQuota);
         var grid = new Grid().AddColumn().AddColumn();
         void Row(string name, string value) => grid.AddRow(name, Markup.Escape(value));
         Row("Login", u.Login);

@@ -38,11 +38,7 @@ public static class DagentCommand
             {
                 using var loggers = Logging.CreateFactory(dagent.GetInt("log_level"));
                 var runtime = await ServerRuntime.StartAsync(server, common.Paths(parse), loggers, ct);
-                var agent = new DeliveryAgent(runtime.Store, runtime.Directory, runtime.UserStores, new DeliveryOptions
-                {
-                    SpamHeaderName = dagent.GetString("spam_header_name"),
-                    SpamHeaderValue = dagent.GetString("spam_header_value"),
-                });
+                var agent = runtime.CreateDeliveryAgent(dagent);
 
                 var addresses = new List<string>();
                 var unknown = false;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Rookery.Common.Configuration;
 
 namespace Rookery.Commands;
@@ -29,7 +28,7 @@ public static class HealthCommand
                 report = new HealthReport(false, "unreachable: " + e.Message, "not checked");
             }
             if (parse.GetValue(common.Json))
-                Console.WriteLine(JsonSerializer.Serialize(new { status = report.Healthy ? "healthy" : "unhealthy", database = report.Database, blobs = report.Blobs }));
+                Console.WriteLine(report.ToJson());
             else
                 Console.WriteLine($"{(report.Healthy ? "healthy" : "unhealthy")}: database {report.Database}; blobs {report.Blobs}");
             return report.Healthy ? 0 : 1;

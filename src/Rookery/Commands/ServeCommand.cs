@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -72,11 +71,7 @@ public static class ServeCommand
         var listeners = components.Contains("server") ? config.GetListen("server_listen") : [];
         var lmtpListeners = components.Contains("dagent") ? dagentConfig.GetListen("lmtp_listen") : [];
         var hostName = config.GetString("server_hostname") is { Length: > 0 } h ? h : Dns.GetHostName();
-        var agent = new Dagent.DeliveryAgent(runtime.Store, runtime.Directory, runtime.UserStores, new Dagent.DeliveryOptions
-        {
-            SpamHeaderName = dagentConfig.GetString("spam_header_name"),
-            SpamHeaderValue = dagentConfig.GetString("spam_header_value"),
-        }, Logging.CreateFactory(dagentConfig.GetInt("log_level")).CreateLogger<Dagent.DeliveryAgent>());
+        var agent = runtime.CreateDeliveryAgent(dagentConfig);
         var lmtpLimits = new Dagent.LmtpLimits
         {
             MaxMessageSize = dagentConfig.GetInt("max_message_size") * 1024L * 1024,
@@ -95,13 +90,7 @@ public static class ServeCommand
         app.MapGet("/health", async (ServerRuntime r, CancellationToken ct) =>
         {
             var report = await r.CheckHealthAsync(ct);
-            var body = JsonSerializer.Serialize(new Dictionary<string, string>
-            {
-                ["status"] = report.Healthy ? "healthy" : "unhealthy",
-                ["database"] = report.Database,
-                ["blobs"] = report.Blobs,
-            });
-            return Results.Text(body, "application/json", statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            return Results.Text(report.ToJson(), "application/json", statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         await app.StartAsync(cancellationToken);
 
