@@ -146,7 +146,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         if (newName is not null)
             ValidateName(newName);
-        var storeId = await StoreOfFolderAsync(folderId, cancellationToken);
+        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var folder = await LoadFolderAsync(db, folderId, cancellationToken);
@@ -181,7 +181,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default)
     {
-        var storeId = await StoreOfFolderAsync(folderId, cancellationToken);
+        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
         await WriteAsync([storeId], async (db, modseq) =>
         {
             var folder = await LoadFolderAsync(db, folderId, cancellationToken);
@@ -211,8 +211,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<AppendResult> AppendAsync(long folderId, StagedBlob content, AppendRequest request, CancellationToken cancellationToken = default)
     {
-        var storeId = await StoreOfFolderAsync(folderId, cancellationToken);
-        var limits = await quota.GetLimitsAsync(await GetStoreAsync(storeId, cancellationToken), cancellationToken);
+        var owner = await StoreOfFolderAsync(folderId, cancellationToken);
+        var storeId = owner.Id;
+        var limits = await quota.GetLimitsAsync(owner, cancellationToken);
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
@@ -313,7 +314,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
     {
-        var storeId = await StoreOfFolderAsync(folderId, cancellationToken);
+        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
@@ -378,9 +379,10 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
     {
-        var targetStore = await StoreOfFolderAsync(targetFolderId, cancellationToken);
+        var target = await StoreOfFolderAsync(targetFolderId, cancellationToken);
+        var targetStore = target.Id;
         await StoreOfFolderAsync(sourceFolderId, cancellationToken);
-        var limits = await quota.GetLimitsAsync(await GetStoreAsync(targetStore, cancellationToken), cancellationToken);
+        var limits = await quota.GetLimitsAsync(target, cancellationToken);
         return await WriteAsync([targetStore], async (db, modseq) =>
         {
             var m = modseq[targetStore];
@@ -412,9 +414,10 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<CopyResult> MoveItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
     {
-        var sourceStore = await StoreOfFolderAsync(sourceFolderId, cancellationToken);
-        var targetStore = await StoreOfFolderAsync(targetFolderId, cancellationToken);
-        var limits = sourceStore == targetStore ? QuotaLimits.None : await quota.GetLimitsAsync(await GetStoreAsync(targetStore, cancellationToken), cancellationToken);
+        var sourceStore = (await StoreOfFolderAsync(sourceFolderId, cancellationToken)).Id;
+        var target = await StoreOfFolderAsync(targetFolderId, cancellationToken);
+        var targetStore = target.Id;
+        var limits = sourceStore == targetStore ? QuotaLimits.None : await quota.GetLimitsAsync(target, cancellationToken);
         return await WriteAsync([sourceStore, targetStore], async (db, modseq) =>
         {
             var m = modseq[targetStore];
@@ -460,7 +463,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default)
     {
-        var storeId = await StoreOfFolderAsync(folderId, cancellationToken);
+        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
@@ -623,10 +626,15 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         await db.GetTable<FolderRow>().FirstOrDefaultAsync(f => f.Id == folderId, cancellationToken)
         ?? throw new StoreObjectNotFoundException($"folder {folderId}");
 
-    async Task<long> StoreOfFolderAsync(long folderId, CancellationToken cancellationToken)
+    /// <summary>The store a folder belongs to, in one query.</summary>
+    async Task<StoreInfo> StoreOfFolderAsync(long folderId, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        return (await LoadFolderAsync(db, folderId, cancellationToken)).StoreId;
+        var row = await (from f in db.GetTable<FolderRow>()
+                         join st in db.GetTable<StoreRow>() on f.StoreId equals st.Id
+                         where f.Id == folderId
+                         select st).FirstOrDefaultAsync(cancellationToken);
+        return row is null ? throw new StoreObjectNotFoundException($"folder {folderId}") : ToInfo(row);
     }
 
     /// <summary>The folder and everything below it, deepest first.</summary>

@@ -15,33 +15,16 @@ public sealed class Cli : IDisposable
         DataDirectory = Path.Combine(Root, "data");
         System.IO.Directory.CreateDirectory(ConfigDirectory);
         // ROOKERY_TEST_DB picks the engine, set the way an administrator of the container would: by environment.
-        switch (Engine)
-        {
-            case "mysql":
-                Environment["DATABASE_ENGINE"] = "mysql";
-                Environment["MYSQL_HOST"] = Required("ROOKERY_TEST_MYSQL_HOST");
-                Environment["MYSQL_PORT"] = Required("ROOKERY_TEST_MYSQL_PORT");
-                Environment["MYSQL_USER"] = Required("ROOKERY_TEST_MYSQL_USER");
-                Environment["MYSQL_PASSWORD"] = System.Environment.GetEnvironmentVariable("ROOKERY_TEST_MYSQL_PASSWORD") ?? "";
-                Environment["MYSQL_DATABASE"] = name;
-                database = new Store.Sql.DatabaseSettings(Store.Sql.DatabaseEngine.MySql)
-                {
-                    Host = Environment["MYSQL_HOST"], Port = int.Parse(Environment["MYSQL_PORT"]), User = Environment["MYSQL_USER"], Password = Environment["MYSQL_PASSWORD"], Database = name,
-                };
-                break;
-            case "postgresql":
-                Environment["DATABASE_ENGINE"] = "postgresql";
-                Environment["POSTGRESQL_HOST"] = Required("ROOKERY_TEST_PG_HOST");
-                Environment["POSTGRESQL_PORT"] = Required("ROOKERY_TEST_PG_PORT");
-                Environment["POSTGRESQL_USER"] = Required("ROOKERY_TEST_PG_USER");
-                Environment["POSTGRESQL_PASSWORD"] = System.Environment.GetEnvironmentVariable("ROOKERY_TEST_PG_PASSWORD") ?? "";
-                Environment["POSTGRESQL_DATABASE"] = name;
-                database = new Store.Sql.DatabaseSettings(Store.Sql.DatabaseEngine.PostgreSql)
-                {
-                    Host = Environment["POSTGRESQL_HOST"], Port = int.Parse(Environment["POSTGRESQL_PORT"]), User = Environment["POSTGRESQL_USER"], Password = Environment["POSTGRESQL_PASSWORD"], Database = name,
-                };
-                break;
-        }
+        if (Engine == "sqlite")
+            return;
+        database = Store.Tests.TestDatabase.SettingsFor(Root, name);
+        var prefix = database.Engine == Store.Sql.DatabaseEngine.MySql ? "MYSQL_" : "POSTGRESQL_";
+        Environment["DATABASE_ENGINE"] = Engine;
+        Environment[prefix + "HOST"] = database.Host;
+        Environment[prefix + "PORT"] = database.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Environment[prefix + "USER"] = database.User;
+        Environment[prefix + "PASSWORD"] = database.Password;
+        Environment[prefix + "DATABASE"] = database.Database;
     }
 
     readonly Store.Sql.DatabaseSettings? database;
@@ -49,7 +32,7 @@ public sealed class Cli : IDisposable
     /// <summary>Where the rookery processes of this test keep their database (SQLite in the data directory unless ROOKERY_TEST_DB says otherwise).</summary>
     public Store.Sql.DatabaseSettings Database => database ?? new Store.Sql.DatabaseSettings(Store.Sql.DatabaseEngine.Sqlite) { SqlitePath = Path.Combine(DataDirectory, "rookery.db") };
 
-    public static string Engine => System.Environment.GetEnvironmentVariable("ROOKERY_TEST_DB") is { Length: > 0 } e ? e : "sqlite";
+    public static string Engine => Store.Tests.TestDatabase.EngineName;
 
     /// <summary>Drops the engine settings, for tests about configuration itself.</summary>
     public void UseDefaultEngine()
@@ -57,9 +40,6 @@ public sealed class Cli : IDisposable
         foreach (var key in Environment.Keys.Where(k => k.StartsWith("MYSQL_", StringComparison.Ordinal) || k.StartsWith("POSTGRESQL_", StringComparison.Ordinal) || k == "DATABASE_ENGINE").ToList())
             Environment.Remove(key);
     }
-
-    static string Required(string name) =>
-        System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : throw new InvalidOperationException($"{name} must be set when ROOKERY_TEST_DB={Engine} (test.sh sets it)");
 
     public string Root { get; }
     public string ConfigDirectory { get; }
