@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Rookery.Dagent.Plugins;
 using Rookery.Directory;
 using Rookery.Store;
 
@@ -18,10 +19,18 @@ public enum DeliveryStatus
     TemporaryFailure,
 }
 
-/// <summary>A recipient address and the account it belongs to (null: no such user).</summary>
-public sealed record Recipient(string Address, UserAccount? Account, bool LookupFailed = false);
+/// <summary>
+/// A recipient address and the account it belongs to (null: no such user), or, when group
+/// expansion is on and the address is a group's, the group's members.
+/// </summary>
+public sealed record Recipient(string Address, UserAccount? Account, bool LookupFailed = false, IReadOnlyList<UserAccount>? Members = null)
+{
+    public bool Known => Account is not null || Members is not null;
+}
 
-public sealed record DeliveryResult(string Recipient, DeliveryStatus Status, string? Detail = null, AppendResult? Stored = null, SpecialUse Folder = SpecialUse.Inbox);
+/// <param name="Folder">The role of the folder the copy went to (None for a folder a plugin chose).</param>
+/// <param name="FolderId">The folder the copy went to.</param>
+public sealed record DeliveryResult(string Recipient, DeliveryStatus Status, string? Detail = null, AppendResult? Stored = null, SpecialUse Folder = SpecialUse.Inbox, long FolderId = 0);
 
 /// <summary>dagent settings: the original's spam_header_name / spam_header_value.</summary>
 public sealed record DeliveryOptions
@@ -29,6 +38,10 @@ public sealed record DeliveryOptions
     public string SpamHeaderName { get; init; } = "X-Spam-Status";
     /// <summary>A header value starting with this (case-insensitive) marks spam, as kopano-dagent matches it.</summary>
     public string SpamHeaderValue { get; init; } = "Yes";
+    /// <summary>Whether a group's address delivers to its members (the original leaves this to the MTA).</summary>
+    public bool ExpandGroups { get; init; }
+    /// <summary>The delivery plugins in the order they run (dagent.cfg's <c>plugins</c>).</summary>
+    public IReadOnlyList<IDeliveryPlugin> Plugins { get; init; } = [];
 }
 
 /// <summary>
@@ -40,9 +53,27 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
 {
     readonly ILogger log = logger ?? (ILogger)NullLogger.Instance;
 
-    /// <summary>Looks a recipient up before the message is sent (RCPT TO), so unknown ones are refused early.</summary>
-    public Task<UserAccount?> ResolveAsync(string address, CancellationToken cancellationToken = default) =>
-        directory.FindByAddressAsync(address, cancellationToken);
+    /// <summary>
+    /// Looks a recipient up before the message is sent (RCPT TO), so unknown ones are refused early:
+    /// an account's address or alias, else (with expand_groups) a group's address. Throws when the
+    /// directory cannot be asked.
+    /// </summary>
+    public async Task<Recipient> ResolveAsync(string address, CancellationToken cancellationToken = default)
+    {
+        if (await directory.FindByAddressAsync(address, cancellationToken) is { } account)
+            return new Recipient(address, account);
+        if (options.ExpandGroups && await directory.FindGroupByAddressAsync(address, cancellationToken) is { } group)
+        {
+            var members = new List<UserAccount>(group.Members.Count);
+            foreach (var login in group.Members)
+            {
+                if (await directory.FindUserAsync(login, cancellationToken) is { } member)
+                    members.Add(member);
+            }
+            return new Recipient(address, null, Members: members);
+        }
+        return new Recipient(address, null);
+    }
 
     /// <summary>Delivers to addresses, looking each up in the directory.</summary>
     public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<string> recipients, Stream message, CancellationToken cancellationToken = default)
@@ -52,7 +83,7 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
         {
             try
             {
-                resolved.Add(new Recipient(address, await directory.FindByAddressAsync(address, cancellationToken)));
+                resolved.Add(await ResolveAsync(address, cancellationToken));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -65,28 +96,59 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
 
     /// <summary>Delivers to recipients already looked up (the LMTP session resolves them at RCPT TO).</summary>
     /// <param name="sender">The envelope sender (MAIL FROM), empty for the null sender; written as Return-Path.</param>
-    /// <param name="message">The message as received, with CRLF line ends.</param>
+    /// <param name="message">The message as received, with CRLF line ends; it is stored as it is.</param>
     public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<Recipient> recipients, Stream message, CancellationToken cancellationToken = default)
     {
-        // Return-Path is the same for every recipient, so the stored content is too.
-        var content = new MemoryStream();
-        await content.WriteAsync(Encoding.UTF8.GetBytes($"Return-Path: <{sender}>\r\n"), cancellationToken);
-        await message.CopyToAsync(content, cancellationToken);
-        content.Position = 0;
-        var extraction = await MessageFields.ExtractAsync(content, cancellationToken);
+        if (!message.CanSeek)
+        {
+            var copy = new MemoryStream();
+            await message.CopyToAsync(copy, cancellationToken);
+            copy.Position = 0;
+            message = copy;
+        }
+        var start = message.Position;
+        var extraction = await MessageFields.ExtractAsync(message, cancellationToken);
         if (!extraction.Parsed)
             log.LogWarning("Delivering a message whose header could not be parsed ({Problem}); stored as received", extraction.Problem);
         var spam = IsSpam(extraction.Headers);
-        content.Position = 0;
+        message.Position = start;
 
+        // The content is the same for every recipient and stored once; what differs per copy
+        // (Delivered-To) goes into that copy's trace headers.
         var results = new List<DeliveryResult>(recipients.Count);
-        using var staged = await store.StageAsync(content, cancellationToken);
+        using var staged = await store.StageAsync(message, cancellationToken);
         foreach (var recipient in recipients)
-            results.Add(await DeliverOneAsync(recipient, staged, extraction.Fields, spam, cancellationToken));
+        {
+            results.Add(recipient.Members is { } members
+                ? await DeliverToGroupAsync(sender, recipient.Address, members, staged, extraction, spam, cancellationToken)
+                : await DeliverOneAsync(sender, recipient, staged, extraction, spam, cancellationToken));
+        }
         return results;
     }
 
-    async Task<DeliveryResult> DeliverOneAsync(Recipient to, Blobs.StagedBlob staged, ItemFields fields, bool spam, CancellationToken cancellationToken)
+    /// <summary>
+    /// One copy per member (each with its own Delivered-To), one outcome for the group address: a
+    /// temporary failure of any member makes the whole group temporary, so the MTA retries and
+    /// nobody loses the message (members that already got it may get it twice).
+    /// </summary>
+    async Task<DeliveryResult> DeliverToGroupAsync(string sender, string address, IReadOnlyList<UserAccount> members, Blobs.StagedBlob staged, MessageFields.Extraction extraction, bool spam, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<DeliveryResult>(members.Count);
+        foreach (var member in members)
+            outcomes.Add(await DeliverOneAsync(sender, new Recipient(member.Email.Length > 0 ? member.Email : member.Login, member), staged, extraction, spam, cancellationToken));
+        log.LogInformation("Group {Group}: delivered to {Delivered} of {Count} members", address, outcomes.Count(o => o.Status == DeliveryStatus.Delivered), members.Count);
+        if (outcomes.FirstOrDefault(o => o.Status == DeliveryStatus.TemporaryFailure) is { } failed)
+            return failed with { Recipient = address };
+        if (outcomes.Count > 0 && outcomes.All(o => o.Status == DeliveryStatus.OverQuota))
+            return new DeliveryResult(address, DeliveryStatus.OverQuota, "every member's mailbox is full");
+        return new DeliveryResult(address, DeliveryStatus.Delivered, $"{outcomes.Count(o => o.Status == DeliveryStatus.Delivered)} of {members.Count} members");
+    }
+
+    /// <summary>The header lines in front of one recipient's copy, as Postfix's local(8) and Dovecot's LMTP write them.</summary>
+    public static byte[] TraceHeaders(string sender, string recipient) =>
+        Encoding.UTF8.GetBytes($"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n");
+
+    async Task<DeliveryResult> DeliverOneAsync(string sender, Recipient to, Blobs.StagedBlob staged, MessageFields.Extraction extraction, bool spam, CancellationToken cancellationToken)
     {
         var recipient = to.Address;
         if (to.LookupFailed)
@@ -95,13 +157,15 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
             return new DeliveryResult(recipient, DeliveryStatus.UnknownRecipient);
         try
         {
-            var info = await userStores.EnsureStoreAsync(user, cancellationToken);
-            var use = spam ? SpecialUse.Junk : SpecialUse.Inbox;
-            var folders = await store.ListFoldersAsync(info.Id, cancellationToken);
-            var folder = folders.FirstOrDefault(f => f.SpecialUse == use) ?? folders.First(f => f.SpecialUse == SpecialUse.Inbox);
-            var stored = await store.AppendAsync(folder.Id, staged, new AppendRequest { Fields = fields }, cancellationToken);
+            var folder = await ChooseFolderAsync(new DeliveryContext(sender, recipient, user, extraction.Headers, spam), cancellationToken);
+            var stored = await store.AppendAsync(folder.Id, staged, new AppendRequest
+            {
+                Fields = extraction.Fields,
+                // a login given to pipe delivery is written as the account's address
+                TraceHeaders = TraceHeaders(sender, recipient.Contains('@', StringComparison.Ordinal) || user.Email.Length == 0 ? recipient : user.Email),
+            }, cancellationToken);
             log.LogInformation("Delivered to {Login} ({Folder}, uid {Uid})", user.Login, folder.Name, stored.Uid);
-            return new DeliveryResult(recipient, DeliveryStatus.Delivered, null, stored, folder.SpecialUse);
+            return new DeliveryResult(recipient, DeliveryStatus.Delivered, null, stored, folder.SpecialUse, folder.Id);
         }
         catch (QuotaExceededException e)
         {
@@ -113,6 +177,20 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
             log.LogError(e, "Delivery to {Login} failed; the sender will retry", user.Login);
             return new DeliveryResult(recipient, DeliveryStatus.TemporaryFailure, "temporary failure");
         }
+    }
+
+    /// <summary>The first folder a plugin chooses, else Junk E-mail for spam, else the Inbox.</summary>
+    async Task<FolderInfo> ChooseFolderAsync(DeliveryContext context, CancellationToken cancellationToken)
+    {
+        foreach (var plugin in options.Plugins)
+        {
+            if (await plugin.ChooseFolderAsync(context, cancellationToken) is { } chosen)
+                return chosen;
+        }
+        var info = await userStores.EnsureStoreAsync(context.Account, cancellationToken);
+        var use = context.IsSpam ? SpecialUse.Junk : SpecialUse.Inbox;
+        var folders = await store.ListFoldersAsync(info.Id, cancellationToken);
+        return folders.FirstOrDefault(f => f.SpecialUse == use) ?? folders.First(f => f.SpecialUse == SpecialUse.Inbox);
     }
 
     bool IsSpam(MimeKit.HeaderList? headers) =>

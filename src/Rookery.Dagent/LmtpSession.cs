@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Rookery.Directory;
 using Rookery.Smtp.Protocol;
 
 namespace Rookery.Dagent;
@@ -192,15 +191,10 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
 
     async Task AddRecipientAsync(string address, CancellationToken cancellationToken)
     {
-        UserAccount? account;
+        Recipient recipient;
         try
         {
-            account = await agent.ResolveAsync(address, cancellationToken);
-            if (account is null)
-            {
-                Reply(new SmtpReply(550, "5.1.1", $"<{address}>: no such user here"));
-                return;
-            }
+            recipient = await agent.ResolveAsync(address, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -208,7 +202,12 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
             Reply(new SmtpReply(451, "4.4.3", "Directory unavailable, try again later"));
             return;
         }
-        recipients.Add(new Recipient(address, account));
+        if (!recipient.Known)
+        {
+            Reply(new SmtpReply(550, "5.1.1", $"<{address}>: no such user here"));
+            return;
+        }
+        recipients.Add(recipient);
         Reply(new SmtpReply(250, "2.1.5", $"<{address}> ok"));
     }
 

@@ -92,6 +92,10 @@ public interface IUserDirectory
     Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The group whose e-mail address is <paramref name="address"/>; case-insensitive.</summary>
+    async Task<GroupInfo?> FindGroupByAddressAsync(string address, CancellationToken cancellationToken = default) =>
+        (await ListGroupsAsync(cancellationToken)).FirstOrDefault(g => g.Email.Length > 0 && string.Equals(g.Email, address, StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>An account-management request refused by the directory (duplicate login, unknown group…).</summary>

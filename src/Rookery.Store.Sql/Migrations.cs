@@ -9,7 +9,13 @@ static class Migrations
     public static IReadOnlyList<Migration> All { get; } =
     [
         new(1, "stores, folders, items, change log, blobs, directory", Initial),
+        new(2, "per-item trace headers (Return-Path, Delivered-To) kept beside the shared content", TraceHeaders),
     ];
+
+    static IEnumerable<string> TraceHeaders(Ddl t)
+    {
+        yield return $"ALTER TABLE items ADD trace_headers {t.Binary} NULL";
+    }
 
     static IEnumerable<string> Initial(Ddl t)
     {

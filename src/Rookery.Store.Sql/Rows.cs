@@ -55,6 +55,7 @@ sealed class ItemRow
     [Column("to_addr")] public string To { get; set; } = "";
     [Column("cc_addr")] public string Cc { get; set; } = "";
     [Column("message_id")] public string MessageId { get; set; } = "";
+    [Column("trace_headers")] public byte[]? TraceHeaders { get; set; }
 }
 
 [Table("changes")]

@@ -217,8 +217,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
-            await EnsureQuotaAsync(db, storeId, content.Length, limits, cancellationToken);
-            var (uid, uidValidity) = await TakeUidsAsync(db, folderId, 1, m, content.Length, cancellationToken);
+            var size = content.Length + request.TraceHeaders.Length;
+            await EnsureQuotaAsync(db, storeId, size, limits, cancellationToken);
+            var (uid, uidValidity) = await TakeUidsAsync(db, folderId, 1, m, size, cancellationToken);
             await blobs.AddReferencesAsync(db, content, 1, cancellationToken);
             var fields = request.Fields;
             var id = await db.InsertWithInt64IdentityAsync(new ItemRow
@@ -228,7 +229,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 Uid = uid,
                 ModSeq = m,
                 BlobId = content.Id.Value,
-                Size = content.Length,
+                Size = size,
                 Flags = (int)request.Flags,
                 Keywords = JoinKeywords(request.Keywords),
                 ReceivedAt = (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds(),
@@ -238,9 +239,10 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 To = Clean(fields.To, 100_000),
                 Cc = Clean(fields.Cc, 100_000),
                 MessageId = Clean(fields.MessageId, 998),
+                TraceHeaders = request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray(),
             }, token: cancellationToken);
             await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
-            await AddStoreSizeAsync(db, storeId, content.Length, cancellationToken);
+            await AddStoreSizeAsync(db, storeId, size, cancellationToken);
             return new AppendResult(id, uid, m, uidValidity);
         }, cancellationToken);
     }
@@ -310,7 +312,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return q;
     }
 
-    public Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default) => blobs.OpenReadAsync(item.BlobId, cancellationToken);
+    public async Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default)
+    {
+        var content = await blobs.OpenReadAsync(item.BlobId, cancellationToken);
+        return item.TraceHeaders.IsEmpty ? content : new PrefixedStream(item.TraceHeaders, content);
+    }
 
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
     {
@@ -701,6 +707,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         StoreId = r.StoreId, FolderId = r.FolderId, Uid = r.Uid, ModSeq = r.ModSeq, BlobId = r.BlobId, Size = r.Size, Flags = r.Flags,
         Keywords = r.Keywords, ReceivedAt = r.ReceivedAt, SentAt = r.SentAt, Subject = r.Subject, From = r.From, To = r.To, Cc = r.Cc, MessageId = r.MessageId,
+        TraceHeaders = r.TraceHeaders,
     };
 
     static StoreInfo ToInfo(StoreRow r) => new(r.Id, (StoreKind)r.Kind, r.Owner, r.Locale, r.ModSeq, r.Size);
@@ -717,5 +724,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             Cc = r.Cc,
             MessageId = r.MessageId,
             SentAt = r.SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
-        });
+        })
+    {
+        TraceHeaders = r.TraceHeaders,
+    };
 }

@@ -87,7 +87,14 @@ public sealed record ItemInfo(
     MessageFlags Flags,
     IReadOnlyList<string> Keywords,
     DateTimeOffset ReceivedAt,
-    ItemFields Fields);
+    ItemFields Fields)
+{
+    /// <summary>
+    /// Header lines written for this copy only (Return-Path, Delivered-To), in front of the shared
+    /// content; <see cref="Size"/> and the content a reader gets include them.
+    /// </summary>
+    public ReadOnlyMemory<byte> TraceHeaders { get; init; }
+}
 
 /// <summary>What an append writes besides the content.</summary>
 public sealed record AppendRequest
@@ -96,6 +103,8 @@ public sealed record AppendRequest
     public IReadOnlyList<string> Keywords { get; init; } = [];
     public DateTimeOffset? ReceivedAt { get; init; }
     public ItemFields Fields { get; init; } = new();
+    /// <summary>Header lines for this copy only, put in front of the shared content: each ends with CRLF.</summary>
+    public ReadOnlyMemory<byte> TraceHeaders { get; init; }
 }
 
 public sealed record AppendResult(long ItemId, long Uid, long ModSeq, long UidValidity);

@@ -108,13 +108,36 @@ public sealed class ServerRuntime
         },
     };
 
-    /// <summary>The delivery agent with dagent.cfg's settings, for LMTP and pipe delivery alike.</summary>
+    /// <summary>The delivery agent with dagent.cfg's settings and plugins, for LMTP and pipe delivery alike.</summary>
     public Dagent.DeliveryAgent CreateDeliveryAgent(ComponentConfig dagent) =>
         new(Store, Directory, UserStores, new Dagent.DeliveryOptions
         {
             SpamHeaderName = dagent.GetString("spam_header_name"),
             SpamHeaderValue = dagent.GetString("spam_header_value"),
+            ExpandGroups = dagent.GetBool("expand_groups"),
+            Plugins = dagent.GetBool("plugin_enabled") ? dagent.GetList("plugins").Select(name => CreatePlugin(name, dagent)).ToList() : [],
         }, Loggers.CreateLogger<Dagent.DeliveryAgent>());
+
+    Dagent.Plugins.IDeliveryPlugin CreatePlugin(string name, ComponentConfig dagent)
+    {
+        switch (name)
+        {
+            case Dagent.Plugins.MoveToPublicPlugin.PluginName:
+                var file = dagent.GetString("movetopublic_config") is { Length: > 0 } f ? f : Path.Combine(Paths.ConfigDirectory, "movetopublic.cfg");
+                IReadOnlyDictionary<string, string> rules;
+                try
+                {
+                    rules = Dagent.Plugins.MoveToPublicPlugin.ReadRules(file);
+                }
+                catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+                {
+                    throw new ConfigException($"plugins = movetopublic: {e.Message}");
+                }
+                return new Dagent.Plugins.MoveToPublicPlugin(Store, rules, Config.GetString("default_store_locale"), Loggers.CreateLogger<Dagent.Plugins.MoveToPublicPlugin>());
+            default:
+                throw new ConfigException($"plugins = {name} needs user_plugin = ldap, which this version of Rookery does not have yet");
+        }
+    }
 
     /// <summary>Reports whether the database answers and the blob store is writable.</summary>
     public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken)

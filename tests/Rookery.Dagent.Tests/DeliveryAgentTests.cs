@@ -28,8 +28,9 @@ public sealed class DeliveryAgentTests : IAsyncLifetime
     [Fact]
     public async Task Each_recipient_gets_its_own_outcome_and_the_message_is_stored_once()
     {
-        // fill "full" to 50 bytes below its 1 MiB hard quota (30 bytes Return-Path + 16 header bytes + body)
-        var filled = await agent.DeliverAsync("x@example.net", ["full@example.com"], Message("Subject: big\r\n", new string('x', 1_048_480)));
+        // fill "full" to 50 bytes below its 1 MiB hard quota (62 bytes of trace headers + 16 header bytes + body)
+        var filled = await agent.DeliverAsync("x@example.net", ["full@example.com"], Message("Subject: big\r\n", new string('x', 1_048_448)));
+        Assert.Equal(1024 * 1024 - 50, (await ItemsOf("full")).Single().Size);
         Assert.Equal(DeliveryStatus.Delivered, filled[0].Status);
 
         var results = await agent.DeliverAsync("sender@example.net",
@@ -45,15 +46,23 @@ public sealed class DeliveryAgentTests : IAsyncLifetime
         Assert.Equal("<m1@example.net>", bobs.Fields.MessageId);
         Assert.Single(await ItemsOf("full")); // only the first, big one
         Assert.Equal(2, test.CreateBlobs().Files.EnumerateIds().Count()); // the big one, and the meeting once for three deliveries
+
+        // each copy still says whom it was delivered to
+        var alices = await ItemsOf("alice");
+        Assert.Equal(["Delivered-To: alice@example.com", "Delivered-To: A.Liddell@EXAMPLE.com"],
+            await Task.WhenAll(alices.OrderBy(i => i.Uid).Select(async i => Encoding.UTF8.GetString(await store.ReadAllAsync(i)).Split("\r\n")[1])));
+        Assert.StartsWith("Return-Path: <sender@example.net>\r\nDelivered-To: bob@example.com\r\nFrom: sender@example.net\r\n",
+            Encoding.UTF8.GetString(await store.ReadAllAsync(bobs)));
+        Assert.Equal(alices[0].BlobId, bobs.BlobId);
     }
 
     [Fact]
-    public async Task The_stored_message_is_the_received_one_with_return_path_in_front()
+    public async Task The_stored_message_is_the_received_one_with_return_path_and_delivered_to_in_front()
     {
         var raw = "From: sender@example.net\r\nSubject: exact\r\n\r\n..not unstuffed here\r\nline two\r\n";
         await agent.DeliverAsync("sender@example.net", ["bob@example.com"], new MemoryStream(Encoding.UTF8.GetBytes(raw)));
         var item = Assert.Single(await ItemsOf("bob"));
-        Assert.Equal("Return-Path: <sender@example.net>\r\n" + raw, Encoding.UTF8.GetString(await store.ReadAllAsync(item)));
+        Assert.Equal("Return-Path: <sender@example.net>\r\nDelivered-To: bob@example.com\r\n" + raw, Encoding.UTF8.GetString(await store.ReadAllAsync(item)));
     }
 
     [Fact]
@@ -84,6 +93,6 @@ public sealed class DeliveryAgentTests : IAsyncLifetime
         var results = await agent.DeliverAsync("x@example.net", ["bob@example.com"], new MemoryStream(Encoding.Latin1.GetBytes(raw)));
         Assert.Equal(DeliveryStatus.Delivered, results[0].Status);
         var item = Assert.Single(await ItemsOf("bob"));
-        Assert.Equal(Encoding.Latin1.GetBytes("Return-Path: <x@example.net>\r\n" + raw), await store.ReadAllAsync(item));
+        Assert.Equal(Encoding.Latin1.GetBytes("Return-Path: <x@example.net>\r\nDelivered-To: bob@example.com\r\n" + raw), await store.ReadAllAsync(item));
     }
 }

@@ -98,7 +98,7 @@ public sealed class LmtpTranscriptTests : IAsyncLifetime
             S: 221 *
             """);
         var message = Assert.Single(await Inbox("alice"));
-        Assert.Equal("Return-Path: <>\r\nSubject: dots\r\n\r\n.one dot\r\n..\r\ncaf\u00e9\r\n", message);
+        Assert.Equal("Return-Path: <>\r\nDelivered-To: alice@example.com\r\nSubject: dots\r\n\r\n.one dot\r\n..\r\ncaf\u00e9\r\n", message);
     }
 
     [Fact]

@@ -41,6 +41,36 @@ public sealed class ItemTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Trace_headers_are_per_copy_over_one_shared_content_and_travel_with_copies_and_moves()
+    {
+        var content = Messages.Make("shared", 3000);
+        var bob = await store.EnsureStoreAsync(StoreKind.Private, "bob", "en");
+        var bobInbox = await store.InboxAsync(bob.Id);
+        using var staged = await store.StageAsync(new MemoryStream(content));
+        var forAlice = await store.AppendAsync(inbox.Id, staged, new AppendRequest { TraceHeaders = "Delivered-To: alice@example.com\r\n"u8.ToArray() });
+        var forBob = await store.AppendAsync(bobInbox.Id, staged, new AppendRequest { TraceHeaders = "Delivered-To: bob@example.com\r\n"u8.ToArray() });
+
+        var aliceItem = (await store.GetItemAsync(inbox.Id, forAlice.Uid))!;
+        var bobItem = (await store.GetItemAsync(bobInbox.Id, forBob.Uid))!;
+        Assert.Equal(aliceItem.BlobId, bobItem.BlobId);
+        byte[] aliceCopy = [.. "Delivered-To: alice@example.com\r\n"u8, .. content], bobCopy = [.. "Delivered-To: bob@example.com\r\n"u8, .. content];
+        Assert.Equal(aliceCopy, await store.ReadAllAsync(aliceItem));
+        Assert.Equal(bobCopy, await store.ReadAllAsync(bobItem));
+        Assert.Equal(content.Length + 33, aliceItem.Size);
+        Assert.Equal(content.Length + 33, (await store.GetStoreAsync(alice.Id)).Size);
+
+        var archive = await store.CreateFolderAsync(alice.Id, null, "Archive", ContainerClass.Mail);
+        var copied = await store.CopyItemsAsync(inbox.Id, [forAlice.Uid], archive.Id);
+        var copy = (await store.GetItemAsync(archive.Id, copied.Mappings[0].TargetUid))!;
+        Assert.Equal(await store.ReadAllAsync(aliceItem), await store.ReadAllAsync(copy));
+        var moved = await store.MoveItemsAsync(bobInbox.Id, [forBob.Uid], archive.Id);
+        var movedItem = (await store.GetItemAsync(archive.Id, moved.Mappings[0].TargetUid))!;
+        Assert.Equal(bobCopy, await store.ReadAllAsync(movedItem));
+        Assert.Equal(aliceCopy.Length * 2 + bobCopy.Length, (await store.GetStoreAsync(alice.Id)).Size); // original, copy, moved in
+        Assert.Equal(0, (await store.GetStoreAsync(bob.Id)).Size);
+    }
+
+    [Fact]
     public async Task Content_is_read_back_byte_identical_and_fields_are_kept()
     {
         var content = Messages.Make("Grüße", 5000);

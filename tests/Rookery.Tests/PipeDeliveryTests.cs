@@ -20,8 +20,8 @@ public sealed class PipeDeliveryTests : IDisposable
         var delivered = await cli.RunWithInputAsync(message, "dagent", "-f", "a@example.net", "alice");
         Assert.True(delivered.ExitCode == 0, delivered.Error);
         var size = JsonDocument.Parse((await cli.RunAsync("admin", "user", "show", "alice", "--json")).Out).RootElement.GetProperty("store_size").GetInt64();
-        // Return-Path line plus the message with every LF turned into CRLF
-        Assert.Equal("Return-Path: <a@example.net>\r\n".Length + message.Length + 4, size);
+        // trace headers (the login given becomes the account's address) plus the message with every LF turned into CRLF
+        Assert.Equal("Return-Path: <a@example.net>\r\nDelivered-To: alice@example.com\r\n".Length + message.Length + 4, size);
 
         Assert.Equal(67, (await cli.RunWithInputAsync(message, "dagent", "nobody")).ExitCode);
         Assert.Equal(67, (await cli.RunWithInputAsync(message, "dagent", "nobody@example.com")).ExitCode);

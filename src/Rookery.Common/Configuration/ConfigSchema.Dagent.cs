@@ -7,6 +7,10 @@ public static partial class ConfigSchema
     [
         new("lmtp_listen", ParameterKind.Listen, "127.0.0.1:2003",
             "Where the LMTP server listens: host:port, *:port or unix:/path (e.g. unix:/var/spool/rookery/dagent.sock for Postfix's lmtp:unix:), several separated by spaces."),
+        new("lmtp_socket_mode", ParameterKind.String, "0660",
+            "Permissions (octal) of unix: LMTP sockets. Postfix must be able to write to the socket: give it the socket's group (lmtp_socket_group) or use 0666 inside a directory only Postfix can enter."),
+        new("lmtp_socket_group", ParameterKind.String, "",
+            "Group (name or number) that owns unix: LMTP sockets, e.g. postfix; empty keeps the group of the server process."),
         new("max_message_size", ParameterKind.Int, "64",
             "Largest message accepted, in MiB; announced as SIZE in the LHLO reply.")
         { Min = 1, Max = 2047 },
@@ -20,6 +24,15 @@ public static partial class ConfigSchema
             "Header that a spam filter sets on spam; such messages go to Junk E-mail."),
         new("spam_header_value", ParameterKind.String, "Yes",
             "Value (a case-insensitive prefix) of spam_header_name that marks spam."),
+        new("expand_groups", ParameterKind.Bool, "no",
+            "Deliver mail for a group's address to each of its members. The original leaves this to the MTA (Postfix virtual_alias_maps); with no, a group address is an unknown recipient."),
+        new("plugin_enabled", ParameterKind.Bool, "yes",
+            "Run the delivery plugins listed in plugins."),
+        new("plugins", ParameterKind.List, "",
+            "Delivery plugins, in the order they run: movetopublic (rules in movetopublic_config). The container's DAGENT_PLUGINS.")
+        { Allowed = ["movetopublic", "movetopublicldap"] },
+        new("movetopublic_config", ParameterKind.String, "",
+            "Rules of the movetopublic plugin: sections [rule1], [rule2]… each with recipient = ADDRESS and destination_folder = PATH in the public store (sub folders separated by /, created when missing). Empty: movetopublic.cfg in the configuration directory."),
         new("log_level", ParameterKind.Int, "3",
             "Log level of the delivery agent: 0 none, 1 crit, 2 err, 3 warning, 4 notice, 5 info, 6 debug.")
         { Min = 0, Max = 6 },

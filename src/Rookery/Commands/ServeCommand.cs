@@ -78,6 +78,7 @@ public static class ServeCommand
             MaxRecipients = dagentConfig.GetInt("lmtp_max_recipients"),
             IdleTimeout = TimeSpan.FromSeconds(dagentConfig.GetInt("lmtp_idle_timeout")),
         };
+        var socketPermissions = UnixSocketPermissions.From(dagentConfig, "lmtp_socket_mode", "lmtp_socket_group");
         var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -93,6 +94,8 @@ public static class ServeCommand
             return Results.Text(report.ToJson(), "application/json", statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         await app.StartAsync(cancellationToken);
+        foreach (var listen in lmtpListeners.Where(l => l.IsUnix))
+            socketPermissions.ApplyTo(listen.UnixPath!);
 
         Banner(runtime, listeners, lmtpListeners, demo);
         log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
