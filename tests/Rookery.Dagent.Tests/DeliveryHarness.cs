@@ -12,11 +12,16 @@ sealed class DeliveryHarness : IAsyncDisposable
     {
         Test = test;
         Repository = new SqlDirectoryRepository(test.Database);
-        var directory = new DbUserDirectory(Repository);
-        Store = new SqlMailStore(test.Database, test.CreateBlobs(), new AccountQuotaPolicy(directory, QuotaLimits.None), new ChangeNotifier());
-        Users = new UserStores(Store, directory, "en_US.UTF-8");
-        Agent = new DeliveryAgent(Store, directory, Users, new DeliveryOptions());
+        Directory = new DbUserDirectory(Repository);
+        Store = new SqlMailStore(test.Database, test.CreateBlobs(), new AccountQuotaPolicy(Directory, QuotaLimits.None), new ChangeNotifier());
+        Users = new UserStores(Store, Directory, "en_US.UTF-8");
+        Agent = CreateAgent(new DeliveryOptions());
     }
+
+    public DbUserDirectory Directory { get; }
+
+    /// <summary>Another agent over the same store and users, with other options (plugins, group expansion).</summary>
+    public DeliveryAgent CreateAgent(DeliveryOptions options) => new(Store, Directory, Users, options);
 
     public TestDatabase Test { get; }
     public SqlDirectoryRepository Repository { get; }

@@ -12,13 +12,14 @@ public sealed class LmtpServeTests : IDisposable
     public void Dispose() => cli.Dispose();
 
     [Fact]
-    public async Task Serve_accepts_lmtp_on_tcp_and_unix_sockets_and_delivers_into_the_store()
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Serve_accepts_lmtp_on_tcp_and_unix_sockets_with_the_configured_permissions_and_delivers_into_the_store()
     {
         var http = Cli.FreePort();
         var lmtp = Cli.FreePort();
         var socket = Path.Combine(cli.Root, "run", "dagent.sock");
         cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{http}\n");
-        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{lmtp} unix:{socket}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{lmtp} unix:{socket}\nlmtp_socket_mode = 0620\nlmtp_socket_group = mail\n");
         Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
 
         using var server = Process.Start(cli.StartInfo("serve"))!;
@@ -26,6 +27,8 @@ public sealed class LmtpServeTests : IDisposable
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await Cli.WaitForBannerAsync(server);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
+            Assert.Equal(GroupId("mail"), await StatGroupAsync(socket));
 
             using (var tcp = new TcpClient())
             {
@@ -46,6 +49,29 @@ public sealed class LmtpServeTests : IDisposable
 
         var show = await cli.RunAsync("admin", "user", "show", "alice", "--json");
         Assert.True(JsonDocument.Parse(show.Out).RootElement.GetProperty("store_size").GetInt64() > 100);
+    }
+
+    static string GroupId(string name) =>
+        File.ReadLines("/etc/group").Select(l => l.Split(':')).First(f => f[0] == name)[2];
+
+    static async Task<string> StatGroupAsync(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%g", path]) { RedirectStandardOutput = true })!;
+        var output = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return output.Trim();
+    }
+
+    [Theory]
+    [InlineData("lmtp_socket_mode = rw-rw----", "lmtp_socket_mode = rw-rw----: expected octal permissions")]
+    [InlineData("lmtp_socket_group = no-such-group-here", "lmtp_socket_group = no-such-group-here: no such group")]
+    public async Task Bad_socket_permissions_stop_serve_with_a_clear_message(string line, string message)
+    {
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = unix:{Path.Combine(cli.Root, "dagent.sock")}\n{line}\n");
+        var result = await cli.RunAsync("serve");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(message, result.Error);
     }
 
     static async Task DeliverAsync(Stream stream, string subject, CancellationToken cancellationToken)

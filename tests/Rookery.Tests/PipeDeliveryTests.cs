@@ -31,6 +31,30 @@ public sealed class PipeDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_container_s_DAGENT_PLUGINS_enables_movetopublic()
+    {
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "public", "--password", "pw", "--email", "public@example.com", "--active", "no")).ExitCode);
+        cli.WriteConfig("movetopublic.cfg", "[rule1]\nrecipient = public@example.com\ndestination_folder = Public Stores/public\n");
+        cli.Environment["DAGENT_PLUGINS"] = "movetopublic";
+        var delivered = await cli.RunWithInputAsync(Encoding.ASCII.GetBytes("Subject: for everyone\n\nhello\n"), "dagent", "public@example.com");
+        Assert.True(delivered.ExitCode == 0, delivered.Error);
+
+        var store = new Store.Sql.SqlMailStore(new Store.Sql.Database(cli.Database), null!, new Store.FixedQuotaPolicy(Store.QuotaLimits.None), new Store.ChangeNotifier());
+        var publicStore = (await store.FindStoreAsync(Store.StoreKind.Public, ""))!;
+        var folders = await store.ListFoldersAsync(publicStore.Id);
+        var top = folders.Single(f => f.ParentId is null);
+        Assert.Equal("Public Stores", top.Name);
+        var folder = folders.Single(f => f.ParentId == top.Id);
+        Assert.Equal(("public", 1L), (folder.Name, folder.MessageCount));
+
+        // a broken rules file is a configuration error (EX_CONFIG), not a reason to retry forever
+        cli.WriteConfig("movetopublic.cfg", "[rule1]\nrecipient = public@example.com\n");
+        var broken = await cli.RunWithInputAsync(Encoding.ASCII.GetBytes("Subject: x\n\nx\n"), "dagent", "public@example.com");
+        Assert.Equal(78, broken.ExitCode);
+        Assert.Contains("needs both recipient and destination_folder", broken.Error);
+    }
+
+    [Fact]
     public async Task Pipe_delivery_with_an_unreachable_database_asks_the_mta_to_retry()
     {
         cli.UseDefaultEngine();

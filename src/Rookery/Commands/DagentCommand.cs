@@ -69,6 +69,11 @@ public static class DagentCommand
                     return NoUser;
                 return results.Any(r => r.Status == DeliveryStatus.OverQuota) ? CantCreate : Ok;
             }
+            catch (ConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"rookery dagent: {e.Message}");
+                return ConfigError;
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 await Console.Error.WriteLineAsync($"rookery dagent: {e.Message}; try again later");
