@@ -13,6 +13,9 @@ public sealed record LmtpLimits
     public int MaxRecipients { get; init; } = 1000;
     public int MaxErrors { get; init; } = 20;
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Where messages larger than <see cref="SpoolMemoryLimit"/> are held while they are received.</summary>
+    public string SpoolDirectory { get; init; } = Path.GetTempPath();
+    public int SpoolMemoryLimit { get; init; } = MessageSpool.DefaultMemoryLimit;
 }
 
 /// <summary>
@@ -20,7 +23,7 @@ public sealed record LmtpLimits
 /// per accepted recipient, RSET, NOOP, QUIT, pipelining. Replies for pipelined commands are
 /// flushed together when the client has nothing more buffered.
 /// </summary>
-public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, string hostName, LmtpLimits limits, ILogger? logger = null)
+public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, string hostName, LmtpLimits limits, ILogger? logger = null) : IDisposable
 {
     enum State { Connected, Ready, MailGiven }
 
@@ -32,7 +35,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
     int errors;
 
     DataReader? data;
-    ArrayBufferWriter<byte>? content;
+    MessageSpool? content;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -88,7 +91,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
                         return;
                     case StepKind.Command when step.Command is SmtpCommand.Data && state == State.MailGiven && recipients.Count > 0:
                         data = new DataReader(limits.MaxMessageSize);
-                        content = new ArrayBufferWriter<byte>();
+                        content = new MessageSpool(limits.SpoolDirectory, limits.SpoolMemoryLimit);
                         Reply(new SmtpReply(354, null, "Start mail input; end with <CRLF>.<CRLF>"));
                         await output.FlushAsync(cancellationToken);
                         break;
@@ -103,6 +106,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
         }
         finally
         {
+            Dispose(); // a message cut off in the middle
             await input.CompleteAsync();
             await output.CompleteAsync();
         }
@@ -214,7 +218,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
     /// <summary>Answers once per accepted recipient, each after its own commit.</summary>
     async Task FinishDataAsync(CancellationToken cancellationToken)
     {
-        var received = content!;
+        using var received = content!;
         var tooLarge = data!.TooLarge;
         data = null;
         content = null;
@@ -225,7 +229,8 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
         }
         else
         {
-            var results = await agent.DeliverAsync(sender, recipients, AsStream(received.WrittenMemory), cancellationToken);
+            await using var message = received.OpenRead();
+            var results = await agent.DeliverAsync(sender, recipients, message, cancellationToken);
             foreach (var result in results)
                 Reply(result.Status switch
                 {
@@ -239,18 +244,18 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
         state = State.Ready;
     }
 
-    /// <summary>The received message as a stream, without copying it again.</summary>
-    static MemoryStream AsStream(ReadOnlyMemory<byte> memory) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(memory.ToArray(), writable: false);
-
     void ResetTransaction()
     {
         sender = "";
         recipients.Clear();
         if (state == State.MailGiven)
             state = State.Ready;
+    }
+
+    public void Dispose()
+    {
+        content?.Dispose();
+        content = null;
     }
 
     void Reply(SmtpReply reply) => reply.WriteTo(transport.Output);

@@ -11,7 +11,8 @@ public sealed class LmtpConnectionHandler(DeliveryAgent agent, string hostName, 
     {
         try
         {
-            await new LmtpSession(connection.Transport, agent, hostName, limits, log).RunAsync(connection.ConnectionClosed);
+            using var session = new LmtpSession(connection.Transport, agent, hostName, limits, log);
+            await session.RunAsync(connection.ConnectionClosed);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {

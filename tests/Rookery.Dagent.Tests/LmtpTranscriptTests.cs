@@ -23,7 +23,11 @@ public sealed class LmtpTranscriptTests : IAsyncLifetime
     public async Task DisposeAsync() => await harness.DisposeAsync();
 
     Task Run(string script, LmtpLimits? limits = null) =>
-        Transcript.RunAsync(pipe => new LmtpSession(pipe, agent, "mx.test", limits ?? new LmtpLimits()).RunAsync(CancellationToken.None), script);
+        Transcript.RunAsync(async pipe =>
+        {
+            using var session = new LmtpSession(pipe, agent, "mx.test", limits ?? new LmtpLimits());
+            await session.RunAsync(CancellationToken.None);
+        }, script);
 
     async Task<List<string>> Inbox(string login)
     {
@@ -31,6 +35,46 @@ public sealed class LmtpTranscriptTests : IAsyncLifetime
         foreach (var item in await harness.ItemsOf(login))
             result.Add(Encoding.Latin1.GetString(await store.ReadAllAsync(item)));
         return result;
+    }
+
+    [Fact]
+    public async Task A_message_larger_than_the_memory_limit_is_spooled_to_a_private_file_and_stored_intact()
+    {
+        var spool = System.IO.Directory.CreateTempSubdirectory("rookery-spool-").FullName;
+        try
+        {
+            var lines = Enumerable.Range(0, 2000).Select(i => $"line {i} " + new string((char)('a' + i % 26), 60)).ToList();
+            lines[700] = ".leading dot";
+            await Run($"""
+                S: 220 *
+                C: LHLO client
+                S: 250-*
+                S: 250-*
+                S: 250-*
+                S: 250-*
+                S: 250 *
+                C: MAIL FROM:<s@example.net>
+                S: 250 *
+                C: RCPT TO:<bob@example.com>
+                S: 250 *
+                C: DATA
+                S: 354 *
+                C: Subject: big
+                C:
+                {string.Join("\n", lines.Select(l => "C: " + (l.StartsWith('.') ? "." + l : l)))}
+                C: .
+                S: 250 2.1.5 <bob@example.com> delivered
+                C: QUIT
+                S: 221 *
+                """, new LmtpLimits { SpoolDirectory = spool, SpoolMemoryLimit = 4096 });
+            var expected = "Return-Path: <s@example.net>\r\nDelivered-To: bob@example.com\r\nSubject: big\r\n\r\n" + string.Join("", lines.Select(l => l + "\r\n"));
+            Assert.Equal(expected, Assert.Single(await Inbox("bob")));
+            Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(spool)); // the spool file is gone
+        }
+        finally
+        {
+            System.IO.Directory.Delete(spool, recursive: true);
+        }
     }
 
     [Fact]

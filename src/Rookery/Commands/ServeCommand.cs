@@ -77,6 +77,7 @@ public static class ServeCommand
             MaxMessageSize = dagentConfig.GetInt("max_message_size") * 1024L * 1024,
             MaxRecipients = dagentConfig.GetInt("lmtp_max_recipients"),
             IdleTimeout = TimeSpan.FromSeconds(dagentConfig.GetInt("lmtp_idle_timeout")),
+            SpoolDirectory = Path.Combine(paths.DataDirectory, "spool"),
         };
         var socketPermissions = UnixSocketPermissions.From(dagentConfig, "lmtp_socket_mode", "lmtp_socket_group");
         var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
