@@ -33,7 +33,7 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 
 # Projects that additionally run against MariaDB and PostgreSQL.
-DB_MATRIX_PROJECTS="tests/Rookery.Store.Tests tests/Rookery.Dagent.Tests tests/Rookery.Tests"
+DB_MATRIX_PROJECTS="tests/Rookery.Store.Tests tests/Rookery.Dagent.Tests tests/Rookery.Imap.Tests tests/Rookery.Tests"
 
 SOLUTION=Rookery.slnx
 CONFIGURATION=Release

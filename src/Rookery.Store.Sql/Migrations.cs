@@ -10,7 +10,13 @@ static class Migrations
     [
         new(1, "stores, folders, items, change log, blobs, directory", Initial),
         new(2, "per-item trace headers (Return-Path, Delivered-To) kept beside the shared content", TraceHeaders),
+        new(3, "mailbox subscriptions", Subscriptions),
     ];
+
+    static IEnumerable<string> Subscriptions(Ddl t)
+    {
+        yield return $"CREATE TABLE subscriptions (store_id {t.BigInt} NOT NULL, name {t.Text(700)} NOT NULL, PRIMARY KEY (store_id, name)){t.TableOptions}";
+    }
 
     static IEnumerable<string> TraceHeaders(Ddl t)
     {

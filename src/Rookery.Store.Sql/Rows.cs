@@ -158,3 +158,10 @@ sealed class GroupMemberRow
     [Column("group_id"), PrimaryKey(0)] public long GroupId { get; set; }
     [Column("user_id"), PrimaryKey(1)] public long UserId { get; set; }
 }
+
+[Table("subscriptions")]
+sealed class SubscriptionRow
+{
+    [Column("store_id"), PrimaryKey(0)] public long StoreId { get; set; }
+    [Column("name"), PrimaryKey(1)] public string Name { get; set; } = "";
+}

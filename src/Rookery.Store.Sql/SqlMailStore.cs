@@ -205,6 +205,39 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }, cancellationToken);
     }
 
+    // ---- subscriptions ----
+
+    public async Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        return await db.GetTable<SubscriptionRow>().Where(s => s.StoreId == storeId).OrderBy(s => s.Name).Select(s => s.Name).ToListAsync(cancellationToken);
+    }
+
+    public async Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default)
+    {
+        if (name.Length > 700)
+            throw new FolderOperationException("a mailbox name can be at most 700 characters");
+        await using var db = await database.OpenAsync(cancellationToken);
+        var table = db.GetTable<SubscriptionRow>();
+        if (!subscribed)
+        {
+            await table.Where(s => s.StoreId == storeId && s.Name == name).DeleteAsync(cancellationToken);
+            return;
+        }
+        if (await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
+            return;
+        try
+        {
+            await db.InsertAsync(new SubscriptionRow { StoreId = storeId, Name = name }, token: cancellationToken);
+        }
+        catch (DbException)
+        {
+            // subscribed concurrently by another session: the outcome is the same; anything else is a real error
+            if (!await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
+                throw;
+        }
+    }
+
     // ---- items ----
 
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default) => blobs.StageAsync(content, cancellationToken);

@@ -55,6 +55,11 @@ public interface IMailStore
     /// <summary>The change log of a store after <paramref name="sinceModSeq"/>, oldest first.</summary>
     Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default);
 
+    /// <summary>The mailbox names a store's owner subscribes to (IMAP SUBSCRIBE); they need not exist.</summary>
+    Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default);
+
+    Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default);
+
     /// <summary>Notifications of committed changes to one store.</summary>
     IChangeNotifier Notifier { get; }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Rookery.Store;
 using Rookery.Store.Sql;
 using Rookery.Store.Tests;
+using Rookery.Testing;
 
 namespace Rookery.Dagent.Tests;
 

@@ -1,12 +1,12 @@
 using System.IO.Pipelines;
 using System.Text;
 
-namespace Rookery.Dagent.Tests;
+namespace Rookery.Testing;
 
 /// <summary>
 /// Runs a C:/S: transcript against a session over in-memory pipes. Consecutive C: lines are
 /// sent in one write (pipelining); each S: line must match the next line the server sends
-/// (a trailing * matches any rest of the line).
+/// (a trailing * matches any rest of the line, … matches anything anywhere).
 /// </summary>
 sealed class Transcript
 {
@@ -44,12 +44,32 @@ sealed class Transcript
             }
             var expected = raw[3..];
             var actual = await reader.ReadLineAsync(timeout.Token) ?? throw new Xunit.Sdk.XunitException($"transcript line {lineNumber}: connection closed, expected '{expected}'");
-            var matches = expected.EndsWith('*') ? actual.StartsWith(expected[..^1], StringComparison.Ordinal) : actual == expected;
+            var matches = Matches(expected, actual);
             Assert.True(matches, $"transcript line {lineNumber}: expected '{expected}', got '{actual}'");
         }
         if (pending.Length > 0)
             await toServer.Writer.WriteAsync(Encoding.Latin1.GetBytes(pending.ToString()), timeout.Token);
         await toServer.Writer.CompleteAsync();
         await running.WaitAsync(timeout.Token);
+    }
+
+    static bool Matches(string expected, string actual)
+    {
+        if (expected.EndsWith('*'))
+            expected = expected[..^1] + "…";
+        var pieces = expected.Split('…');
+        if (pieces.Length == 1)
+            return actual == expected;
+        if (!actual.StartsWith(pieces[0], StringComparison.Ordinal) || !actual.EndsWith(pieces[^1], StringComparison.Ordinal))
+            return false;
+        var at = pieces[0].Length;
+        foreach (var piece in pieces[1..^1])
+        {
+            var found = actual.IndexOf(piece, at, StringComparison.Ordinal);
+            if (found < 0)
+                return false;
+            at = found + piece.Length;
+        }
+        return at <= actual.Length - pieces[^1].Length;
     }
 }

@@ -1,0 +1,122 @@
+using System.Globalization;
+using Rookery.Imap.Protocol;
+using Rookery.Store;
+
+namespace Rookery.Imap;
+
+public sealed partial class ImapSession
+{
+    static void ExpectArguments(ImapCommandLine command, int min, int max = -1)
+    {
+        var count = command.Arguments.Count;
+        if (count < min || count > (max < 0 ? min : max))
+            throw Bad($"{command.Name}: wrong number of arguments");
+    }
+
+    /// <summary>An astring argument (atom, quoted string or literal) as text.</summary>
+    static string AString(ImapArgument argument) => argument switch
+    {
+        ImapAtom atom => atom.Value,
+        ImapString s => s.Text,
+        _ => throw Bad("Expected a string"),
+    };
+
+    static string Atom(ImapArgument argument) => argument is ImapAtom atom ? atom.Value : throw Bad("Expected an atom");
+
+    static long Number(ImapArgument argument) =>
+        argument is ImapAtom atom && long.TryParse(atom.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Bad("Expected a number");
+
+    static IReadOnlyList<ImapArgument> List(ImapArgument argument) => argument is ImapList list ? list.Items : throw Bad("Expected a parenthesised list");
+
+    /// <summary>A mailbox name as the client sent it: modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT.</summary>
+    string MailboxName(ImapArgument argument)
+    {
+        var raw = AString(argument);
+        if (writer.Utf8)
+            return raw;
+        if (!ModifiedUtf7.TryDecode(raw, out var name))
+            throw Bad("Mailbox name is not valid modified UTF-7");
+        return name;
+    }
+
+    static SequenceSet Sequence(ImapArgument argument) =>
+        argument is ImapAtom atom && SequenceSet.TryParse(atom.Value, out var set) ? set : throw Bad("Invalid sequence set");
+
+    /// <summary>The messages of the selected mailbox a sequence set names, by number or by UID, in mailbox order.</summary>
+    List<(int Seq, ViewMessage Message)> Resolve(SequenceSet set, bool uids)
+    {
+        var view = selected!;
+        var result = new List<(int, ViewMessage)>();
+        if (view.Count == 0)
+            return result;
+        if (set.IsSavedResult)
+            throw Bad("There is no saved search result ($)");
+        if (uids)
+        {
+            var largest = view[view.Count].Uid;
+            for (var seq = 1; seq <= view.Count; seq++)
+            {
+                if (set.Contains(view[seq].Uid, largest))
+                    result.Add((seq, view[seq]));
+            }
+            return result;
+        }
+        var seen = new bool[view.Count + 1];
+        foreach (var range in set.Ranges)
+        {
+            var (from, to) = range.Resolve(view.Count);
+            if (to > view.Count)
+            {
+                if (range.From != SequenceSet.Star && range.To != SequenceSet.Star)
+                    throw Bad("Invalid message sequence number");
+                to = view.Count; // n:* past the end still names the last message
+            }
+            for (var seq = (int)from; seq <= to; seq++)
+                seen[seq] = true;
+        }
+        for (var seq = 1; seq <= view.Count; seq++)
+        {
+            if (seen[seq])
+                result.Add((seq, view[seq]));
+        }
+        return result;
+    }
+
+    static string FlagList(ItemInfo item)
+    {
+        var flags = new List<string>();
+        if (item.Flags.HasFlag(MessageFlags.Seen)) flags.Add("\\Seen");
+        if (item.Flags.HasFlag(MessageFlags.Answered)) flags.Add("\\Answered");
+        if (item.Flags.HasFlag(MessageFlags.Flagged)) flags.Add("\\Flagged");
+        if (item.Flags.HasFlag(MessageFlags.Deleted)) flags.Add("\\Deleted");
+        if (item.Flags.HasFlag(MessageFlags.Draft)) flags.Add("\\Draft");
+        flags.AddRange(item.Keywords);
+        return "(" + string.Join(' ', flags) + ")";
+    }
+
+    /// <summary>Parses a flag list: system flags and keywords; \Recent and unknown system flags are refused.</summary>
+    static (MessageFlags Flags, List<string> Keywords) ParseFlags(IEnumerable<ImapArgument> items)
+    {
+        var flags = MessageFlags.None;
+        var keywords = new List<string>();
+        foreach (var item in items)
+        {
+            var text = Atom(item);
+            switch (text.ToUpperInvariant())
+            {
+                case "\\SEEN": flags |= MessageFlags.Seen; break;
+                case "\\ANSWERED": flags |= MessageFlags.Answered; break;
+                case "\\FLAGGED": flags |= MessageFlags.Flagged; break;
+                case "\\DELETED": flags |= MessageFlags.Deleted; break;
+                case "\\DRAFT": flags |= MessageFlags.Draft; break;
+                default:
+                    if (text.StartsWith('\\') || text.Any(c => !Protocol.ImapSyntax.IsAtomChar((byte)c) || c > 0x7f))
+                        throw Bad($"Invalid flag {Printable(text)}");
+                    if (!keywords.Contains(text, StringComparer.OrdinalIgnoreCase))
+                        keywords.Add(text);
+                    break;
+            }
+        }
+        return (flags, keywords);
+    }
+}

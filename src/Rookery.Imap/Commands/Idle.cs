@@ -1,0 +1,47 @@
+using Rookery.Imap.Protocol;
+
+namespace Rookery.Imap;
+
+/// <summary>IDLE (RFC 2177): changes from any session or protocol are pushed as they are committed.</summary>
+public sealed partial class ImapSession
+{
+    async Task<string?> IdleAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 0);
+        await SendUpdatesAsync(allowExpunge: true, cancellationToken);
+        writer.Continuation("idling");
+        await transport.Output.FlushAsync(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(Options.IdleTimeout);
+        var done = ReadLineAsync(stop.Token);
+        while (true)
+        {
+            var changed = changes!.Reader.WaitToReadAsync(stop.Token).AsTask();
+            var first = await Task.WhenAny(done, changed);
+            if (first == done)
+                break;
+            if (!await changed)
+                continue;
+            await SendUpdatesAsync(allowExpunge: true, cancellationToken);
+            await transport.Output.FlushAsync(cancellationToken);
+            if (selected is null && changes.Reader.TryPeek(out _))
+                while (changes.Reader.TryRead(out _)) { } // nothing selected: nothing to report
+        }
+        string? line;
+        try
+        {
+            line = await done;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            writer.Untagged("BYE Autologout; idle for too long");
+            State = SessionState.Logout;
+            return "timed out";
+        }
+        if (line is null)
+            throw new IOException("connection closed during IDLE");
+        if (!line.Equals("DONE", StringComparison.OrdinalIgnoreCase))
+            throw Bad("Expected DONE");
+        return "terminated";
+    }
+}

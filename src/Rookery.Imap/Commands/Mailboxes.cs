@@ -1,0 +1,185 @@
+using Rookery.Imap.Protocol;
+using Rookery.Store;
+
+namespace Rookery.Imap;
+
+/// <summary>NAMESPACE, LIST, LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE and UNSUBSCRIBE.</summary>
+public sealed partial class ImapSession
+{
+    async Task<MailboxTree> TreeAsync(CancellationToken cancellationToken) =>
+        new(await Store.ListFoldersAsync(store!.Id, cancellationToken), Options.OnlyMailFolders);
+
+    async Task<Mailbox> ExistingAsync(string name, CancellationToken cancellationToken) =>
+        (await TreeAsync(cancellationToken)).Find(name) ?? throw No($"Mailbox does not exist", "NONEXISTENT");
+
+    Task<string?> NamespaceAsync(ImapCommandLine command)
+    {
+        ExpectArguments(command, 0);
+        writer.Untagged($"NAMESPACE ((\"\" \"{MailboxTree.Delimiter}\")) NIL NIL");
+        return Task.FromResult<string?>(null);
+    }
+
+    async Task<string?> ListAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 2);
+        var reference = MailboxName(command.Arguments[0]);
+        var pattern = MailboxName(command.Arguments[1]);
+        if (pattern.Length == 0)
+        {
+            // the hierarchy delimiter and root of the reference (RFC 9051 §6.3.9)
+            writer.Raw($"* LIST (\\Noselect) \"{MailboxTree.Delimiter}\" ").Raw("\"\"").EndLine();
+            return null;
+        }
+        var full = reference + pattern;
+        foreach (var mailbox in (await TreeAsync(cancellationToken)).All)
+        {
+            if (!MailboxTree.Matches(full, mailbox.Name))
+                continue;
+            var attributes = new List<string> { mailbox.HasChildren ? "\\HasChildren" : "\\HasNoChildren" };
+            if (mailbox.SpecialUse is { } use)
+                attributes.Add(use);
+            WriteListLine("LIST", attributes, mailbox.Name);
+        }
+        return null;
+    }
+
+    void WriteListLine(string kind, IEnumerable<string> attributes, string name)
+    {
+        writer.Raw("* ").Raw(kind).Raw(" (").Raw(string.Join(' ', attributes)).Raw($") \"{MailboxTree.Delimiter}\" ").Mailbox(name).EndLine();
+    }
+
+    async Task<string?> LsubAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 2);
+        var full = MailboxName(command.Arguments[0]) + MailboxName(command.Arguments[1]);
+        var tree = await TreeAsync(cancellationToken);
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in await Store.ListSubscriptionsAsync(store!.Id, cancellationToken))
+        {
+            if (MailboxTree.Matches(full, name))
+            {
+                if (listed.Add(name))
+                    WriteListLine("LSUB", tree.Find(name) is null ? ["\\Noselect"] : [], name);
+                continue;
+            }
+            // "%" stops at a level: a subscribed child makes its unsubscribed parent show as \Noselect
+            for (var parent = MailboxTree.Split(name).Parent; parent.Length > 0; parent = MailboxTree.Split(parent).Parent)
+            {
+                if (MailboxTree.Matches(full, parent) && listed.Add(parent))
+                    WriteListLine("LSUB", ["\\Noselect"], parent);
+            }
+        }
+        return null;
+    }
+
+    async Task<string?> StatusAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 2);
+        var name = MailboxName(command.Arguments[0]);
+        var items = List(command.Arguments[1]).Select(i => Atom(i).ToUpperInvariant()).ToList();
+        if (items.Count == 0)
+            throw Bad("STATUS needs at least one item");
+        var mailbox = await ExistingAsync(name, cancellationToken);
+        var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
+        var values = new List<string>();
+        foreach (var item in items)
+        {
+            values.Add(item switch
+            {
+                "MESSAGES" => $"MESSAGES {folder.MessageCount}",
+                "RECENT" => "RECENT 0",
+                "UIDNEXT" => $"UIDNEXT {folder.UidNext}",
+                "UIDVALIDITY" => $"UIDVALIDITY {folder.UidValidity}",
+                "UNSEEN" => $"UNSEEN {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }, cancellationToken)).Count}",
+                "DELETED" => $"DELETED {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsSet = MessageFlags.Deleted }, cancellationToken)).Count}",
+                "SIZE" => $"SIZE {folder.Size}",
+                _ => throw Bad($"Unknown STATUS item {Printable(item)}"),
+            });
+        }
+        writer.Raw("* STATUS ").Mailbox(mailbox.Name).Raw(" (").Raw(string.Join(' ', values)).Raw(")").EndLine();
+        return null;
+    }
+
+    async Task<string?> CreateAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 1, 2);
+        var name = MailboxName(command.Arguments[0]).TrimEnd(MailboxTree.Delimiter);
+        if (name.Length == 0 || name.Split(MailboxTree.Delimiter).Any(level => level.Length == 0))
+            throw No("Invalid mailbox name", "CANNOT");
+        var tree = await TreeAsync(cancellationToken);
+        if (tree.Find(name) is not null)
+            throw No("Mailbox already exists", "ALREADYEXISTS");
+        await CreatePathAsync(tree, name, cancellationToken);
+        return null;
+    }
+
+    /// <summary>Creates a mailbox and any missing parents; returns the new folder.</summary>
+    async Task<FolderInfo> CreatePathAsync(MailboxTree tree, string name, CancellationToken cancellationToken)
+    {
+        var (parentName, leaf) = MailboxTree.Split(name);
+        long? parentId = null;
+        if (parentName.Length > 0)
+            parentId = (tree.Find(parentName)?.Folder ?? await CreatePathAsync(tree, parentName, cancellationToken)).Id;
+        else if (leaf.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+            throw No("INBOX already exists", "ALREADYEXISTS");
+        return await Store.CreateFolderAsync(store!.Id, parentId, leaf, ContainerClass.Mail, cancellationToken);
+    }
+
+    async Task<string?> DeleteAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 1);
+        var mailbox = await ExistingAsync(MailboxName(command.Arguments[0]), cancellationToken);
+        if (mailbox.IsInbox)
+            throw No("INBOX cannot be deleted", "CANNOT");
+        if (mailbox.Folder.SpecialUse != SpecialUse.None)
+            throw No("Default folders cannot be deleted", "CANNOT");
+        if (mailbox.HasChildren)
+            throw No("Delete the mailboxes below it first", "CANNOT");
+        await Store.DeleteFolderAsync(mailbox.Folder.Id, cancellationToken);
+        if (selected?.FolderId == mailbox.Folder.Id)
+        {
+            selected = null;
+            State = SessionState.Authenticated;
+        }
+        return null;
+    }
+
+    async Task<string?> RenameAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 2);
+        var tree = await TreeAsync(cancellationToken);
+        var source = tree.Find(MailboxName(command.Arguments[0])) ?? throw No("Mailbox does not exist", "NONEXISTENT");
+        var target = MailboxName(command.Arguments[1]).TrimEnd(MailboxTree.Delimiter);
+        if (target.Length == 0 || target.Split(MailboxTree.Delimiter).Any(level => level.Length == 0))
+            throw No("Invalid mailbox name", "CANNOT");
+        if (tree.Find(target) is { } existing && existing.Folder.Id != source.Folder.Id)
+            throw No("Target mailbox already exists", "ALREADYEXISTS");
+        if (target.StartsWith(source.Name + MailboxTree.Delimiter, StringComparison.Ordinal))
+            throw No("A mailbox cannot be moved into itself", "CANNOT");
+        var (parentName, leaf) = MailboxTree.Split(target);
+        long? parentId = parentName.Length == 0 ? null : (tree.Find(parentName)?.Folder ?? await CreatePathAsync(tree, parentName, cancellationToken)).Id;
+        if (source.IsInbox)
+        {
+            // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves INBOX empty
+            var created = await Store.CreateFolderAsync(store!.Id, parentId, leaf, ContainerClass.Mail, cancellationToken);
+            var uids = (await Store.ListItemsAsync(source.Folder.Id, cancellationToken: cancellationToken)).Select(i => i.Uid).ToList();
+            if (uids.Count > 0)
+                await Store.MoveItemsAsync(source.Folder.Id, uids, created.Id, cancellationToken);
+            return null;
+        }
+        await Store.MoveFolderAsync(source.Folder.Id, parentId, leaf, cancellationToken);
+        return null;
+    }
+
+    async Task<string?> SubscribeAsync(ImapCommandLine command, bool subscribe, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 1);
+        var name = MailboxName(command.Arguments[0]).TrimEnd(MailboxTree.Delimiter);
+        if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+            name = "INBOX";
+        if (subscribe && (await TreeAsync(cancellationToken)).Find(name) is { } mailbox)
+            name = mailbox.Name;
+        await Store.SetSubscriptionAsync(store!.Id, name, subscribe, cancellationToken);
+        return null;
+    }
+}

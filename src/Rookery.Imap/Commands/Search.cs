@@ -1,0 +1,241 @@
+using System.Globalization;
+using MimeKit;
+using Rookery.Imap.Protocol;
+using Rookery.Store;
+
+namespace Rookery.Imap;
+
+/// <summary>SEARCH and UID SEARCH (RFC 9051 §6.4.4).</summary>
+public sealed partial class ImapSession
+{
+    /// <summary>A search key, evaluated per message; <see cref="NeedsContent"/> says whether it reads the message.</summary>
+    abstract record SearchKey
+    {
+        public virtual bool NeedsContent => false;
+    }
+
+    sealed record MatchAll : SearchKey;
+    sealed record FlagKey(MessageFlags Flag, bool Set) : SearchKey;
+    sealed record KeywordKey(string Keyword, bool Set) : SearchKey;
+    sealed record SetKey(SequenceSet Set, bool Uids) : SearchKey;
+    sealed record DateKey(bool Sent, string Comparison, DateOnly Date) : SearchKey;
+    sealed record SizeKey(bool Larger, long Size) : SearchKey;
+    sealed record FieldKey(string Field, string Value) : SearchKey;
+
+    sealed record HeaderKey(string Field, string Value) : SearchKey
+    {
+        public override bool NeedsContent => true;
+    }
+
+    sealed record TextKey(bool BodyOnly, string Value) : SearchKey
+    {
+        public override bool NeedsContent => true;
+    }
+
+    sealed record NotKey(SearchKey Key) : SearchKey
+    {
+        public override bool NeedsContent => Key.NeedsContent;
+    }
+
+    sealed record OrKey(SearchKey Left, SearchKey Right) : SearchKey
+    {
+        public override bool NeedsContent => Left.NeedsContent || Right.NeedsContent;
+    }
+
+    sealed record AndKey(IReadOnlyList<SearchKey> Keys) : SearchKey
+    {
+        public override bool NeedsContent => Keys.Any(k => k.NeedsContent);
+    }
+
+    async Task<string?> SearchAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 1, int.MaxValue);
+        var arguments = command.Arguments;
+        var position = 0;
+        if (arguments[0] is ImapAtom charset && charset.Is("CHARSET"))
+        {
+            if (arguments.Count < 3)
+                throw Bad("CHARSET needs a name and search keys");
+            var name = AString(arguments[1]).ToUpperInvariant();
+            if (name is not ("UTF-8" or "US-ASCII"))
+                throw No($"Charset {Printable(name)} is not supported", "BADCHARSET (UTF-8 US-ASCII)");
+            position = 2;
+        }
+        var keys = new List<SearchKey>();
+        while (position < arguments.Count)
+            keys.Add(ParseSearchKey(arguments, ref position, 0));
+        var key = keys.Count == 1 ? keys[0] : new AndKey(keys);
+
+        var view = selected!;
+        var matches = new List<(int Seq, long Uid)>();
+        for (var seq = 1; seq <= view.Count; seq++)
+        {
+            var message = view[seq];
+            if (message.Expunged)
+                continue;
+            MimeMessage? parsed = null;
+            if (key.NeedsContent)
+                parsed = await ParseMessageAsync(message.Item, cancellationToken);
+            if (Evaluate(key, seq, message.Item, parsed))
+                matches.Add((seq, message.Uid));
+        }
+        writer.Raw("* SEARCH");
+        foreach (var (seq, uid) in matches)
+            writer.Space().Number(uids ? uid : seq);
+        writer.EndLine();
+        return null;
+    }
+
+    async Task<MimeMessage?> ParseMessageAsync(ItemInfo item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await Store.OpenContentAsync(item, cancellationToken);
+            return await MimeMessage.LoadAsync(stream, cancellationToken);
+        }
+        catch (FormatException)
+        {
+            return null; // an unparseable message matches no content key
+        }
+    }
+
+    const int MaxSearchDepth = 100;
+
+    static SearchKey ParseSearchKey(IReadOnlyList<ImapArgument> arguments, ref int position, int depth)
+    {
+        if (depth > MaxSearchDepth)
+            throw Bad("Search keys nested too deeply");
+        var argument = arguments[position++];
+        if (argument is ImapList list)
+        {
+            if (list.Items.Count == 0)
+                throw Bad("Empty search key list");
+            var inner = new List<SearchKey>();
+            var p = 0;
+            while (p < list.Items.Count)
+                inner.Add(ParseSearchKey(list.Items, ref p, depth + 1));
+            return inner.Count == 1 ? inner[0] : new AndKey(inner);
+        }
+        if (argument is not ImapAtom atom)
+            throw Bad("Expected a search key");
+        switch (atom.Value.ToUpperInvariant())
+        {
+            case "ALL": return new MatchAll();
+            case "ANSWERED": return new FlagKey(MessageFlags.Answered, true);
+            case "DELETED": return new FlagKey(MessageFlags.Deleted, true);
+            case "DRAFT": return new FlagKey(MessageFlags.Draft, true);
+            case "FLAGGED": return new FlagKey(MessageFlags.Flagged, true);
+            case "SEEN": return new FlagKey(MessageFlags.Seen, true);
+            case "UNANSWERED": return new FlagKey(MessageFlags.Answered, false);
+            case "UNDELETED": return new FlagKey(MessageFlags.Deleted, false);
+            case "UNDRAFT": return new FlagKey(MessageFlags.Draft, false);
+            case "UNFLAGGED": return new FlagKey(MessageFlags.Flagged, false);
+            case "UNSEEN": return new FlagKey(MessageFlags.Seen, false);
+            case "OLD": return new MatchAll(); // this server never reports \Recent
+            case "NEW": case "RECENT": return new NotKey(new MatchAll());
+            case "KEYWORD": return new KeywordKey(Next(arguments, ref position, atom), true);
+            case "UNKEYWORD": return new KeywordKey(Next(arguments, ref position, atom), false);
+            case "BEFORE": return new DateKey(false, "<", SearchDate(Next(arguments, ref position, atom)));
+            case "ON": return new DateKey(false, "=", SearchDate(Next(arguments, ref position, atom)));
+            case "SINCE": return new DateKey(false, ">=", SearchDate(Next(arguments, ref position, atom)));
+            case "SENTBEFORE": return new DateKey(true, "<", SearchDate(Next(arguments, ref position, atom)));
+            case "SENTON": return new DateKey(true, "=", SearchDate(Next(arguments, ref position, atom)));
+            case "SENTSINCE": return new DateKey(true, ">=", SearchDate(Next(arguments, ref position, atom)));
+            case "LARGER": return new SizeKey(true, SearchNumber(Next(arguments, ref position, atom)));
+            case "SMALLER": return new SizeKey(false, SearchNumber(Next(arguments, ref position, atom)));
+            case "SUBJECT": return new FieldKey("SUBJECT", Next(arguments, ref position, atom));
+            case "FROM": return new HeaderKey("From", Next(arguments, ref position, atom));
+            case "TO": return new HeaderKey("To", Next(arguments, ref position, atom));
+            case "CC": return new HeaderKey("Cc", Next(arguments, ref position, atom));
+            case "BCC": return new HeaderKey("Bcc", Next(arguments, ref position, atom));
+            case "HEADER":
+                var field = Next(arguments, ref position, atom);
+                return new HeaderKey(field, Next(arguments, ref position, atom));
+            case "BODY": return new TextKey(true, Next(arguments, ref position, atom));
+            case "TEXT": return new TextKey(false, Next(arguments, ref position, atom));
+            case "UID": return new SetKey(SequenceSetArgument(Next(arguments, ref position, atom)), Uids: true);
+            case "NOT":
+                if (position >= arguments.Count)
+                    throw Bad("NOT needs a search key");
+                return new NotKey(ParseSearchKey(arguments, ref position, depth + 1));
+            case "OR":
+                if (position >= arguments.Count)
+                    throw Bad("OR needs two search keys");
+                var left = ParseSearchKey(arguments, ref position, depth + 1);
+                if (position >= arguments.Count)
+                    throw Bad("OR needs two search keys");
+                return new OrKey(left, ParseSearchKey(arguments, ref position, depth + 1));
+            default:
+                if (SequenceSet.TryParse(atom.Value, out var set))
+                    return new SetKey(set, Uids: false);
+                throw Bad($"Unknown search key {Printable(atom.Value)}");
+        }
+    }
+
+    static string Next(IReadOnlyList<ImapArgument> arguments, ref int position, ImapAtom key) =>
+        position < arguments.Count ? AString(arguments[position++]) : throw Bad($"{key.Value} needs an argument");
+
+    static SequenceSet SequenceSetArgument(string text) =>
+        SequenceSet.TryParse(text, out var set) ? set : throw Bad("Invalid sequence set");
+
+    static long SearchNumber(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Bad("Expected a number");
+
+    /// <summary>date: d-Mon-yyyy (RFC 9051 §9).</summary>
+    static DateOnly SearchDate(string text) =>
+        DateOnly.TryParseExact(text, ["d-MMM-yyyy", "dd-MMM-yyyy"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : throw Bad("Invalid date");
+
+    bool Evaluate(SearchKey key, int seq, ItemInfo item, MimeMessage? message)
+    {
+        switch (key)
+        {
+            case MatchAll:
+                return true;
+            case FlagKey f:
+                return item.Flags.HasFlag(f.Flag) == f.Set;
+            case KeywordKey k:
+                return item.Keywords.Contains(k.Keyword, StringComparer.OrdinalIgnoreCase) == k.Set;
+            case SetKey s:
+                var view = selected!;
+                return s.Uids ? s.Set.Contains(item.Uid, view[view.Count].Uid) : s.Set.Contains(seq, view.Count);
+            case DateKey d:
+                DateOnly date;
+                if (d.Sent)
+                {
+                    if (item.Fields.SentAt is not { } sent)
+                        return false;
+                    date = DateOnly.FromDateTime(sent.DateTime); // the date as written in the Date header, its own zone
+                }
+                else
+                    date = DateOnly.FromDateTime(item.ReceivedAt.ToOffset(item.ReceivedAt.Offset).DateTime);
+                return d.Comparison switch { "<" => date < d.Date, "=" => date == d.Date, _ => date >= d.Date };
+            case SizeKey z:
+                return z.Larger ? item.Size > z.Size : item.Size < z.Size;
+            case FieldKey f:
+                return item.Fields.Subject.Contains(f.Value, StringComparison.OrdinalIgnoreCase);
+            case HeaderKey h:
+                if (message is null)
+                    return false;
+                foreach (var header in message.Headers)
+                {
+                    if (header.Field.Equals(h.Field, StringComparison.OrdinalIgnoreCase) && (h.Value.Length == 0 || header.Value.Contains(h.Value, StringComparison.OrdinalIgnoreCase)))
+                        return true;
+                }
+                return false;
+            case TextKey t:
+                if (message is null)
+                    return false;
+                if (!t.BodyOnly && message.Headers.Any(hd => hd.Value.Contains(t.Value, StringComparison.OrdinalIgnoreCase)))
+                    return true;
+                return message.BodyParts.OfType<TextPart>().Any(p => p.Text?.Contains(t.Value, StringComparison.OrdinalIgnoreCase) == true);
+            case NotKey n:
+                return !Evaluate(n.Key, seq, item, message);
+            case OrKey o:
+                return Evaluate(o.Left, seq, item, message) || Evaluate(o.Right, seq, item, message);
+            case AndKey a:
+                return a.Keys.All(k => Evaluate(k, seq, item, message));
+            default:
+                return false;
+        }
+    }
+}

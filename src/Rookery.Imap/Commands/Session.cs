@@ -1,0 +1,157 @@
+using System.Buffers;
+using Rookery.Common.Sasl;
+using Rookery.Directory;
+using Rookery.Imap.Protocol;
+
+namespace Rookery.Imap;
+
+/// <summary>CAPABILITY, LOGOUT, ID, ENABLE, LOGIN and AUTHENTICATE.</summary>
+public sealed partial class ImapSession
+{
+    string Capabilities()
+    {
+        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE" };
+        if (State == SessionState.NotAuthenticated)
+        {
+            if (connection.PlaintextAuthAllowed)
+                caps.AddRange(["AUTH=PLAIN", "AUTH=LOGIN"]);
+            else
+                caps.Add("LOGINDISABLED");
+        }
+        caps.Add($"APPENDLIMIT={Options.Limits.MaxLiteralSize}");
+        return string.Join(' ', caps);
+    }
+
+    Task<string?> CapabilityAsync(ImapCommandLine command)
+    {
+        ExpectArguments(command, 0);
+        writer.Untagged("CAPABILITY " + Capabilities());
+        return Task.FromResult<string?>(null);
+    }
+
+    Task<string?> LogoutAsync(ImapCommandLine command)
+    {
+        ExpectArguments(command, 0);
+        writer.Untagged("BYE Logging out");
+        State = SessionState.Logout;
+        return Task.FromResult<string?>(null);
+    }
+
+    /// <summary>RFC 2971: logs what the client says about itself, answers with the server's name.</summary>
+    Task<string?> IdAsync(ImapCommandLine command)
+    {
+        ExpectArguments(command, 1);
+        if (command.Arguments[0] is ImapList fields && fields.Items.Count is > 0 and <= 60)
+            log.LogClientId(string.Join(' ', fields.Items.Select(i => i is ImapString s ? s.Text : i.ToString())));
+        writer.Untagged("ID (\"name\" \"Rookery\")");
+        return Task.FromResult<string?>(null);
+    }
+
+    Task<string?> EnableAsync(ImapCommandLine command)
+    {
+        ExpectArguments(command, 1, int.MaxValue);
+        var enabled = new List<string>();
+        foreach (var argument in command.Arguments)
+        {
+            var name = Atom(argument).ToUpperInvariant();
+            // Only what this server implements can be enabled; the rest is ignored, as RFC 5161 says.
+            _ = name;
+        }
+        writer.Untagged("ENABLED" + string.Concat(enabled.Select(e => " " + e)));
+        return Task.FromResult<string?>(null);
+    }
+
+    async Task<string?> LoginAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 2);
+        if (!connection.PlaintextAuthAllowed)
+            throw No("Plaintext authentication is disallowed on an unencrypted connection; use STARTTLS or port 993", "PRIVACYREQUIRED");
+        await LogInAsync(AString(command.Arguments[0]), AString(command.Arguments[1]), cancellationToken);
+        return "completed";
+    }
+
+    async Task<string?> AuthenticateAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        ExpectArguments(command, 1, 2);
+        var mechanism = Atom(command.Arguments[0]).ToUpperInvariant();
+        if (mechanism is not ("PLAIN" or "LOGIN"))
+            throw No($"Unsupported authentication mechanism {Printable(mechanism)}");
+        if (!connection.PlaintextAuthAllowed)
+            throw No("Plaintext authentication is disallowed on an unencrypted connection; use STARTTLS or port 993", "PRIVACYREQUIRED");
+        string? initial = command.Arguments.Count == 2 ? AString(command.Arguments[1]) : null;
+        string login, password;
+        if (mechanism == "PLAIN")
+        {
+            var response = initial ?? await ChallengeAsync("", cancellationToken);
+            if (!SaslPlain.TryDecode(response, out var authorizationId, out login, out password))
+                throw Bad("Invalid SASL PLAIN response");
+            if (authorizationId.Length > 0 && authorizationId != login)
+                throw No("Logging in as another user is not supported", "AUTHORIZATIONFAILED");
+        }
+        else
+        {
+            var first = initial ?? await ChallengeAsync(SaslPlain.Base64("Username:"), cancellationToken);
+            if (!SaslPlain.TryBase64(first, out login))
+                throw Bad("Invalid base64");
+            var second = await ChallengeAsync(SaslPlain.Base64("Password:"), cancellationToken);
+            if (!SaslPlain.TryBase64(second, out password))
+                throw Bad("Invalid base64");
+        }
+        await LogInAsync(login, password, cancellationToken);
+        return "completed";
+    }
+
+    /// <summary>Sends a SASL challenge and reads the client's response line; "*" cancels (RFC 9051 §6.2.2).</summary>
+    async Task<string> ChallengeAsync(string challenge, CancellationToken cancellationToken)
+    {
+        writer.Continuation(challenge);
+        await transport.Output.FlushAsync(cancellationToken);
+        var line = await ReadLineAsync(cancellationToken) ?? throw new IOException("connection closed during AUTHENTICATE");
+        if (line == "*")
+            throw Bad("Authentication cancelled");
+        return line;
+    }
+
+    /// <summary>Reads one raw line from the client (SASL responses, IDLE's DONE); null when the connection closed.</summary>
+    async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        var input = transport.Input;
+        while (true)
+        {
+            var read = await input.ReadAsync(cancellationToken);
+            var reader = new SequenceReader<byte>(read.Buffer);
+            var status = parser.TryReadLine(ref reader, out var line, out var error);
+            input.AdvanceTo(reader.Position, status == ParseStatus.NeedMoreData ? read.Buffer.End : reader.Position);
+            if (status == ParseStatus.Command)
+                return line;
+            if (status == ParseStatus.Error)
+                throw Bad(error!.Text);
+            if (read.IsCompleted)
+                return null;
+        }
+    }
+
+    async Task LogInAsync(string login, string password, CancellationToken cancellationToken)
+    {
+        var result = await services.Authenticator.LoginAsync(login, password, Features.Imap, connection.ClientAddress, cancellationToken);
+        switch (result.Outcome)
+        {
+            case LoginOutcome.Success:
+                break;
+            case LoginOutcome.FeatureDisabled:
+                throw No("IMAP is not enabled for this account", "CONTACTADMIN");
+            case LoginOutcome.NotActive:
+                throw No("This account cannot log in (it is a shared store)", "CONTACTADMIN");
+            case LoginOutcome.Unavailable:
+                throw No("The user directory is unavailable; try again later", "UNAVAILABLE");
+            default:
+                throw No("Invalid credentials", "AUTHENTICATIONFAILED");
+        }
+        user = result.User!;
+        store = await services.Users.EnsureStoreAsync(user, cancellationToken);
+        changes = Store.Notifier.Subscribe(store.Id);
+        State = SessionState.Authenticated;
+        completionCode = "CAPABILITY " + Capabilities();
+        log.LogLoggedIn(user.Login, connection.ClientAddress);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rookery.Directory;
+using Rookery.Imap.Protocol;
+using Rookery.Store;
+
+namespace Rookery.Imap;
+
+public enum SessionState
+{
+    NotAuthenticated,
+    Authenticated,
+    Selected,
+    Logout,
+}
+
+/// <summary>
+/// One IMAP connection (RFC 9051, with IMAP4rev1 clients served as RFC 3501 says): reads command
+/// lines, runs each through the handler the state table allows, and sends the untagged updates
+/// other sessions' changes cause at the points the RFC allows them. A command error is a tagged
+/// NO or BAD and the session goes on; a broken stream closes it.
+/// </summary>
+public sealed partial class ImapSession(IDuplexPipe transport, ImapServices services, ImapConnection connection, ILogger? logger = null) : IDisposable
+{
+    readonly ILogger log = logger ?? NullLogger.Instance;
+    readonly CommandLineParser parser = new(services.Options.Limits);
+    readonly ImapWriter writer = new(transport.Output);
+    readonly ImapConnection connection = connection;
+    int badCommands;
+
+    UserAccount? user;
+    StoreInfo? store;
+    ChangeSubscription? changes;
+    MailboxView? selected;
+    int announcedExists;
+
+    public SessionState State { get; private set; } = SessionState.NotAuthenticated;
+
+    ImapOptions Options => services.Options;
+    IMailStore Store => services.Store;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var input = transport.Input;
+        writer.Untagged($"OK [CAPABILITY {Capabilities()}] {Options.HostName} Rookery IMAP ready");
+        await transport.Output.FlushAsync(cancellationToken);
+        try
+        {
+            while (State != SessionState.Logout)
+            {
+                ReadResult read;
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    idle.CancelAfter(State == SessionState.NotAuthenticated ? Options.LoginTimeout : Options.IdleTimeout);
+                    try
+                    {
+                        read = await input.ReadAsync(idle.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        writer.Untagged("BYE Autologout; idle for too long");
+                        await transport.Output.FlushAsync(cancellationToken);
+                        return;
+                    }
+                }
+                var buffer = read.Buffer;
+                var reader = new SequenceReader<byte>(buffer);
+                var status = parser.TryParse(ref reader, out var command, out var error);
+                var drained = reader.End;
+                input.AdvanceTo(reader.Position, status == ParseStatus.NeedMoreData ? buffer.End : reader.Position);
+                switch (status)
+                {
+                    case ParseStatus.NeedMoreData:
+                        await transport.Output.FlushAsync(cancellationToken);
+                        if (read.IsCompleted)
+                            return;
+                        continue;
+                    case ParseStatus.NeedContinuation:
+                        writer.Continuation("Ready for literal data");
+                        await transport.Output.FlushAsync(cancellationToken);
+                        continue;
+                    case ParseStatus.Error:
+                        if (!await RefuseAsync(error!, cancellationToken))
+                            return;
+                        break;
+                    case ParseStatus.Command:
+                        using (command)
+                            await ExecuteAsync(command!, cancellationToken);
+                        break;
+                }
+                if (drained)
+                    await transport.Output.FlushAsync(cancellationToken);
+            }
+            await transport.Output.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            await input.CompleteAsync();
+            await transport.Output.CompleteAsync();
+        }
+    }
+
+    /// <summary>Answers a line the parser refused; false when the client has misbehaved too often.</summary>
+    async Task<bool> RefuseAsync(ParseError error, CancellationToken cancellationToken)
+    {
+        if (error.Tag is null)
+            writer.Untagged($"{error.Status} {(error.Code is null ? "" : $"[{error.Code}] ")}{error.Text}");
+        else
+            writer.Tagged(error.Tag, error.Status, error.Code, error.Text);
+        if (error.Status == "BAD" && ++badCommands >= Options.MaxBadCommands)
+        {
+            writer.Untagged("BYE Too many invalid commands");
+            await transport.Output.FlushAsync(cancellationToken);
+            return false;
+        }
+        return !error.Fatal;
+    }
+
+    /// <summary>A command refused by a handler: a tagged NO or BAD, and the session goes on.</summary>
+    sealed class CommandException(string status, string? code, string text) : Exception(text)
+    {
+        public string Status { get; } = status;
+        public string? Code { get; } = code;
+    }
+
+    static CommandException Bad(string text) => new("BAD", null, text);
+
+    static CommandException No(string text, string? code = null) => new("NO", code, text);
+
+    async Task ExecuteAsync(ImapCommandLine command, CancellationToken cancellationToken)
+    {
+        if (!Handlers.TryGetValue(command.Name, out var handler))
+        {
+            await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"Unknown command {Printable(command.Name)}"), cancellationToken);
+            return;
+        }
+        if (!handler.States.Contains(State))
+        {
+            var text = State == SessionState.NotAuthenticated ? "Log in first" : State == SessionState.Selected || handler.States.Contains(SessionState.Selected) ? "Select a mailbox first" : "Already logged in";
+            await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"{command.Name}: {text}"), cancellationToken);
+            return;
+        }
+        try
+        {
+            var completion = await handler.Run(this, command, cancellationToken) ?? "completed";
+            if (State is SessionState.Authenticated or SessionState.Selected)
+                await SendUpdatesAsync(handler.AllowsExpunge(command), cancellationToken);
+            writer.Tagged(command.Tag, "OK", completionCode, $"{command.Name} {completion}");
+        }
+        catch (CommandException e)
+        {
+            if (e.Status == "BAD" && ++badCommands >= Options.MaxBadCommands)
+            {
+                writer.Tagged(command.Tag, e.Status, e.Code, e.Message);
+                writer.Untagged("BYE Too many invalid commands");
+                State = SessionState.Logout;
+                return;
+            }
+            if (State is SessionState.Authenticated or SessionState.Selected && e.Status == "NO")
+                await SendUpdatesAsync(handler.AllowsExpunge(command), cancellationToken);
+            writer.Tagged(command.Tag, e.Status, e.Code, e.Message);
+        }
+        catch (QuotaExceededException)
+        {
+            writer.Tagged(command.Tag, "NO", "OVERQUOTA", "Quota exceeded");
+        }
+        catch (FolderOperationException e)
+        {
+            writer.Tagged(command.Tag, "NO", "CANNOT", e.Message);
+        }
+        catch (StoreObjectNotFoundException e)
+        {
+            writer.Tagged(command.Tag, "NO", "NONEXISTENT", e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not IOException)
+        {
+            log.LogError(e, "IMAP {Command} failed for {User}", command.Name, user?.Login);
+            writer.Tagged(command.Tag, "NO", "SERVERBUG", "Internal error; try again later");
+        }
+        finally
+        {
+            completionCode = null;
+        }
+    }
+
+    /// <summary>A response code for the tagged OK of the running command (APPENDUID, READ-WRITE…).</summary>
+    string? completionCode;
+
+    static string Printable(string text) => text.Length > 40 || text.Any(c => c is < ' ' or > '~') ? "(unprintable)" : text;
+
+    /// <summary>
+    /// Sends what changed in the selected mailbox since the last update: EXISTS, flag changes and,
+    /// where allowed, EXPUNGE (VANISHED with QRESYNC).
+    /// </summary>
+    async Task SendUpdatesAsync(bool allowExpunge, CancellationToken cancellationToken)
+    {
+        if (selected is null || changes is null)
+            return;
+        var dirty = false;
+        while (changes.Reader.TryRead(out _))
+            dirty = true;
+        if (dirty)
+        {
+            var delta = await selected.SyncAsync(Store, store!.Id, cancellationToken);
+            if (delta.MailboxGone)
+            {
+                selected = null;
+                State = SessionState.Authenticated;
+                writer.Untagged("OK [CLOSED] The selected mailbox was deleted");
+                return;
+            }
+            foreach (var message in delta.FlagsChanged)
+                WriteFlags(selected.SequenceOf(message.Uid), message, includeUid: true);
+        }
+        if (allowExpunge && selected.HasPendingExpunges)
+            WriteExpunges(selected.TakeExpunged());
+        if (selected.Count > announcedExists || (allowExpunge && selected.Count != announcedExists))
+        {
+            writer.Untagged($"{selected.Count} EXISTS");
+            announcedExists = selected.Count;
+        }
+    }
+
+    void WriteExpunges(IReadOnlyList<(int Seq, long Uid)> expunged)
+    {
+        if (expunged.Count == 0)
+            return;
+        foreach (var (seq, _) in expunged)
+            writer.Untagged($"{seq} EXPUNGE");
+        announcedExists -= expunged.Count;
+    }
+
+    void WriteFlags(int seq, ViewMessage message, bool includeUid)
+    {
+        writer.Raw("* ").Number(seq).Raw(" FETCH (");
+        if (includeUid)
+            writer.Raw("UID ").Number(message.Uid).Space();
+        writer.Raw("FLAGS ").Raw(FlagList(message.Item)).Raw(")").EndLine();
+    }
+
+    /// <summary>UIDs as a compact sequence set: 1:3,7.</summary>
+    static string UidSet(IEnumerable<long> uids)
+    {
+        var sorted = uids.Order().ToList();
+        var parts = new List<string>();
+        for (var i = 0; i < sorted.Count;)
+        {
+            var j = i;
+            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
+                j++;
+            parts.Add(i == j ? $"{sorted[i]}" : $"{sorted[i]}:{sorted[j]}");
+            i = j + 1;
+        }
+        return string.Join(',', parts);
+    }
+
+    public void Dispose()
+    {
+        changes?.Dispose();
+        changes = null;
+    }
+}

@@ -1,0 +1,68 @@
+using System.IO.Pipelines;
+using System.Text;
+using Rookery.Directory;
+using Rookery.Store;
+using Rookery.Store.Sql;
+using Rookery.Store.Tests;
+
+namespace Rookery.Imap.Tests;
+
+/// <summary>A store with users alice (password "pw") and bob ("pw", IMAP disabled), and IMAP sessions over in-memory pipes.</summary>
+sealed class ImapHarness : IAsyncDisposable
+{
+    ImapHarness(TestDatabase test)
+    {
+        Test = test;
+        Repository = new SqlDirectoryRepository(test.Database);
+        var directory = new DbUserDirectory(Repository);
+        Store = new SqlMailStore(test.Database, test.CreateBlobs(), new AccountQuotaPolicy(directory, QuotaLimits.None), new ChangeNotifier());
+        Users = new UserStores(Store, directory, "en_US.UTF-8");
+        Services = new ImapServices(Store, Users,
+            new Authenticator(directory, ["pop3"], new AuthenticationLimits { FailureDelay = TimeSpan.FromMilliseconds(10), MaxFailureDelay = TimeSpan.FromMilliseconds(50) }, TimeProvider.System),
+            new ImapOptions { HostName = "imap.test" });
+    }
+
+    public TestDatabase Test { get; }
+    public SqlDirectoryRepository Repository { get; }
+    public SqlMailStore Store { get; }
+    public UserStores Users { get; }
+    public ImapServices Services { get; set; }
+
+    public static async Task<ImapHarness> CreateAsync()
+    {
+        var harness = new ImapHarness(await TestDatabase.CreateAsync());
+        var hasher = new PasswordHasher(10_000);
+        await harness.Repository.CreateUserAsync("db", "alice", hasher.Hash("pw"), new UserUpdate { Email = "alice@example.com" });
+        await harness.Repository.CreateUserAsync("db", "bob", hasher.Hash("pw"), new UserUpdate { Email = "bob@example.com", DisableFeatures = ["imap"] });
+        return harness;
+    }
+
+    public async Task<FolderInfo> FolderAsync(string login, SpecialUse use = SpecialUse.Inbox)
+    {
+        var user = (await Repository.FindUserAsync("db", login))!;
+        var info = await Users.EnsureStoreAsync(user);
+        return (await Store.ListFoldersAsync(info.Id)).Single(f => f.SpecialUse == use);
+    }
+
+    /// <summary>Delivers a message the way another protocol would, outside any IMAP session.</summary>
+    public async Task<AppendResult> DeliverAsync(string login, string subject, string body = "Hello.", SpecialUse use = SpecialUse.Inbox, MessageFlags flags = MessageFlags.None)
+    {
+        var content = Encoding.UTF8.GetBytes($"From: Sender <sender@example.net>\r\nTo: {login}@example.com\r\nSubject: {subject}\r\nDate: Mon, 02 Mar 2026 10:00:00 +0100\r\nMessage-ID: <{Guid.NewGuid():N}@example.net>\r\n\r\n{body}\r\n");
+        var folder = await FolderAsync(login, use);
+        using var staged = await Store.StageAsync(new MemoryStream(content));
+        return await Store.AppendAsync(folder.Id, staged, new AppendRequest
+        {
+            Flags = flags,
+            ReceivedAt = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero),
+            Fields = MessageFields.FromHeaders(MimeKit.HeaderList.Load(new MemoryStream(content))),
+        });
+    }
+
+    public Func<IDuplexPipe, Task> Session(bool plaintextAllowed = true) => async pipe =>
+    {
+        using var session = new ImapSession(pipe, Services, new ImapConnection("127.0.0.1", Secure: false, plaintextAllowed));
+        await session.RunAsync(CancellationToken.None);
+    };
+
+    public ValueTask DisposeAsync() => Test.DisposeAsync();
+}

@@ -1,0 +1,239 @@
+using Rookery.Store;
+using Rookery.Testing;
+
+namespace Rookery.Imap.Tests;
+
+public sealed class SessionTests : IAsyncLifetime
+{
+    ImapHarness harness = null!;
+
+    public async Task InitializeAsync() => harness = await ImapHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await harness.DisposeAsync();
+
+    Task Run(string script, bool plaintextAllowed = true) => Transcript.RunAsync(harness.Session(plaintextAllowed), script);
+
+    [Fact]
+    public async Task Login_is_checked_refused_for_disabled_imap_and_before_tls_when_configured()
+    {
+        await Run("""
+            S: * OK [CAPABILITY IMAP4rev1 … AUTH=PLAIN AUTH=LOGIN …] imap.test Rookery IMAP ready
+            C: a1 LOGIN alice wrong
+            S: a1 NO [AUTHENTICATIONFAILED] Invalid credentials
+            C: a2 LOGIN bob pw
+            S: a2 NO [CONTACTADMIN] IMAP is not enabled for this account
+            C: a3 SELECT INBOX
+            S: a3 BAD SELECT: Log in first
+            C: a4 AUTHENTICATE PLAIN AGFsaWNlAHB3
+            S: a4 OK [CAPABILITY IMAP4rev1 …] AUTHENTICATE completed
+            C: a5 LOGIN alice pw
+            S: a5 BAD LOGIN: Already logged in
+            C: a6 LOGOUT
+            S: * BYE Logging out
+            S: a6 OK LOGOUT completed
+            """);
+        await Run("""
+            S: * OK [CAPABILITY IMAP4rev1 … LOGINDISABLED APPENDLIMIT=…] imap.test Rookery IMAP ready
+            C: a1 LOGIN alice pw
+            S: a1 NO [PRIVACYREQUIRED] *
+            C: a2 AUTHENTICATE PLAIN
+            S: a2 NO [PRIVACYREQUIRED] *
+            """, plaintextAllowed: false);
+    }
+
+    [Fact]
+    public async Task Authenticate_login_with_challenges()
+    {
+        await Run("""
+            S: * OK *
+            C: a1 AUTHENTICATE LOGIN
+            S: + VXNlcm5hbWU6
+            C: YWxpY2U=
+            S: + UGFzc3dvcmQ6
+            C: cHc=
+            S: a1 OK [CAPABILITY …] AUTHENTICATE completed
+            """);
+    }
+
+    [Fact]
+    public async Task Select_fetch_store_search_and_expunge_a_mailbox()
+    {
+        var inbox = await harness.FolderAsync("alice");
+        await harness.DeliverAsync("alice", "first");
+        await harness.DeliverAsync("alice", "second", flags: MessageFlags.Seen);
+        await harness.DeliverAsync("alice", "third");
+        await Run($$"""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: s SELECT inbox
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+            S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
+            S: * 3 EXISTS
+            S: * 0 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY {{inbox.UidValidity}}] UIDs valid
+            S: * OK [UIDNEXT 4] Predicted next UID
+            S: s OK [READ-WRITE] SELECT completed
+            C: f1 FETCH 1:* (UID FLAGS RFC822.SIZE)
+            S: * 1 FETCH (UID 1 FLAGS () RFC822.SIZE …)
+            S: * 2 FETCH (UID 2 FLAGS (\Seen) RFC822.SIZE …)
+            S: * 3 FETCH (UID 3 FLAGS () RFC822.SIZE …)
+            S: f1 OK FETCH completed
+            C: f2 UID FETCH 3 (BODY.PEEK[HEADER.FIELDS (subject)])
+            S: * 3 FETCH (UID 3 BODY[HEADER.FIELDS (SUBJECT)] {18}
+            S: Subject: third
+            S: 
+            S: )
+            S: f2 OK UID FETCH completed
+            C: f3 FETCH 1 BODY[TEXT]<0.3>
+            S: * 1 FETCH (BODY[TEXT]<0> {3}
+            S: Hel FLAGS (\Seen))
+            S: f3 OK FETCH completed
+            C: s1 STORE 2 +FLAGS (\Deleted $Work)
+            S: * 2 FETCH (FLAGS (\Seen \Deleted $Work))
+            S: s1 OK STORE completed
+            C: s2 UID STORE 3 +FLAGS.SILENT \Flagged
+            S: s2 OK UID STORE completed
+            C: q1 SEARCH UNSEEN
+            S: * SEARCH 3
+            S: q1 OK SEARCH completed
+            C: q2 UID SEARCH OR SUBJECT first KEYWORD $work
+            S: * SEARCH 1 2
+            S: q2 OK UID SEARCH completed
+            C: q3 SEARCH BODY hello NOT DELETED
+            S: * SEARCH 1 3
+            S: q3 OK SEARCH completed
+            C: e EXPUNGE
+            S: * 2 EXPUNGE
+            S: e OK EXPUNGE completed
+            C: f4 FETCH 2 (UID)
+            S: * 2 FETCH (UID 3)
+            S: f4 OK FETCH completed
+            """);
+        Assert.Equal(2, (await harness.Store.GetFolderAsync(inbox.Id)).MessageCount);
+    }
+
+    [Fact]
+    public async Task Append_copy_move_and_the_mailbox_commands()
+    {
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: c1 CREATE Projects/Rookery
+            S: c1 OK CREATE completed
+            C: c2 CREATE projects
+            S: c2 NO [ALREADYEXISTS] Mailbox already exists
+            C: l1 LIST "" "Proj*"
+            S: * LIST (\HasChildren) "/" Projects
+            S: * LIST (\HasNoChildren) "/" Projects/Rookery
+            S: l1 OK LIST completed
+            C: l2 LIST "" %
+            S: * LIST (\HasNoChildren \Trash) "/" "Deleted Items"
+            S: * LIST (\HasNoChildren \Drafts) "/" Drafts
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: * LIST (\HasNoChildren \Junk) "/" "Junk E-mail"
+            S: * LIST (\HasNoChildren) "/" Outbox
+            S: * LIST (\HasChildren) "/" Projects
+            S: * LIST (\HasNoChildren \Sent) "/" "Sent Items"
+            S: l2 OK LIST completed
+            C: ap APPEND Projects/Rookery (\Seen) " 2-Mar-2026 10:00:00 +0100" {22+}
+            C: Subject: appended
+            C: 
+            C: x
+            S: ap OK [APPENDUID … 1] APPEND completed
+            C: ap2 APPEND Nowhere {3+}
+            C: abc
+            S: ap2 NO [TRYCREATE] Mailbox does not exist
+            C: st STATUS Projects/Rookery (MESSAGES UNSEEN UIDNEXT SIZE)
+            S: * STATUS Projects/Rookery (MESSAGES 1 UNSEEN 0 UIDNEXT 2 SIZE 22)
+            S: st OK STATUS completed
+            C: s SELECT Projects/Rookery
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 1 EXISTS
+            S: * 0 RECENT
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] …
+            S: s OK [READ-WRITE] SELECT completed
+            C: f FETCH 1 (INTERNALDATE BODY[])
+            S: * 1 FETCH (INTERNALDATE "02-Mar-2026 09:00:00 +0000" BODY[] {22}
+            S: Subject: appended
+            S: 
+            S: x)
+            S: f OK FETCH completed
+            C: cp COPY 1 INBOX
+            S: cp OK [COPYUID … 1 1] COPY completed
+            C: mv MOVE 1 Projects
+            S: * OK [COPYUID … 1 1] Moved
+            S: * 1 EXPUNGE
+            S: mv OK MOVE completed
+            C: r RENAME Projects Archive/2026
+            S: r OK RENAME completed
+            C: l3 LIST "" Archive*
+            S: * LIST (\HasChildren) "/" Archive
+            S: * LIST (\HasChildren) "/" Archive/2026
+            S: * LIST (\HasNoChildren) "/" Archive/2026/Rookery
+            S: l3 OK LIST completed
+            C: d1 DELETE Archive/2026
+            S: d1 NO [CANNOT] Delete the mailboxes below it first
+            C: d2 DELETE INBOX
+            S: d2 NO [CANNOT] INBOX cannot be deleted
+            C: sub SUBSCRIBE Archive/2026/Rookery
+            S: sub OK SUBSCRIBE completed
+            C: ls LSUB "" "Archive/%"
+            S: * LSUB (\Noselect) "/" Archive/2026
+            S: ls OK LSUB completed
+            """);
+    }
+
+    [Fact]
+    public async Task Changes_from_elsewhere_reach_an_idling_session_and_expunges_wait_for_an_allowed_point()
+    {
+        await harness.DeliverAsync("alice", "one");
+        var toServer = new System.IO.Pipelines.Pipe();
+        var toClient = new System.IO.Pipelines.Pipe();
+        var session = harness.Session()(new Duplex(toServer.Reader, toClient.Writer));
+        using var reader = new StreamReader(toClient.Reader.AsStream());
+        async Task Send(string line) => await toServer.Writer.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line + "\r\n"));
+        async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
+        async Task Until(string prefix) { while (!(await Line()).StartsWith(prefix, StringComparison.Ordinal)) { } }
+
+        await Line();
+        await Send("a LOGIN alice pw");
+        await Until("a OK");
+        await Send("s SELECT INBOX");
+        await Until("s OK");
+        await Send("i IDLE");
+        Assert.Equal("+ idling", await Line());
+
+        await harness.DeliverAsync("alice", "two");
+        Assert.Equal("* 2 EXISTS", await Line());
+        var inbox = await harness.FolderAsync("alice");
+        await harness.Store.SetFlagsAsync(inbox.Id, [1], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged))", await Line());
+        await Send("DONE");
+        Assert.Equal("i OK IDLE terminated", await Line());
+
+        // an expunge by someone else is held back during FETCH, and reported at NOOP
+        await harness.Store.ExpungeAsync(inbox.Id, [1]);
+        await Send("f FETCH 1:* (UID)");
+        Assert.Equal("* 1 FETCH (UID 1)", await Line());
+        Assert.Equal("* 2 FETCH (UID 2)", await Line());
+        Assert.Equal("f OK FETCH completed", await Line());
+        await Send("n NOOP");
+        Assert.Equal("* 1 EXPUNGE", await Line());
+        Assert.Equal("n OK NOOP completed", await Line());
+        await Send("l LOGOUT");
+        await Until("l OK");
+        await toServer.Writer.CompleteAsync();
+        await session.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    sealed class Duplex(System.IO.Pipelines.PipeReader input, System.IO.Pipelines.PipeWriter output) : System.IO.Pipelines.IDuplexPipe
+    {
+        public System.IO.Pipelines.PipeReader Input { get; } = input;
+        public System.IO.Pipelines.PipeWriter Output { get; } = output;
+    }
+}
