@@ -22,6 +22,7 @@ public sealed partial class ImapSession
         ["NOOP"] = new(AnyState, (s, c, ct) => Task.FromResult<string?>(null)),
         ["LOGOUT"] = new(AnyState, (s, c, ct) => s.LogoutAsync(c)),
         ["ID"] = new(AnyState, (s, c, ct) => s.IdAsync(c)),
+        ["STARTTLS"] = new(NotAuthenticated, (s, c, ct) => s.StartTlsAsync(c)),
         ["LOGIN"] = new(NotAuthenticated, (s, c, ct) => s.LoginAsync(c, ct)),
         ["AUTHENTICATE"] = new(NotAuthenticated, (s, c, ct) => s.AuthenticateAsync(c, ct)),
         ["ENABLE"] = new(Authenticated, (s, c, ct) => s.EnableAsync(c)),

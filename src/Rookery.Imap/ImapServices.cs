@@ -1,7 +1,9 @@
+using Rookery.Common;
 using Rookery.Directory;
 using Rookery.Store;
 
 namespace Rookery.Imap;
 
 /// <summary>What every IMAP session shares: the store, the users, the login service and the settings.</summary>
-public sealed record ImapServices(IMailStore Store, UserStores Users, Authenticator Authenticator, ImapOptions Options);
+/// <param name="UserSessions">Open sessions per user, against imap_max_connections_per_user.</param>
+public sealed record ImapServices(IMailStore Store, UserStores Users, Authenticator Authenticator, ImapOptions Options, ConnectionCounter UserSessions);

@@ -22,12 +22,15 @@ public enum SessionState
 /// other sessions' changes cause at the points the RFC allows them. A command error is a tagged
 /// NO or BAD and the session goes on; a broken stream closes it.
 /// </summary>
-public sealed partial class ImapSession(IDuplexPipe transport, ImapServices services, ImapConnection connection, ILogger? logger = null) : IDisposable
+/// <param name="startTls">Wraps the connection in TLS (STARTTLS); null when no certificate is configured or the connection is already encrypted.</param>
+public sealed partial class ImapSession(IDuplexPipe transport, ImapServices services, ImapConnection connection, Func<IDuplexPipe, CancellationToken, Task<IDuplexPipe>>? startTls = null, ILogger? logger = null) : IDisposable
 {
     readonly ILogger log = logger ?? NullLogger.Instance;
     readonly CommandLineParser parser = new(services.Options.Limits);
-    readonly ImapWriter writer = new(transport.Output);
-    readonly ImapConnection connection = connection;
+    IDuplexPipe transport = transport;
+    ImapWriter writer = new(transport.Output);
+    ImapConnection connection = connection;
+    bool tlsRequested;
     int badCommands;
 
     UserAccount? user;
@@ -43,13 +46,13 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var input = transport.Input;
         writer.Untagged($"OK [CAPABILITY {Capabilities()}] {Options.HostName} Rookery IMAP ready");
         await transport.Output.FlushAsync(cancellationToken);
         try
         {
             while (State != SessionState.Logout)
             {
+                var input = transport.Input;
                 ReadResult read;
                 using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
@@ -90,14 +93,22 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                             await ExecuteAsync(command!, cancellationToken);
                         break;
                 }
-                if (drained)
+                if (drained || tlsRequested)
                     await transport.Output.FlushAsync(cancellationToken);
+                if (tlsRequested)
+                {
+                    // Anything the client sent after STARTTLS goes into the handshake, never into a command.
+                    tlsRequested = false;
+                    transport = await startTls!(transport, cancellationToken);
+                    writer = new ImapWriter(transport.Output) { Utf8 = writer.Utf8 };
+                    connection = connection with { Secure = true, PlaintextAuthAllowed = true };
+                }
             }
             await transport.Output.FlushAsync(cancellationToken);
         }
         finally
         {
-            await input.CompleteAsync();
+            await transport.Input.CompleteAsync();
             await transport.Output.CompleteAsync();
         }
     }
@@ -260,5 +271,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     {
         changes?.Dispose();
         changes = null;
+        if (user is not null)
+            services.UserSessions.Leave(user.Login);
+        user = null;
     }
 }

@@ -19,7 +19,7 @@ sealed class ImapHarness : IAsyncDisposable
         Users = new UserStores(Store, directory, "en_US.UTF-8");
         Services = new ImapServices(Store, Users,
             new Authenticator(directory, ["pop3"], new AuthenticationLimits { FailureDelay = TimeSpan.FromMilliseconds(10), MaxFailureDelay = TimeSpan.FromMilliseconds(50) }, TimeProvider.System),
-            new ImapOptions { HostName = "imap.test" });
+            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0));
     }
 
     public TestDatabase Test { get; }

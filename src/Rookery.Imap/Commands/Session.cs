@@ -13,6 +13,8 @@ public sealed partial class ImapSession
         var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE" };
         if (State == SessionState.NotAuthenticated)
         {
+            if (startTls is not null && !connection.Secure)
+                caps.Add("STARTTLS");
             if (connection.PlaintextAuthAllowed)
                 caps.AddRange(["AUTH=PLAIN", "AUTH=LOGIN"]);
             else
@@ -27,6 +29,16 @@ public sealed partial class ImapSession
         ExpectArguments(command, 0);
         writer.Untagged("CAPABILITY " + Capabilities());
         return Task.FromResult<string?>(null);
+    }
+
+    /// <summary>RFC 9051 §6.2.1: the tagged OK goes out in plaintext, then the handshake starts.</summary>
+    Task<string?> StartTlsAsync(ImapCommandLine command)
+    {
+        ExpectArguments(command, 0);
+        if (startTls is null || connection.Secure)
+            throw Bad(connection.Secure ? "TLS is already active" : "STARTTLS is not available");
+        tlsRequested = true;
+        return Task.FromResult<string?>("Begin TLS negotiation now");
     }
 
     Task<string?> LogoutAsync(ImapCommandLine command)
@@ -147,7 +159,9 @@ public sealed partial class ImapSession
             default:
                 throw No("Invalid credentials", "AUTHENTICATIONFAILED");
         }
-        user = result.User!;
+        if (!services.UserSessions.TryEnter(result.User!.Login))
+            throw No($"Too many IMAP connections for this user (at most {services.UserSessions.Limit})", "LIMIT");
+        user = result.User;
         store = await services.Users.EnsureStoreAsync(user, cancellationToken);
         changes = Store.Notifier.Subscribe(store.Id);
         State = SessionState.Authenticated;

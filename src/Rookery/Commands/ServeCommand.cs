@@ -16,7 +16,7 @@ namespace Rookery.Commands;
 public static class ServeCommand
 {
     /// <summary>The components serve knows today; protocol issues add theirs.</summary>
-    static readonly string[] Components = ["server", "dagent"];
+    static readonly string[] Components = ["server", "dagent", "gateway"];
 
     public static Command Create(CommonOptions common)
     {
@@ -50,6 +50,14 @@ public static class ServeCommand
         ["lmtp_listen"] = "127.0.0.1:2003",
     };
 
+    public static IReadOnlyDictionary<string, string> DemoGatewayOverrides { get; } = new Dictionary<string, string>
+    {
+        ["imap_listen"] = "127.0.0.1:10143",
+        ["imaps_listen"] = "127.0.0.1:10993",
+        ["pop3_listen"] = "",
+        ["pop3s_listen"] = "",
+    };
+
     static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, IReadOnlySet<string> components, CancellationToken cancellationToken)
     {
         var paths = common.Paths(parse);
@@ -57,6 +65,8 @@ public static class ServeCommand
             demo ? DemoOverrides : new Dictionary<string, string>(), "--demo");
         var dagentConfig = ConfigLoader.Load(ConfigSchema.Dagent, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
             demo ? DemoDagentOverrides : new Dictionary<string, string>(), "--demo");
+        var gatewayConfig = ConfigLoader.Load(ConfigSchema.Gateway, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
+            demo ? DemoGatewayOverrides : new Dictionary<string, string>(), "--demo");
         using var loggers = Logging.CreateFactory(config.GetInt("log_level"));
         var log = loggers.CreateLogger("rookery");
         var runtime = await ServerRuntime.StartAsync(config, paths, loggers, cancellationToken);
@@ -81,12 +91,21 @@ public static class ServeCommand
         };
         var socketPermissions = UnixSocketPermissions.From(dagentConfig, "lmtp_socket_mode", "lmtp_socket_group");
         var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
+        var imapListeners = components.Contains("gateway") ? GatewayListeners.Resolve(gatewayConfig, "imap") : [];
+        var imapsListeners = components.Contains("gateway") ? GatewayListeners.Resolve(gatewayConfig, "imaps") : [];
+        var (imapHandler, imapsHandler) = imapListeners.Count + imapsListeners.Count > 0
+            ? CreateImapHandlers(runtime, config, gatewayConfig, hostName, loggers)
+            : (null, null);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var listen in listeners)
                 Listen(kestrel, listen, null);
             foreach (var listen in lmtpListeners)
                 Listen(kestrel, listen, endpoint => endpoint.Use(next => lmtpHandler.OnConnectedAsync));
+            foreach (var listen in imapListeners)
+                Listen(kestrel, listen, endpoint => endpoint.Use(next => imapHandler!.OnConnectedAsync));
+            foreach (var listen in imapsListeners)
+                Listen(kestrel, listen, endpoint => endpoint.Use(next => imapsHandler!.OnConnectedAsync));
         });
         var app = builder.Build();
         app.MapGet("/health", async (ServerRuntime r, CancellationToken ct) =>
@@ -98,7 +117,7 @@ public static class ServeCommand
         foreach (var listen in lmtpListeners.Where(l => l.IsUnix))
             socketPermissions.ApplyTo(listen.UnixPath!);
 
-        Banner(runtime, listeners, lmtpListeners, demo);
+        Banner(runtime, listeners, lmtpListeners, [.. imapListeners.Select(l => ("imap", l)), .. imapsListeners.Select(l => ("imaps", l))], demo);
         log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
@@ -136,7 +155,33 @@ public static class ServeCommand
         await runtime.UserStores.EnsureStoreAsync(user, cancellationToken);
     }
 
-    static void Banner(ServerRuntime runtime, IReadOnlyList<ListenAddress> httpListeners, IReadOnlyList<ListenAddress> lmtpListeners, bool demo)
+    static (ImapConnectionHandler Plain, ImapConnectionHandler Tls) CreateImapHandlers(ServerRuntime runtime, Common.Configuration.ComponentConfig server, Common.Configuration.ComponentConfig gateway, string hostName, ILoggerFactory loggers)
+    {
+        var certificate = Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), runtime.Paths.DataDirectory, hostName);
+        var options = new Imap.ImapOptions
+        {
+            HostName = hostName,
+            OnlyMailFolders = gateway.GetBool("imap_only_mailfolders"),
+            IdleTimeout = TimeSpan.FromMinutes(gateway.GetInt("imap_idle_timeout")),
+            LoginTimeout = TimeSpan.FromSeconds(gateway.GetInt("imap_login_timeout")),
+            Limits = new Imap.Protocol.ParserLimits
+            {
+                MaxLineLength = gateway.GetInt("imap_max_line_length"),
+                MaxLiteralSize = gateway.GetInt("imap_max_message_size") * 1024L * 1024,
+                MaxNonSyncLiteralSize = gateway.GetInt("imap_max_message_size") * 1024L * 1024,
+                MaxNesting = gateway.GetInt("imap_max_nesting"),
+            },
+        };
+        var authenticator = new Authenticator(runtime.Directory, server.GetList("disabled_features"), new AuthenticationLimits(), TimeProvider.System);
+        var services = new Imap.ImapServices(runtime.Store, runtime.UserStores, authenticator, options, new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_user")));
+        var perAddress = new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_address"));
+        var disablePlaintext = gateway.GetBool("disable_plaintext_auth");
+        var log = loggers.CreateLogger<Imap.ImapSession>();
+        return (new ImapConnectionHandler(services, certificate, implicitTls: false, disablePlaintext, perAddress, log),
+                new ImapConnectionHandler(services, certificate, implicitTls: true, disablePlaintext, perAddress, log));
+    }
+
+    static void Banner(ServerRuntime runtime, IReadOnlyList<ListenAddress> httpListeners, IReadOnlyList<ListenAddress> lmtpListeners, IReadOnlyList<(string Kind, ListenAddress Address)> imapListeners, bool demo)
     {
         var lines = new List<string>
         {
@@ -150,6 +195,8 @@ public static class ServeCommand
             lines.Add(http.IsUnix ? $"  health         unix:{http.UnixPath} GET /health" : $"  health         http://{(http.Host == "*" ? "127.0.0.1" : http.Host)}:{http.Port}/health");
         foreach (var lmtp in lmtpListeners)
             lines.Add($"  lmtp           {(lmtp.IsUnix ? "unix:" + lmtp.UnixPath : $"{lmtp.Host}:{lmtp.Port}")}");
+        foreach (var (kind, imap) in imapListeners)
+            lines.Add($"  {kind,-15}{(imap.IsUnix ? "unix:" + imap.UnixPath : $"{imap.Host}:{imap.Port}")}");
         if (demo)
         {
             lines.Add("  demo user      demo / demo (demo@example.com), every feature enabled");
