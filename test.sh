@@ -33,7 +33,7 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 
 # Projects that additionally run against MariaDB and PostgreSQL.
-DB_MATRIX_PROJECTS="tests/Rookery.Store.Tests tests/Rookery.Dagent.Tests tests/Rookery.Imap.Tests tests/Rookery.Tests"
+DB_MATRIX_PROJECTS="tests/Rookery.Store.Tests tests/Rookery.Dagent.Tests tests/Rookery.Imap.Tests tests/Rookery.Pop3.Tests tests/Rookery.Tests"
 
 SOLUTION=Rookery.slnx
 CONFIGURATION=Release
@@ -316,6 +316,7 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v swaks >/dev/null || missing+=(swaks)   # LMTP scenarios of the dagent tests
+command -v fetchmail >/dev/null || missing+=(fetchmail)   # POP3 and POP3S downloads of the gateway tests
 if ((${#missing[@]} > 0)); then
   phase_begin "apt install ${missing[*]}"
   if [[ $(id -u) != 0 ]]; then

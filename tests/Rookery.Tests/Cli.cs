@@ -14,9 +14,9 @@ public sealed class Cli : IDisposable
         ConfigDirectory = Path.Combine(Root, "etc");
         DataDirectory = Path.Combine(Root, "data");
         System.IO.Directory.CreateDirectory(ConfigDirectory);
-        // IMAP stays off unless a test listens on a port of its own: the defaults (143, 993) are shared by every test.
-        Environment["IMAP_LISTEN"] = "";
-        Environment["IMAPS_LISTEN"] = "";
+        // IMAP and POP3 stay off unless a test listens on ports of its own: the defaults (143, 110) are shared by every test.
+        foreach (var service in new[] { "IMAP", "IMAPS", "POP3", "POP3S" })
+            Environment[service + "_LISTEN"] = "";
         // ROOKERY_TEST_DB picks the engine, set the way an administrator of the container would: by environment.
         if (Engine == "sqlite")
             return;

@@ -12,7 +12,6 @@ public sealed class LmtpServeTests : IDisposable
     public void Dispose() => cli.Dispose();
 
     [Fact]
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Serve_accepts_lmtp_on_tcp_and_unix_sockets_with_the_configured_permissions_and_delivers_into_the_store()
     {
         var http = Cli.FreePort();

@@ -54,8 +54,8 @@ public static class ServeCommand
     {
         ["imap_listen"] = "127.0.0.1:10143",
         ["imaps_listen"] = "127.0.0.1:10993",
-        ["pop3_listen"] = "",
-        ["pop3s_listen"] = "",
+        ["pop3_listen"] = "127.0.0.1:10110",
+        ["pop3s_listen"] = "127.0.0.1:10995",
     };
 
     static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, IReadOnlySet<string> components, CancellationToken cancellationToken)
@@ -91,21 +91,18 @@ public static class ServeCommand
         };
         var socketPermissions = UnixSocketPermissions.From(dagentConfig, "lmtp_socket_mode", "lmtp_socket_group");
         var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
-        var imapListeners = components.Contains("gateway") ? GatewayListeners.Resolve(gatewayConfig, "imap") : [];
-        var imapsListeners = components.Contains("gateway") ? GatewayListeners.Resolve(gatewayConfig, "imaps") : [];
-        var (imapHandler, imapsHandler) = imapListeners.Count + imapsListeners.Count > 0
-            ? CreateImapHandlers(runtime, config, gatewayConfig, hostName, loggers)
-            : (null, null);
+        var gatewayListeners = components.Contains("gateway")
+            ? new[] { "imap", "imaps", "pop3", "pop3s" }.SelectMany(service => GatewayListeners.Resolve(gatewayConfig, service).Select(address => (service, address))).ToList()
+            : [];
+        var gatewayHandlers = gatewayListeners.Count > 0 ? CreateGatewayHandlers(runtime, config, gatewayConfig, hostName, loggers) : [];
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var listen in listeners)
                 Listen(kestrel, listen, null);
             foreach (var listen in lmtpListeners)
                 Listen(kestrel, listen, endpoint => endpoint.Use(next => lmtpHandler.OnConnectedAsync));
-            foreach (var listen in imapListeners)
-                Listen(kestrel, listen, endpoint => endpoint.Use(next => imapHandler!.OnConnectedAsync));
-            foreach (var listen in imapsListeners)
-                Listen(kestrel, listen, endpoint => endpoint.Use(next => imapsHandler!.OnConnectedAsync));
+            foreach (var (service, listen) in gatewayListeners)
+                Listen(kestrel, listen, endpoint => endpoint.Use(next => gatewayHandlers[service].OnConnectedAsync));
         });
         var app = builder.Build();
         app.MapGet("/health", async (ServerRuntime r, CancellationToken ct) =>
@@ -117,7 +114,7 @@ public static class ServeCommand
         foreach (var listen in lmtpListeners.Where(l => l.IsUnix))
             socketPermissions.ApplyTo(listen.UnixPath!);
 
-        Banner(runtime, listeners, lmtpListeners, [.. imapListeners.Select(l => ("imap", l)), .. imapsListeners.Select(l => ("imaps", l))], demo);
+        Banner(runtime, listeners, lmtpListeners, gatewayListeners, demo);
         log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
@@ -155,10 +152,15 @@ public static class ServeCommand
         await runtime.UserStores.EnsureStoreAsync(user, cancellationToken);
     }
 
-    static (ImapConnectionHandler Plain, ImapConnectionHandler Tls) CreateImapHandlers(ServerRuntime runtime, Common.Configuration.ComponentConfig server, Common.Configuration.ComponentConfig gateway, string hostName, ILoggerFactory loggers)
+    /// <summary>The IMAP and POP3 handlers for plain (STARTTLS/STLS) and implicit-TLS listeners, sharing one certificate, login service and per-address limit.</summary>
+    static Dictionary<string, GatewayConnectionHandler> CreateGatewayHandlers(ServerRuntime runtime, Common.Configuration.ComponentConfig server, Common.Configuration.ComponentConfig gateway, string hostName, ILoggerFactory loggers)
     {
         var certificate = Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), runtime.Paths.DataDirectory, hostName);
-        var options = new Imap.ImapOptions
+        var authenticator = new Authenticator(runtime.Directory, server.GetList("disabled_features"), new AuthenticationLimits(), TimeProvider.System);
+        var perAddress = new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_address"));
+        var disablePlaintext = gateway.GetBool("disable_plaintext_auth");
+        var maxMessage = gateway.GetInt("imap_max_message_size") * 1024L * 1024;
+        var imap = new Imap.ImapServices(runtime.Store, runtime.UserStores, authenticator, new Imap.ImapOptions
         {
             HostName = hostName,
             OnlyMailFolders = gateway.GetBool("imap_only_mailfolders"),
@@ -167,21 +169,37 @@ public static class ServeCommand
             Limits = new Imap.Protocol.ParserLimits
             {
                 MaxLineLength = gateway.GetInt("imap_max_line_length"),
-                MaxLiteralSize = gateway.GetInt("imap_max_message_size") * 1024L * 1024,
-                MaxNonSyncLiteralSize = gateway.GetInt("imap_max_message_size") * 1024L * 1024,
+                MaxLiteralSize = maxMessage,
+                MaxNonSyncLiteralSize = maxMessage,
                 MaxNesting = gateway.GetInt("imap_max_nesting"),
             },
+        }, new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_user")));
+        var pop3 = new Pop3.Pop3Services(runtime.Store, runtime.UserStores, authenticator, new Pop3.Pop3Options { HostName = hostName });
+        var imapLog = loggers.CreateLogger<Imap.ImapSession>();
+        var pop3Log = loggers.CreateLogger<Pop3.Pop3Session>();
+
+        async Task RunImap(System.IO.Pipelines.IDuplexPipe pipe, GatewayConnection c, CancellationToken ct)
+        {
+            using var session = new Imap.ImapSession(pipe, imap, new Imap.ImapConnection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed), c.StartTls, imapLog);
+            await session.RunAsync(ct);
+        }
+
+        async Task RunPop3(System.IO.Pipelines.IDuplexPipe pipe, GatewayConnection c, CancellationToken ct)
+        {
+            using var session = new Pop3.Pop3Session(pipe, pop3, new Pop3.Pop3Connection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed), c.StartTls, pop3Log);
+            await session.RunAsync(ct);
+        }
+
+        return new()
+        {
+            ["imap"] = new("IMAP", certificate, implicitTls: false, disablePlaintext, perAddress, RunImap, imapLog),
+            ["imaps"] = new("IMAP", certificate, implicitTls: true, disablePlaintext, perAddress, RunImap, imapLog),
+            ["pop3"] = new("POP3", certificate, implicitTls: false, disablePlaintext, perAddress, RunPop3, pop3Log),
+            ["pop3s"] = new("POP3", certificate, implicitTls: true, disablePlaintext, perAddress, RunPop3, pop3Log),
         };
-        var authenticator = new Authenticator(runtime.Directory, server.GetList("disabled_features"), new AuthenticationLimits(), TimeProvider.System);
-        var services = new Imap.ImapServices(runtime.Store, runtime.UserStores, authenticator, options, new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_user")));
-        var perAddress = new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_address"));
-        var disablePlaintext = gateway.GetBool("disable_plaintext_auth");
-        var log = loggers.CreateLogger<Imap.ImapSession>();
-        return (new ImapConnectionHandler(services, certificate, implicitTls: false, disablePlaintext, perAddress, log),
-                new ImapConnectionHandler(services, certificate, implicitTls: true, disablePlaintext, perAddress, log));
     }
 
-    static void Banner(ServerRuntime runtime, IReadOnlyList<ListenAddress> httpListeners, IReadOnlyList<ListenAddress> lmtpListeners, IReadOnlyList<(string Kind, ListenAddress Address)> imapListeners, bool demo)
+    static void Banner(ServerRuntime runtime, IReadOnlyList<ListenAddress> httpListeners, IReadOnlyList<ListenAddress> lmtpListeners, IReadOnlyList<(string Kind, ListenAddress Address)> gatewayListeners, bool demo)
     {
         var lines = new List<string>
         {
@@ -195,8 +213,8 @@ public static class ServeCommand
             lines.Add(http.IsUnix ? $"  health         unix:{http.UnixPath} GET /health" : $"  health         http://{(http.Host == "*" ? "127.0.0.1" : http.Host)}:{http.Port}/health");
         foreach (var lmtp in lmtpListeners)
             lines.Add($"  lmtp           {(lmtp.IsUnix ? "unix:" + lmtp.UnixPath : $"{lmtp.Host}:{lmtp.Port}")}");
-        foreach (var (kind, imap) in imapListeners)
-            lines.Add($"  {kind,-15}{(imap.IsUnix ? "unix:" + imap.UnixPath : $"{imap.Host}:{imap.Port}")}");
+        foreach (var (kind, listen) in gatewayListeners)
+            lines.Add($"  {kind,-15}{(listen.IsUnix ? "unix:" + listen.UnixPath : $"{listen.Host}:{listen.Port}")}");
         if (demo)
         {
             lines.Add("  demo user      demo / demo (demo@example.com), every feature enabled");

@@ -1,0 +1,52 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Rookery.Common;
+using Rookery.Common.Tls;
+
+namespace Rookery;
+
+/// <summary>What a gateway session needs to know about its connection before it starts.</summary>
+/// <param name="StartTls">Puts TLS over the connection (STARTTLS, STLS); null on an implicit-TLS listener.</param>
+public sealed record GatewayConnection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed, Func<IDuplexPipe, CancellationToken, Task<IDuplexPipe>>? StartTls);
+
+/// <summary>
+/// Accepts IMAP or POP3 connections on one listener: the per-address limit, implicit TLS on
+/// imaps/pop3s listeners, the plaintext-authentication policy, then the protocol's session.
+/// </summary>
+public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 certificate, bool implicitTls, bool disablePlaintextAuth, ConnectionCounter perAddress,
+    Func<IDuplexPipe, GatewayConnection, CancellationToken, Task> runSession, ILogger log) : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        var address = remote?.Address.ToString() ?? "local";
+        if (!perAddress.TryEnter(address))
+        {
+            log.LogWarning("Refused a {Protocol} connection from {Address}: too many connections", protocol, address);
+            await connection.Transport.Output.WriteAsync(protocol == "POP3" ? "-ERR [SYS/TEMP] Too many connections from your address\r\n"u8.ToArray() : "* BYE Too many connections from your address\r\n"u8.ToArray());
+            return;
+        }
+        try
+        {
+            var transport = connection.Transport;
+            if (implicitTls)
+                transport = await TlsUpgrade.AuthenticateAsServerAsync(transport, certificate, connection.ConnectionClosed);
+            // Like Dovecot, connections from this machine count as secure enough for a password.
+            var loopback = remote is null || IPAddress.IsLoopback(remote.Address);
+            var info = new GatewayConnection(address, implicitTls, !disablePlaintextAuth || implicitTls || loopback,
+                implicitTls ? null : (pipe, ct) => TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct));
+            await runSession(transport, info, connection.ConnectionClosed);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or System.Security.Authentication.AuthenticationException)
+        {
+            log.LogDebug("{Protocol} connection {Id} ended: {Reason}", protocol, connection.ConnectionId, e.Message);
+        }
+        finally
+        {
+            perAddress.Leave(address);
+        }
+    }
+}

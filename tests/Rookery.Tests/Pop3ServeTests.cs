@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Rookery.Tests;
+
+/// <summary>The POP3 gateway of <c>rookery serve</c> with real clients: curl and fetchmail, over POP3 (STLS) and POP3S.</summary>
+public sealed class Pop3ServeTests : IDisposable
+{
+    readonly Cli cli = new();
+
+    public void Dispose() => cli.Dispose();
+
+    [Fact]
+    public async Task Curl_and_fetchmail_download_over_pop3_and_pop3s()
+    {
+        var pop3 = Cli.FreePort();
+        var pop3s = Cli.FreePort();
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.Environment["POP3_LISTEN"] = $"127.0.0.1:{pop3}";
+        cli.Environment["POP3S_LISTEN"] = $"127.0.0.1:{pop3s}";
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "pop3")).ExitCode);
+        foreach (var subject in new[] { "first", "second", "third" })
+        {
+            var delivered = await cli.RunWithInputAsync(Encoding.ASCII.GetBytes($"Subject: {subject}\nFrom: a@example.net\n\n.{subject} body\n"), "dagent", "alice");
+            Assert.True(delivered.ExitCode == 0, delivered.Error);
+        }
+
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            await Cli.WaitForBannerAsync(server);
+            var list = await Tools.RunAsync("curl", ["-s", "-S", "--url", $"pop3://127.0.0.1:{pop3}/", "-u", "alice:secret"]);
+            Assert.True(list.ExitCode == 0, list.Error);
+            Assert.Equal(3, list.Out.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+
+            var retr = await Tools.RunAsync("curl", ["-s", "-S", "-k", "--url", $"pop3s://127.0.0.1:{pop3s}/2", "-u", "alice:secret"]);
+            Assert.True(retr.ExitCode == 0, retr.Error);
+            Assert.True(retr.Out.Contains("Subject: second\r\nFrom: a@example.net\r\n\r\n.second body\r\n", StringComparison.Ordinal), retr.Out);
+
+            // fetchmail over POP3S keeping the mail, then over POP3 with STLS deleting it
+            var mbox = Path.Combine(cli.Root, "fetched.mbox");
+            var rc = Path.Combine(cli.Root, "fetchmailrc");
+            await File.WriteAllTextAsync(rc, $"""
+                poll 127.0.0.1 with proto POP3 service {pop3s} user "alice" there with password "secret" is "root" here options ssl no sslcertck keep mda "/bin/sh -c 'cat >> {mbox}'"
+                """);
+            File.SetUnixFileMode(rc, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var keep = await Tools.RunAsync("fetchmail", ["-f", rc, "--nosyslog", "-N", "--norewrite", "-a"]);
+            Assert.True(keep.ExitCode == 0, keep.Out + keep.Error);
+            Assert.Equal(3, File.ReadAllText(mbox).Split("Return-Path:").Length - 1);
+
+            await File.WriteAllTextAsync(rc, $"""
+                poll 127.0.0.1 with proto POP3 service {pop3} user "alice" there with password "secret" is "root" here options sslproto 'tls1.2+' no sslcertck nokeep mda "/bin/sh -c 'cat >> {mbox}'"
+                """);
+            var delete = await Tools.RunAsync("fetchmail", ["-f", rc, "--nosyslog", "-N", "--norewrite", "-a", "-v"]);
+            Assert.True(delete.ExitCode == 0, delete.Out + delete.Error);
+            Assert.Contains("POP3> STLS", delete.Out + delete.Error); // fetchmail upgrades to TLS before it logs in
+            Assert.Equal(6, File.ReadAllText(mbox).Split("Return-Path:").Length - 1);
+
+            var empty = await Tools.RunAsync("curl", ["-s", "-S", "--url", $"pop3://127.0.0.1:{pop3}/", "-u", "alice:secret"]);
+            Assert.True(empty.ExitCode == 0, empty.Error);
+            Assert.Equal("", empty.Out.Trim()); // no messages left: the deletions were made at QUIT
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+}
