@@ -38,6 +38,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     ChangeSubscription? changes;
     MailboxView? selected;
     int announcedExists;
+    /// <summary>RFC 7162: MODSEQ in FETCH responses (CONDSTORE), VANISHED instead of EXPUNGE (QRESYNC).</summary>
+    bool condStore, qResync;
 
     public SessionState State { get; private set; } = SessionState.NotAuthenticated;
 
@@ -238,8 +240,13 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     {
         if (expunged.Count == 0)
             return;
-        foreach (var (seq, _) in expunged)
-            writer.Untagged($"{seq} EXPUNGE");
+        if (qResync)
+            writer.Untagged($"VANISHED {UidSet(expunged.Select(e => e.Uid))}");
+        else
+        {
+            foreach (var (seq, _) in expunged)
+                writer.Untagged($"{seq} EXPUNGE");
+        }
         announcedExists -= expunged.Count;
     }
 
@@ -248,11 +255,14 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         writer.Raw("* ").Number(seq).Raw(" FETCH (");
         if (includeUid)
             writer.Raw("UID ").Number(message.Uid).Space();
-        writer.Raw("FLAGS ").Raw(FlagList(message.Item)).Raw(")").EndLine();
+        writer.Raw("FLAGS ").Raw(FlagList(message.Item));
+        if (condStore)
+            writer.Raw(" MODSEQ (").Number(message.Item.ModSeq).Raw(")");
+        writer.Raw(")").EndLine();
     }
 
     /// <summary>UIDs as a compact sequence set: 1:3,7.</summary>
-    static string UidSet(IEnumerable<long> uids)
+    internal static string UidSet(IEnumerable<long> uids)
     {
         var sorted = uids.Order().ToList();
         var parts = new List<string>();

@@ -26,8 +26,12 @@ public sealed class MailboxView
         ReadOnly = readOnly;
         messages = items.OrderBy(i => i.Uid).Select(i => new ViewMessage(i)).ToList();
         ModSeq = modSeq;
+        HighestModSeq = Math.Max(mailbox.Folder.ModSeq, messages.Count == 0 ? 0 : messages.Max(m => m.Item.ModSeq));
         UidNext = Math.Max(mailbox.Folder.UidNext, messages.Count == 0 ? 1 : messages[^1].Uid + 1);
     }
+
+    /// <summary>CONDSTORE's HIGHESTMODSEQ: the newest change this view has seen in its mailbox.</summary>
+    public long HighestModSeq { get; private set; }
 
     public Mailbox Mailbox { get; private set; }
     public long FolderId => Mailbox.Folder.Id;
@@ -68,6 +72,8 @@ public sealed class MailboxView
             var leftThisFolder = (change.Kind == ChangeKind.Deleted && change.FolderId == FolderId)
                 || (change.Kind == ChangeKind.Moved && change.PreviousFolderId == FolderId && change.FolderId != FolderId);
             var uid = change.Kind == ChangeKind.Moved ? change.PreviousUid : change.Uid;
+            if (leftThisFolder)
+                HighestModSeq = Math.Max(HighestModSeq, change.ModSeq);
             if (leftThisFolder && uid is { } u && SequenceOf(u) is var seq && seq > 0 && !messages[seq - 1].Expunged)
             {
                 messages[seq - 1].Expunged = true;
@@ -81,6 +87,7 @@ public sealed class MailboxView
             var updated = await store.ListItemsAsync(FolderId, new ItemQuery { ChangedSince = ModSeq }, cancellationToken);
             foreach (var item in updated.OrderBy(i => i.Uid))
             {
+                HighestModSeq = Math.Max(HighestModSeq, item.ModSeq);
                 var seq = SequenceOf(item.Uid);
                 if (seq > 0)
                 {

@@ -8,7 +8,7 @@ namespace Rookery.Imap;
 /// <summary>FETCH and UID FETCH (RFC 9051 §6.4.5).</summary>
 public sealed partial class ImapSession
 {
-    enum FetchKind { Uid, Flags, InternalDate, Size, Section, Rfc822, Rfc822Header, Rfc822Text }
+    enum FetchKind { Uid, Flags, InternalDate, Size, Section, Rfc822, Rfc822Header, Rfc822Text, ModSeq }
 
     /// <summary>One data item asked for; for BODY[...] its section, whether it is a PEEK, and the partial range.</summary>
     sealed record FetchItem(FetchKind Kind, string Section = "", bool Peek = false, long? PartialStart = null, long? PartialLength = null)
@@ -19,12 +19,29 @@ public sealed partial class ImapSession
 
     async Task<string?> FetchAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
     {
-        ExpectArguments(command, 2);
-        var targets = Resolve(Sequence(command.Arguments[0]), uids);
+        ExpectArguments(command, 2, 3);
+        var set = Sequence(command.Arguments[0]);
+        var targets = Resolve(set, uids);
         var items = ParseFetchItems(command.Arguments[1]);
+        var (changedSince, vanished) = command.Arguments.Count == 3 ? FetchModifiers(command.Arguments[2], uids) : (null, false);
         if (uids && !items.Any(i => i.Kind == FetchKind.Uid))
             items.Insert(0, new FetchItem(FetchKind.Uid));
+        if (items.Any(i => i.Kind == FetchKind.ModSeq) || changedSince is not null)
+            EnableCondStore();
+        if (changedSince is not null && !items.Any(i => i.Kind == FetchKind.ModSeq))
+            items.Add(new FetchItem(FetchKind.ModSeq));
         var view = selected!;
+        if (changedSince is { } since)
+        {
+            targets = targets.Where(t => t.Message.Item.ModSeq > since).ToList();
+            if (vanished)
+            {
+                var gone = (await ExpungedSinceAsync(view.FolderId, since, cancellationToken))
+                    .Where(uid => set.Contains(uid, view.UidNext - 1) && view.SequenceOf(uid) == 0).ToList(); // "*" reaches every UID ever given
+                if (gone.Count > 0)
+                    writer.Untagged($"VANISHED (EARLIER) {UidSet(gone)}");
+            }
+        }
 
         // \Seen is set before answering, so the FLAGS sent are the ones stored
         var markSeen = new HashSet<long>();
@@ -98,6 +115,9 @@ public sealed partial class ImapSession
             case FetchKind.Size:
                 writer.Raw("RFC822.SIZE ").Number(info.Size);
                 break;
+            case FetchKind.ModSeq:
+                writer.Raw("MODSEQ (").Number(info.ModSeq).Raw(")");
+                break;
             case FetchKind.Rfc822:
                 writer.Raw("RFC822 ").Literal(content!);
                 break;
@@ -118,6 +138,33 @@ public sealed partial class ImapSession
                 writer.Space().Literal(section.Span);
                 break;
         }
+    }
+
+    /// <summary>FETCH modifiers (RFC 7162): (CHANGEDSINCE modseq [VANISHED]); VANISHED only with UID FETCH and QRESYNC.</summary>
+    (long? ChangedSince, bool Vanished) FetchModifiers(ImapArgument argument, bool uids)
+    {
+        long? changedSince = null;
+        var vanished = false;
+        var items = List(argument);
+        for (var i = 0; i < items.Count; i++)
+        {
+            switch (Atom(items[i]).ToUpperInvariant())
+            {
+                case "CHANGEDSINCE" when i + 1 < items.Count:
+                    changedSince = Number(items[++i]);
+                    break;
+                case "VANISHED":
+                    if (!uids || !qResync)
+                        throw Bad("VANISHED needs UID FETCH and ENABLE QRESYNC");
+                    vanished = true;
+                    break;
+                default:
+                    throw Bad("Unknown FETCH modifier");
+            }
+        }
+        if (vanished && changedSince is null)
+            throw Bad("VANISHED needs CHANGEDSINCE");
+        return (changedSince, vanished);
     }
 
     static List<FetchItem> ParseFetchItems(ImapArgument argument)
@@ -153,6 +200,7 @@ public sealed partial class ImapSession
             case "RFC822": return new(FetchKind.Rfc822);
             case "RFC822.HEADER": return new(FetchKind.Rfc822Header);
             case "RFC822.TEXT": return new(FetchKind.Rfc822Text);
+            case "MODSEQ": return new(FetchKind.ModSeq);
         }
         var open = upper.IndexOf('[', StringComparison.Ordinal);
         var close = upper.LastIndexOf(']');

@@ -79,6 +79,8 @@ public sealed partial class ImapSession
         var items = List(command.Arguments[1]).Select(i => Atom(i).ToUpperInvariant()).ToList();
         if (items.Count == 0)
             throw Bad("STATUS needs at least one item");
+        if (items.Contains("HIGHESTMODSEQ"))
+            EnableCondStore();
         var mailbox = await ExistingAsync(name, cancellationToken);
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var values = new List<string>();
@@ -93,6 +95,7 @@ public sealed partial class ImapSession
                 "UNSEEN" => $"UNSEEN {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }, cancellationToken)).Count}",
                 "DELETED" => $"DELETED {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsSet = MessageFlags.Deleted }, cancellationToken)).Count}",
                 "SIZE" => $"SIZE {folder.Size}",
+                "HIGHESTMODSEQ" => $"HIGHESTMODSEQ {folder.ModSeq}",
                 _ => throw Bad($"Unknown STATUS item {Printable(item)}"),
             });
         }

@@ -21,6 +21,7 @@ public sealed partial class ImapSession
     sealed record DateKey(bool Sent, string Comparison, DateOnly Date) : SearchKey;
     sealed record SizeKey(bool Larger, long Size) : SearchKey;
     sealed record FieldKey(string Field, string Value) : SearchKey;
+    sealed record ModSeqKey(long ModSeq) : SearchKey;
 
     sealed record HeaderKey(string Field, string Value) : SearchKey
     {
@@ -65,6 +66,9 @@ public sealed partial class ImapSession
         while (position < arguments.Count)
             keys.Add(ParseSearchKey(arguments, ref position, 0));
         var key = keys.Count == 1 ? keys[0] : new AndKey(keys);
+        var usesModSeq = UsesModSeq(key);
+        if (usesModSeq)
+            EnableCondStore();
 
         var view = selected!;
         var matches = new List<(int Seq, long Uid)>();
@@ -82,9 +86,20 @@ public sealed partial class ImapSession
         writer.Raw("* SEARCH");
         foreach (var (seq, uid) in matches)
             writer.Space().Number(uids ? uid : seq);
+        if (usesModSeq && matches.Count > 0)
+            writer.Raw(" (MODSEQ ").Number(matches.Max(m => view[m.Seq].Item.ModSeq)).Raw(")");
         writer.EndLine();
         return null;
     }
+
+    static bool UsesModSeq(SearchKey key) => key switch
+    {
+        ModSeqKey => true,
+        NotKey n => UsesModSeq(n.Key),
+        OrKey o => UsesModSeq(o.Left) || UsesModSeq(o.Right),
+        AndKey a => a.Keys.Any(UsesModSeq),
+        _ => false,
+    };
 
     async Task<MimeMessage?> ParseMessageAsync(ItemInfo item, CancellationToken cancellationToken)
     {
@@ -154,6 +169,15 @@ public sealed partial class ImapSession
             case "BODY": return new TextKey(true, Next(arguments, ref position, atom));
             case "TEXT": return new TextKey(false, Next(arguments, ref position, atom));
             case "UID": return new SetKey(SequenceSetArgument(Next(arguments, ref position, atom)), Uids: true);
+            case "MODSEQ":
+                // MODSEQ [entry-name entry-type] modseq (RFC 7162 §3.1.5); per-flag entries are not kept, so they mean the message's modseq
+                var value = Next(arguments, ref position, atom);
+                if (position + 1 <= arguments.Count && !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                {
+                    Next(arguments, ref position, atom);
+                    value = Next(arguments, ref position, atom);
+                }
+                return new ModSeqKey(SearchNumber(value));
             case "NOT":
                 if (position >= arguments.Count)
                     throw Bad("NOT needs a search key");
@@ -209,6 +233,8 @@ public sealed partial class ImapSession
                 else
                     date = DateOnly.FromDateTime(item.ReceivedAt.ToOffset(item.ReceivedAt.Offset).DateTime);
                 return d.Comparison switch { "<" => date < d.Date, "=" => date == d.Date, _ => date >= d.Date };
+            case ModSeqKey m:
+                return item.ModSeq >= m.ModSeq;
             case SizeKey z:
                 return z.Larger ? item.Size > z.Size : item.Size < z.Size;
             case FieldKey f:

@@ -12,6 +12,7 @@ public sealed partial class ImapSession
     {
         ExpectArguments(command, 1, 2);
         var name = MailboxName(command.Arguments[0]);
+        var resync = command.Arguments.Count == 2 ? SelectParameters(command.Arguments[1]) : null;
         if (selected is not null)
         {
             selected = null;
@@ -36,11 +37,61 @@ public sealed partial class ImapSession
             writer.Untagged($"OK [UNSEEN {firstUnseen.i + 1}] First unseen");
         writer.Untagged($"OK [UIDVALIDITY {folder.UidValidity}] UIDs valid");
         writer.Untagged($"OK [UIDNEXT {view.UidNext}] Predicted next UID");
+        if (condStore)
+            writer.Untagged($"OK [HIGHESTMODSEQ {view.HighestModSeq}] Highest");
         selected = view;
         announcedExists = view.Count;
         State = SessionState.Selected;
+        if (resync is { } r && r.UidValidity == folder.UidValidity)
+            await ResynchronizeAsync(r, cancellationToken);
         completionCode = readOnly ? "READ-ONLY" : "READ-WRITE";
         return "completed";
+    }
+
+    /// <summary>QRESYNC's SELECT parameter: what the client last saw of the mailbox.</summary>
+    sealed record Resync(long UidValidity, long ModSeq, SequenceSet? KnownUids);
+
+    /// <summary>SELECT's optional parameters: (CONDSTORE) or (QRESYNC (uidvalidity modseq [known-uids [seq-match]])).</summary>
+    Resync? SelectParameters(ImapArgument argument)
+    {
+        Resync? resync = null;
+        var items = List(argument);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var name = Atom(items[i]).ToUpperInvariant();
+            if (name == "CONDSTORE")
+                EnableCondStore();
+            else if (name == "QRESYNC" && i + 1 < items.Count)
+            {
+                if (!qResync)
+                    throw Bad("QRESYNC must be enabled first (ENABLE QRESYNC)");
+                var values = List(items[++i]);
+                if (values.Count < 2)
+                    throw Bad("QRESYNC needs a UIDVALIDITY and a mod-sequence");
+                resync = new Resync(Number(values[0]), Number(values[1]), values.Count > 2 ? Sequence(values[2]) : null);
+            }
+            else
+                throw Bad($"Unknown SELECT parameter {Printable(name)}");
+        }
+        return resync;
+    }
+
+    /// <summary>QRESYNC (RFC 7162 §3.2.5.1): what vanished and what changed since the client's mod-sequence.</summary>
+    async Task ResynchronizeAsync(Resync resync, CancellationToken cancellationToken)
+    {
+        var view = selected!;
+        var vanished = await ExpungedSinceAsync(view.FolderId, resync.ModSeq, cancellationToken);
+        if (resync.KnownUids is { } known)
+            vanished = vanished.Where(uid => known.Contains(uid, long.MaxValue)).ToList();
+        vanished = vanished.Where(uid => view.SequenceOf(uid) == 0).ToList();
+        if (vanished.Count > 0)
+            writer.Untagged($"VANISHED (EARLIER) {UidSet(vanished)}");
+        for (var seq = 1; seq <= view.Count; seq++)
+        {
+            var message = view[seq];
+            if (message.Item.ModSeq > resync.ModSeq && (resync.KnownUids is not { } k || k.Contains(message.Uid, long.MaxValue)))
+                WriteFlags(seq, message, includeUid: true);
+        }
     }
 
     async Task<string?> CloseAsync(ImapCommandLine command, bool expunge, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ public sealed partial class ImapSession
 {
     string Capabilities()
     {
-        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE" };
+        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC" };
         if (State == SessionState.NotAuthenticated)
         {
             if (startTls is not null && !connection.Secure)
@@ -65,9 +65,20 @@ public sealed partial class ImapSession
         var enabled = new List<string>();
         foreach (var argument in command.Arguments)
         {
-            var name = Atom(argument).ToUpperInvariant();
-            // Only what this server implements can be enabled; the rest is ignored, as RFC 5161 says.
-            _ = name;
+            // Unknown or unsupported names are ignored, as RFC 5161 says; each is reported once.
+            switch (Atom(argument).ToUpperInvariant())
+            {
+                case "CONDSTORE" when !condStore:
+                    EnableCondStore();
+                    enabled.Add("CONDSTORE");
+                    break;
+                case "QRESYNC" when !qResync:
+                    if (!condStore)
+                        EnableCondStore();
+                    qResync = true;
+                    enabled.Add("QRESYNC");
+                    break;
+            }
         }
         writer.Untagged("ENABLED" + string.Concat(enabled.Select(e => " " + e)));
         return Task.FromResult<string?>(null);

@@ -13,7 +13,20 @@ public sealed partial class ImapSession
         if (view.ReadOnly)
             throw No("The mailbox is read-only", "READ-ONLY");
         var targets = Resolve(Sequence(command.Arguments[0]), uids);
-        var action = Atom(command.Arguments[1]).ToUpperInvariant();
+        var next = 1;
+        long? unchangedSince = null;
+        if (command.Arguments[1] is ImapList modifiers)
+        {
+            // (UNCHANGEDSINCE modseq), RFC 7162 §3.1.3
+            if (modifiers.Items.Count != 2 || !(modifiers.Items[0] is ImapAtom name && name.Is("UNCHANGEDSINCE")))
+                throw Bad("Unknown STORE modifier");
+            unchangedSince = Number(modifiers.Items[1]);
+            EnableCondStore();
+            next = 2;
+            if (command.Arguments.Count < 4)
+                throw Bad("STORE needs an action and flags");
+        }
+        var action = Atom(command.Arguments[next]).ToUpperInvariant();
         var silent = action.EndsWith(".SILENT", StringComparison.Ordinal);
         var operation = action.Replace(".SILENT", "", StringComparison.Ordinal) switch
         {
@@ -22,23 +35,36 @@ public sealed partial class ImapSession
             "-FLAGS" => FlagOperation.Remove,
             _ => throw Bad($"Unknown STORE action {Printable(action)}"),
         };
-        var flagArguments = command.Arguments.Count == 3 && command.Arguments[2] is ImapList list ? list.Items : command.Arguments.Skip(2).ToList();
+        var flagArguments = command.Arguments.Count == next + 2 && command.Arguments[next + 1] is ImapList list ? list.Items : command.Arguments.Skip(next + 1).ToList();
         var (flags, keywords) = ParseFlags(flagArguments);
 
         var live = targets.Where(t => !t.Message.Expunged).ToList();
+        var changedUids = new HashSet<long>();
+        var failed = new HashSet<long>();
         if (live.Count > 0)
         {
-            var result = await Store.SetFlagsAsync(view.FolderId, live.Select(t => t.Message.Uid).ToList(), new FlagChange(operation, flags, keywords), cancellationToken);
+            var result = await Store.SetFlagsAsync(view.FolderId, live.Select(t => t.Message.Uid).ToList(),
+                new FlagChange(operation, flags, keywords) { UnchangedSince = unchangedSince }, cancellationToken);
             foreach (var changed in result.Changed)
             {
+                changedUids.Add(changed.Uid);
                 if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
                     view[seq].Item = changed;
             }
+            failed.UnionWith(result.FailedUids);
         }
-        if (!silent)
+        foreach (var (seq, message) in live)
         {
-            foreach (var (seq, message) in live)
-                WriteFlags(seq, message, includeUid: uids);
+            // .SILENT still reports changes the client did not make itself (RFC 7162: a new MODSEQ)
+            if (failed.Contains(message.Uid) || (silent && !(condStore && changedUids.Contains(message.Uid))))
+                continue;
+            WriteFlags(seq, message, includeUid: uids);
+        }
+        if (failed.Count > 0)
+        {
+            var numbers = uids ? failed : failed.Select(uid => (long)view.SequenceOf(uid));
+            completionCode = $"MODIFIED {UidSet(numbers)}";
+            return "conditional STORE failed for some messages";
         }
         if (live.Count < targets.Count)
             throw No("Some of the messages no longer exist", "EXPUNGEISSUED");
