@@ -50,7 +50,14 @@ public sealed partial class ImapSession
         if (view.Count == 0)
             return result;
         if (set.IsSavedResult)
-            throw Bad("There is no saved search result ($)");
+        {
+            foreach (var uid in savedSearch)
+            {
+                if (view.SequenceOf(uid) is var s && s > 0)
+                    result.Add((s, view[s]));
+            }
+            return result;
+        }
         if (uids)
         {
             var largest = view[view.Count].Uid;

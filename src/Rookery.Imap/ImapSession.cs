@@ -40,6 +40,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     int announcedExists;
     /// <summary>RFC 7162: MODSEQ in FETCH responses (CONDSTORE), VANISHED instead of EXPUNGE (QRESYNC).</summary>
     bool condStore, qResync;
+    /// <summary>SEARCHRES (RFC 5182): the UIDs the last SEARCH ... RETURN (SAVE) found, for "$".</summary>
+    List<long> savedSearch = [];
 
     public SessionState State { get; private set; } = SessionState.NotAuthenticated;
 

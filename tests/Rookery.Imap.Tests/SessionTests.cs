@@ -115,6 +115,46 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Esearch_returns_min_max_count_and_all_and_searchres_saves_for_dollar()
+    {
+        for (var i = 1; i <= 5; i++)
+            await harness.DeliverAsync("alice", $"m{i}", flags: i % 2 == 0 ? MessageFlags.Seen : MessageFlags.None);
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: s EXAMINE INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+            S: * 5 EXISTS
+            S: * 0 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 6] *
+            S: s OK [READ-ONLY] EXAMINE completed
+            C: e1 SEARCH RETURN (MIN MAX COUNT) UNSEEN
+            S: * ESEARCH (TAG "e1") MIN 1 MAX 5 COUNT 3
+            S: e1 OK SEARCH completed
+            C: e2 UID SEARCH RETURN () SEEN
+            S: * ESEARCH (TAG "e2") UID ALL 2,4
+            S: e2 OK UID SEARCH completed
+            C: e3 SEARCH RETURN (COUNT) KEYWORD nothing
+            S: * ESEARCH (TAG "e3") COUNT 0
+            S: e3 OK SEARCH completed
+            C: r1 SEARCH RETURN (SAVE) UNSEEN
+            S: r1 OK SEARCH completed
+            C: r2 FETCH $ (UID)
+            S: * 1 FETCH (UID 1)
+            S: * 3 FETCH (UID 3)
+            S: * 5 FETCH (UID 5)
+            S: r2 OK FETCH completed
+            C: r3 UID SEARCH $ 2:5
+            S: * SEARCH 3 5
+            S: r3 OK UID SEARCH completed
+            """);
+    }
+
+    [Fact]
     public async Task Append_copy_move_and_the_mailbox_commands()
     {
         await Run("""

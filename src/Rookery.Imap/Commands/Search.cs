@@ -53,15 +53,30 @@ public sealed partial class ImapSession
         ExpectArguments(command, 1, int.MaxValue);
         var arguments = command.Arguments;
         var position = 0;
-        if (arguments[0] is ImapAtom charset && charset.Is("CHARSET"))
+        List<string>? returns = null;
+        if (arguments[0] is ImapAtom ret && ret.Is("RETURN"))
+        {
+            // ESEARCH (RFC 4731) and SEARCHRES (RFC 5182)
+            if (arguments.Count < 3)
+                throw Bad("RETURN needs options and search keys");
+            returns = List(arguments[1]).Select(o => Atom(o).ToUpperInvariant()).ToList();
+            if (returns.Any(o => o is not ("MIN" or "MAX" or "COUNT" or "ALL" or "SAVE")))
+                throw Bad("Unknown RETURN option");
+            if (returns.Count == 0)
+                returns.Add("ALL");
+            position = 2;
+        }
+        if (arguments[position] is ImapAtom charset && charset.Is("CHARSET"))
         {
             if (arguments.Count < 3)
                 throw Bad("CHARSET needs a name and search keys");
             var name = AString(arguments[1]).ToUpperInvariant();
             if (name is not ("UTF-8" or "US-ASCII"))
                 throw No($"Charset {Printable(name)} is not supported", "BADCHARSET (UTF-8 US-ASCII)");
-            position = 2;
+            position += 2;
         }
+        if (position >= arguments.Count)
+            throw Bad("SEARCH needs search keys");
         var keys = new List<SearchKey>();
         while (position < arguments.Count)
             keys.Add(ParseSearchKey(arguments, ref position, 0));
@@ -83,11 +98,38 @@ public sealed partial class ImapSession
             if (Evaluate(key, seq, message.Item, parsed))
                 matches.Add((seq, message.Uid));
         }
-        writer.Raw("* SEARCH");
-        foreach (var (seq, uid) in matches)
-            writer.Space().Number(uids ? uid : seq);
-        if (usesModSeq && matches.Count > 0)
-            writer.Raw(" (MODSEQ ").Number(matches.Max(m => view[m.Seq].Item.ModSeq)).Raw(")");
+        var highestModSeq = usesModSeq && matches.Count > 0 ? matches.Max(m => view[m.Seq].Item.ModSeq) : (long?)null;
+        if (returns is null)
+        {
+            writer.Raw("* SEARCH");
+            foreach (var (seq, uid) in matches)
+                writer.Space().Number(uids ? uid : seq);
+            if (highestModSeq is { } h)
+                writer.Raw(" (MODSEQ ").Number(h).Raw(")");
+            writer.EndLine();
+            return null;
+        }
+        if (returns.Contains("SAVE"))
+            savedSearch = matches.Select(m => m.Uid).ToList();
+        if (returns is ["SAVE"])
+            return null;
+        var numbers = matches.Select(m => uids ? m.Uid : m.Seq).ToList();
+        writer.Raw("* ESEARCH (TAG ").Quoted(command.Tag).Raw(")");
+        if (uids)
+            writer.Raw(" UID");
+        if (numbers.Count > 0)
+        {
+            if (returns.Contains("MIN"))
+                writer.Raw(" MIN ").Number(numbers[0]);
+            if (returns.Contains("MAX"))
+                writer.Raw(" MAX ").Number(numbers[^1]);
+            if (returns.Contains("ALL"))
+                writer.Raw(" ALL ").Raw(UidSet(numbers));
+        }
+        if (returns.Contains("COUNT"))
+            writer.Raw(" COUNT ").Number(numbers.Count);
+        if (highestModSeq is { } modSeq)
+            writer.Raw(" MODSEQ ").Number(modSeq);
         writer.EndLine();
         return null;
     }
@@ -219,6 +261,8 @@ public sealed partial class ImapSession
                 return item.Flags.HasFlag(f.Flag) == f.Set;
             case KeywordKey k:
                 return item.Keywords.Contains(k.Keyword, StringComparer.OrdinalIgnoreCase) == k.Set;
+            case SetKey s when s.Set.IsSavedResult:
+                return savedSearch.Contains(item.Uid);
             case SetKey s:
                 var view = selected!;
                 return s.Uids ? s.Set.Contains(item.Uid, view[view.Count].Uid) : s.Set.Contains(seq, view.Count);

@@ -19,6 +19,7 @@ public sealed partial class ImapSession
             State = SessionState.Authenticated;
             writer.Untagged("OK [CLOSED] Previous mailbox closed");
         }
+        savedSearch = [];
         var mailbox = await ExistingAsync(name, cancellationToken);
         var modSeq = (await Store.GetStoreAsync(store!.Id, cancellationToken)).ModSeq;
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
@@ -105,6 +106,7 @@ public sealed partial class ImapSession
                 await Store.ExpungeAsync(view.FolderId, deleted, cancellationToken);
         }
         selected = null;
+        savedSearch = [];
         State = SessionState.Authenticated;
         return null;
     }
