@@ -225,6 +225,30 @@ public sealed class SessionTests : IAsyncLifetime
             C: ls LSUB "" "Archive/%"
             S: * LSUB (\Noselect) "/" Archive/2026
             S: ls OK LSUB completed
+            C: sub2 SUBSCRIBE Gone/Away
+            S: sub2 OK SUBSCRIBE completed
+            C: x1 LIST (SUBSCRIBED) "" "*"
+            S: * LIST (\HasNoChildren \Subscribed) "/" Archive/2026/Rookery
+            S: * LIST (\NonExistent \Subscribed) "/" Gone/Away
+            S: x1 OK LIST completed
+            C: x2 LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"
+            S: * LIST (\HasChildren) "/" Archive ("CHILDINFO" ("SUBSCRIBED"))
+            S: * LIST (\NonExistent) "/" Gone ("CHILDINFO" ("SUBSCRIBED"))
+            S: x2 OK LIST completed
+            C: x3 LIST (SPECIAL-USE) "" "*" RETURN (STATUS (MESSAGES UIDNEXT))
+            S: * LIST (\HasNoChildren \Trash) "/" "Deleted Items"
+            S: * STATUS "Deleted Items" (MESSAGES 0 UIDNEXT 1)
+            S: * LIST (\HasNoChildren \Drafts) "/" Drafts
+            S: * STATUS Drafts (MESSAGES 0 UIDNEXT 1)
+            S: * LIST (\HasNoChildren \Junk) "/" "Junk E-mail"
+            S: * STATUS "Junk E-mail" (MESSAGES 0 UIDNEXT 1)
+            S: * LIST (\HasNoChildren \Sent) "/" "Sent Items"
+            S: * STATUS "Sent Items" (MESSAGES 0 UIDNEXT 1)
+            S: x3 OK LIST completed
+            C: x4 LIST "" (INBOX Drafts) RETURN (SUBSCRIBED)
+            S: * LIST (\HasNoChildren \Drafts) "/" Drafts
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: x4 OK LIST completed
             """);
     }
 

@@ -19,28 +19,112 @@ public sealed partial class ImapSession
         return Task.FromResult<string?>(null);
     }
 
+    /// <summary>LIST, with LIST-EXTENDED (RFC 5258) selection and return options, LIST-STATUS (RFC 5819) and SPECIAL-USE (RFC 6154).</summary>
     async Task<string?> ListAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
-        ExpectArguments(command, 2);
-        var reference = MailboxName(command.Arguments[0]);
-        var pattern = MailboxName(command.Arguments[1]);
-        if (pattern.Length == 0)
+        var arguments = command.Arguments;
+        var position = 0;
+        var selection = new HashSet<string>(StringComparer.Ordinal);
+        if (arguments.Count > 0 && arguments[0] is ImapList selectionList)
+        {
+            foreach (var option in selectionList.Items)
+                selection.Add(Atom(option).ToUpperInvariant());
+            if (selection.Any(o => o is not ("SUBSCRIBED" or "REMOTE" or "RECURSIVEMATCH" or "SPECIAL-USE")))
+                throw Bad("Unknown LIST selection option");
+            if (selection.Contains("RECURSIVEMATCH") && !selection.Contains("SUBSCRIBED") && !selection.Contains("SPECIAL-USE"))
+                throw Bad("RECURSIVEMATCH needs another selection option");
+            position = 1;
+        }
+        if (arguments.Count < position + 2)
+            throw Bad("LIST needs a reference and a mailbox pattern");
+        var reference = MailboxName(arguments[position]);
+        var patterns = arguments[position + 1] is ImapList patternList
+            ? patternList.Items.Select(MailboxName).ToList()
+            : [MailboxName(arguments[position + 1])];
+        var returns = new HashSet<string>(StringComparer.Ordinal);
+        List<string>? statusItems = null;
+        if (arguments.Count > position + 2)
+        {
+            if (arguments.Count != position + 4 || !(arguments[position + 2] is ImapAtom ret && ret.Is("RETURN")))
+                throw Bad("Expected RETURN (options)");
+            var options = List(arguments[position + 3]);
+            for (var i = 0; i < options.Count; i++)
+            {
+                var option = Atom(options[i]).ToUpperInvariant();
+                if (option == "STATUS" && i + 1 < options.Count)
+                    statusItems = List(options[++i]).Select(o => Atom(o).ToUpperInvariant()).ToList();
+                else if (option is "SUBSCRIBED" or "CHILDREN" or "SPECIAL-USE")
+                    returns.Add(option);
+                else
+                    throw Bad($"Unknown LIST return option {Printable(option)}");
+            }
+        }
+        if (patterns is [""] && selection.Count == 0)
         {
             // the hierarchy delimiter and root of the reference (RFC 9051 §6.3.9)
             writer.Raw($"* LIST (\\Noselect) \"{MailboxTree.Delimiter}\" ").Raw("\"\"").EndLine();
             return null;
         }
-        var full = reference + pattern;
-        foreach (var mailbox in (await TreeAsync(cancellationToken)).All)
+
+        var tree = await TreeAsync(cancellationToken);
+        var subscribed = selection.Contains("SUBSCRIBED") || returns.Contains("SUBSCRIBED")
+            ? (await Store.ListSubscriptionsAsync(store!.Id, cancellationToken)).ToHashSet(StringComparer.Ordinal)
+            : [];
+        bool Matches(string name) => patterns.Any(p => p.Length > 0 && MailboxTree.Matches(reference + p, name));
+
+        var names = new List<string>();
+        if (selection.Contains("SUBSCRIBED"))
+            names.AddRange(subscribed.Order(StringComparer.Ordinal));
+        else
+            names.AddRange(tree.All.Select(m => m.Name));
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
         {
-            if (!MailboxTree.Matches(full, mailbox.Name))
+            var mailbox = tree.Find(name);
+            var matches = Matches(name);
+            if (selection.Contains("SPECIAL-USE") && mailbox?.SpecialUse is null)
+                matches = false;
+            if (!matches)
+            {
+                // RECURSIVEMATCH: a parent that matches is listed for its selected child, with CHILDINFO
+                if (selection.Contains("RECURSIVEMATCH"))
+                {
+                    for (var parent = MailboxTree.Split(name).Parent; parent.Length > 0; parent = MailboxTree.Split(parent).Parent)
+                    {
+                        if (Matches(parent) && listed.Add(parent))
+                        {
+                            var parentBox = tree.Find(parent);
+                            var attributes = ListAttributes(parentBox, subscribed.Contains(parent), selection, returns);
+                            writer.Raw("* LIST (").Raw(string.Join(' ', attributes)).Raw($") \"{MailboxTree.Delimiter}\" ").Mailbox(parent)
+                                .Raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))").EndLine();
+                        }
+                    }
+                }
                 continue;
-            var attributes = new List<string> { mailbox.HasChildren ? "\\HasChildren" : "\\HasNoChildren" };
-            if (mailbox.SpecialUse is { } use)
-                attributes.Add(use);
-            WriteListLine("LIST", attributes, mailbox.Name);
+            }
+            if (!listed.Add(name))
+                continue;
+            WriteListLine("LIST", ListAttributes(mailbox, subscribed.Contains(name), selection, returns), mailbox?.Name ?? name);
+            if (statusItems is not null && mailbox is not null)
+                await WriteStatusAsync(mailbox, statusItems, cancellationToken);
         }
         return null;
+    }
+
+    static List<string> ListAttributes(Mailbox? mailbox, bool isSubscribed, HashSet<string> selection, HashSet<string> returns)
+    {
+        var attributes = new List<string>();
+        if (mailbox is null)
+            attributes.Add("\\NonExistent");
+        else
+        {
+            attributes.Add(mailbox.HasChildren ? "\\HasChildren" : "\\HasNoChildren");
+            if (mailbox.SpecialUse is { } use)
+                attributes.Add(use);
+        }
+        if (isSubscribed && (selection.Contains("SUBSCRIBED") || returns.Contains("SUBSCRIBED")))
+            attributes.Add("\\Subscribed");
+        return attributes;
     }
 
     void WriteListLine(string kind, IEnumerable<string> attributes, string name)
@@ -79,9 +163,14 @@ public sealed partial class ImapSession
         var items = List(command.Arguments[1]).Select(i => Atom(i).ToUpperInvariant()).ToList();
         if (items.Count == 0)
             throw Bad("STATUS needs at least one item");
+        await WriteStatusAsync(await ExistingAsync(name, cancellationToken), items, cancellationToken);
+        return null;
+    }
+
+    async Task WriteStatusAsync(Mailbox mailbox, IReadOnlyList<string> items, CancellationToken cancellationToken)
+    {
         if (items.Contains("HIGHESTMODSEQ"))
             EnableCondStore();
-        var mailbox = await ExistingAsync(name, cancellationToken);
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var values = new List<string>();
         foreach (var item in items)
@@ -100,7 +189,6 @@ public sealed partial class ImapSession
             });
         }
         writer.Raw("* STATUS ").Mailbox(mailbox.Name).Raw(" (").Raw(string.Join(' ', values)).Raw(")").EndLine();
-        return null;
     }
 
     async Task<string?> CreateAsync(ImapCommandLine command, CancellationToken cancellationToken)
