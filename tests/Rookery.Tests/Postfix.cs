@@ -46,9 +46,11 @@ public sealed class Postfix : IDisposable
         await File.WriteAllTextAsync(Path.Combine(postfix.configDirectory, "main.cf"), postfix.MainCf(directory, virtualTransport));
         await File.WriteAllTextAsync(Path.Combine(postfix.configDirectory, "master.cf"), postfix.MasterCf());
         var (exitCode, output) = await postfix.RunAsync("start");
-        if (exitCode != 0)
-            throw new InvalidOperationException($"postfix start exited {exitCode}: {output}\n{postfix.Log}");
-        return postfix;
+        if (exitCode == 0)
+            return postfix;
+        var log = postfix.Log;
+        postfix.Dispose(); // in case a master got as far as starting
+        throw new InvalidOperationException($"postfix start exited {exitCode}: {output}\n{log}");
     }
 
     string MainCf(string directory, string virtualTransport) => $"""
