@@ -41,9 +41,11 @@ public sealed class PostfixDeliveryTests : IDisposable
             ? ($"lmtp:unix:{socket}", $"mx.postfix.test[{socket}]")
             : ($"lmtp:inet:127.0.0.1:{lmtpPort}", $"127.0.0.1[127.0.0.1]:{lmtpPort}");
 
-        var single = Message("<single@test>", "alice@example.com");
-        var shared = Message("<shared@test>", "alice@example.com, bob@example.com");
-        var unknown = Message("<unknown@test>", "nobody@example.com");
+        var single = Message("<single@test>", "alice@example.com", lines: 300);
+        // Big enough for Rookery to spool it to a file while receiving it.
+        var shared = Message("<shared@test>", "alice@example.com, bob@example.com", lines: 16_000);
+        Assert.True(shared.Length > Dagent.MessageSpool.DefaultMemoryLimit);
+        var unknown = Message("<unknown@test>", "nobody@example.com", lines: 300);
         string singleId, sharedId;
         using var server = Process.Start(cli.StartInfo("serve"))!;
         try
@@ -120,9 +122,9 @@ public sealed class PostfixDeliveryTests : IDisposable
 
     /// <summary>
     /// A message with what a relay could damage: 8-bit UTF-8 text, lines that start with a dot
-    /// (one of them only a dot), trailing white space, a 998-octet line and a few hundred lines.
+    /// (one of them only a dot), trailing white space, a 998-octet line and many lines.
     /// </summary>
-    static byte[] Message(string messageId, string to)
+    static byte[] Message(string messageId, string to, int lines)
     {
         var text = new StringBuilder();
         text.Append($"Message-ID: {messageId}\r\n");
@@ -137,8 +139,8 @@ public sealed class PostfixDeliveryTests : IDisposable
         text.Append(".a line that starts with a dot\r\n");
         text.Append(".\r\n");
         text.Append("..two dots\r\n");
-        for (var i = 0; i < 300; i++)
-            text.Append($"{i:D3} Grüße aus Köln, naïve café, 東京, ☃ — trailing space \r\n");
+        for (var i = 0; i < lines; i++)
+            text.Append($"{i:D5} Grüße aus Köln, naïve café, 東京, ☃ — trailing space \r\n");
         text.Append(new string('x', 998)).Append("\r\n");
         text.Append("-- \r\nlast line\r\n");
         return Encoding.UTF8.GetBytes(text.ToString());
