@@ -6,7 +6,8 @@
 #   (xunit filters on FullyQualifiedName, DisplayName and traits; "Name~" matches nothing)
 #
 # What it does:
-#   1. installs mariadb-server / postgresql with apt when they are missing;
+#   1. installs mariadb-server / postgresql, and the tools the tests run (swaks,
+#      postfix…), with apt when they are missing, starting no system service;
 #   2. starts PRIVATE MariaDB and PostgreSQL instances in a temp directory
 #      (loopback only, non-default ports), creates the rookery_test login in
 #      each, and exports ROOKERY_TEST_{MYSQL,PG}_{HOST,PORT,USER,PASSWORD};
@@ -317,6 +318,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v swaks >/dev/null || missing+=(swaks)   # LMTP scenarios of the dagent tests
 command -v fetchmail >/dev/null || missing+=(fetchmail)   # POP3 and POP3S downloads of the gateway tests
+# PostfixDeliveryTests run a private Postfix instance (own config and queue in a temp dir).
+[[ -x /usr/sbin/postfix ]] || missing+=(postfix)
 if ((${#missing[@]} > 0)); then
   phase_begin "apt install ${missing[*]}"
   if [[ $(id -u) != 0 ]]; then
@@ -330,6 +333,10 @@ if ((${#missing[@]} > 0)); then
     POLICY_RC_CREATED=1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # No system mail configuration: the package then sets up no MTA that could ever start.
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
   ok=0
   for attempt in 1 2; do
     if apt-get update -q && apt-get install -y -q "${missing[@]}" </dev/null; then ok=1; break; fi
