@@ -6,4 +6,5 @@ namespace Rookery.Imap;
 
 /// <summary>What every IMAP session shares: the store, the users, the login service and the settings.</summary>
 /// <param name="UserSessions">Open sessions per user, against imap_max_connections_per_user.</param>
-public sealed record ImapServices(IMailStore Store, UserStores Users, Authenticator Authenticator, ImapOptions Options, ConnectionCounter UserSessions);
+/// <param name="Quota">The quota every protocol enforces, for GETQUOTA and GETQUOTAROOT.</param>
+public sealed record ImapServices(IMailStore Store, UserStores Users, Authenticator Authenticator, ImapOptions Options, ConnectionCounter UserSessions, IQuotaPolicy Quota);

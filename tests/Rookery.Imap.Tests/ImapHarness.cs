@@ -19,7 +19,7 @@ sealed class ImapHarness : IAsyncDisposable
         Users = new UserStores(Store, directory, "en_US.UTF-8");
         Services = new ImapServices(Store, Users,
             new Authenticator(directory, ["pop3"], new AuthenticationLimits { FailureDelay = TimeSpan.FromMilliseconds(10), MaxFailureDelay = TimeSpan.FromMilliseconds(50) }, TimeProvider.System),
-            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0));
+            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0), new AccountQuotaPolicy(directory, QuotaLimits.None));
     }
 
     public TestDatabase Test { get; }
@@ -32,7 +32,7 @@ sealed class ImapHarness : IAsyncDisposable
     {
         var harness = new ImapHarness(await TestDatabase.CreateAsync());
         var hasher = new PasswordHasher(10_000);
-        await harness.Repository.CreateUserAsync("db", "alice", hasher.Hash("pw"), new UserUpdate { Email = "alice@example.com" });
+        await harness.Repository.CreateUserAsync("db", "alice", hasher.Hash("pw"), new UserUpdate { Email = "alice@example.com", QuotaOverride = true, QuotaHard = 10 });
         await harness.Repository.CreateUserAsync("db", "bob", hasher.Hash("pw"), new UserUpdate { Email = "bob@example.com", DisableFeatures = ["imap"] });
         return harness;
     }

@@ -11,7 +11,7 @@ public sealed class SessionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await harness.DisposeAsync();
 
-    Task Run(string script, bool plaintextAllowed = true) => Transcript.RunAsync(harness.Session(plaintextAllowed), script);
+    Task Run(string script, bool plaintextAllowed = true, System.Text.Encoding? encoding = null) => Transcript.RunAsync(harness.Session(plaintextAllowed), script, encoding);
 
     [Fact]
     public async Task Login_is_checked_refused_for_disabled_imap_and_before_tls_when_configured()
@@ -152,6 +152,43 @@ public sealed class SessionTests : IAsyncLifetime
             S: * SEARCH 3 5
             S: r3 OK UID SEARCH completed
             """);
+    }
+
+    [Fact]
+    public async Task Quota_shows_the_hard_limit_and_utf8_accept_switches_mailbox_names_to_utf8()
+    {
+        await harness.DeliverAsync("alice", "sized", new string('x', 3000));
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: q GETQUOTAROOT INBOX
+            S: * QUOTAROOT INBOX ""
+            S: * QUOTA "" (STORAGE 4 10240)
+            S: q OK GETQUOTAROOT completed
+            C: q2 SETQUOTA "" (STORAGE 1)
+            S: q2 NO [NOPERM] *
+            C: c1 CREATE "Gel&APY-scht"
+            S: c1 OK CREATE completed
+            C: l1 LIST "" "Gel*"
+            S: * LIST (\HasNoChildren) "/" Gel&APY-scht
+            S: l1 OK LIST completed
+            C: bad CREATE "&Jjo"
+            S: bad BAD Mailbox name is not valid modified UTF-7
+            C: e ENABLE UTF8=ACCEPT
+            S: * ENABLED UTF8=ACCEPT
+            S: e OK ENABLE completed
+            C: l2 LIST "" "Gel*"
+            S: * LIST (\HasNoChildren) "/" "Gelöscht"
+            S: l2 OK LIST completed
+            C: c2 CREATE "Grüße"
+            S: c2 OK CREATE completed
+            C: ap APPEND "Grüße" UTF8 (~{21+}
+            C: Subject: Grüße
+            C: 
+            C: x)
+            S: ap OK [APPENDUID … 1] APPEND completed
+            """, encoding: System.Text.Encoding.UTF8);
     }
 
     [Fact]

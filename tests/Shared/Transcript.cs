@@ -16,12 +16,14 @@ sealed class Transcript
         public PipeWriter Output { get; } = output;
     }
 
-    public static async Task RunAsync(Func<IDuplexPipe, Task> session, string script)
+    /// <param name="encoding">How lines are sent and read: Latin-1 (one character per octet) unless a test needs UTF-8.</param>
+    public static async Task RunAsync(Func<IDuplexPipe, Task> session, string script, Encoding? encoding = null)
     {
+        encoding ??= Encoding.Latin1;
         var toServer = new Pipe();
         var toClient = new Pipe();
         var running = session(new Duplex(toServer.Reader, toClient.Writer));
-        using var reader = new StreamReader(toClient.Reader.AsStream(), Encoding.Latin1);
+        using var reader = new StreamReader(toClient.Reader.AsStream(), encoding);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var pending = new StringBuilder();
         var lineNumber = 0;
@@ -39,7 +41,7 @@ sealed class Transcript
                 throw new FormatException($"transcript line {lineNumber}: '{raw}' is neither C: nor S:");
             if (pending.Length > 0)
             {
-                await toServer.Writer.WriteAsync(Encoding.Latin1.GetBytes(pending.ToString()), timeout.Token);
+                await toServer.Writer.WriteAsync(encoding.GetBytes(pending.ToString()), timeout.Token);
                 pending.Clear();
             }
             var expected = raw[3..];
@@ -48,7 +50,7 @@ sealed class Transcript
             Assert.True(matches, $"transcript line {lineNumber}: expected '{expected}', got '{actual}'");
         }
         if (pending.Length > 0)
-            await toServer.Writer.WriteAsync(Encoding.Latin1.GetBytes(pending.ToString()), timeout.Token);
+            await toServer.Writer.WriteAsync(encoding.GetBytes(pending.ToString()), timeout.Token);
         await toServer.Writer.CompleteAsync();
         await running.WaitAsync(timeout.Token);
     }

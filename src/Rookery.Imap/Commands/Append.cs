@@ -9,8 +9,15 @@ public sealed partial class ImapSession
 {
     async Task<string?> AppendAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
-        ExpectArguments(command, 2, 4);
+        ExpectArguments(command, 2, 5);
         var arguments = command.Arguments;
+        // RFC 6855: UTF8 (~{n}) carries a message with UTF-8 headers
+        if (arguments.Count >= 3 && arguments[^2] is ImapAtom utf8 && utf8.Is("UTF8") && arguments[^1] is ImapList { Items: [ImapString { IsLiteral: true } wrapped] })
+        {
+            if (!writer.Utf8)
+                throw Bad("APPEND UTF8 needs ENABLE UTF8=ACCEPT");
+            arguments = [.. arguments.Take(arguments.Count - 2), wrapped];
+        }
         var name = MailboxName(arguments[0]);
         var flags = MessageFlags.None;
         List<string> keywords = [];

@@ -10,7 +10,7 @@ public sealed partial class ImapSession
 {
     string Capabilities()
     {
-        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS" };
+        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT" };
         if (State == SessionState.NotAuthenticated)
         {
             if (startTls is not null && !connection.Secure)
@@ -71,6 +71,10 @@ public sealed partial class ImapSession
                 case "CONDSTORE" when !condStore:
                     EnableCondStore();
                     enabled.Add("CONDSTORE");
+                    break;
+                case "UTF8=ACCEPT" when !writer.Utf8:
+                    writer.Utf8 = true;
+                    enabled.Add("UTF8=ACCEPT");
                     break;
                 case "QRESYNC" when !qResync:
                     if (!condStore)
