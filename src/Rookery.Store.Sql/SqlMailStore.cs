@@ -242,41 +242,56 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default) => blobs.StageAsync(content, cancellationToken);
 
-    public async Task<AppendResult> AppendAsync(long folderId, StagedBlob content, AppendRequest request, CancellationToken cancellationToken = default)
+    public async Task<AppendResult> AppendAsync(long folderId, StagedBlob content, AppendRequest request, CancellationToken cancellationToken = default) =>
+        (await AppendManyAsync(folderId, [(content, request)], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<AppendResult>> AppendManyAsync(long folderId, IReadOnlyList<(StagedBlob Content, AppendRequest Request)> messages, CancellationToken cancellationToken = default)
     {
+        if (messages.Count == 0)
+            return [];
         var owner = await StoreOfFolderAsync(folderId, cancellationToken);
         var storeId = owner.Id;
         var limits = await quota.GetLimitsAsync(owner, cancellationToken);
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
-            var size = content.Length + request.TraceHeaders.Length;
-            await EnsureQuotaAsync(db, storeId, size, limits, cancellationToken);
-            var (uid, uidValidity) = await TakeUidsAsync(db, folderId, 1, m, size, cancellationToken);
-            await blobs.AddReferencesAsync(db, content, 1, cancellationToken);
-            var fields = request.Fields;
-            var id = await db.InsertWithInt64IdentityAsync(new ItemRow
+            var sizes = messages.Select(x => x.Content.Length + x.Request.TraceHeaders.Length).ToList();
+            var total = sizes.Sum();
+            await EnsureQuotaAsync(db, storeId, total, limits, cancellationToken);
+            var (firstUid, uidValidity) = await TakeUidsAsync(db, folderId, messages.Count, m, total, cancellationToken);
+            // Blob rows are locked in id order in every transaction, so two writers never wait on each other in a cycle.
+            foreach (var group in messages.GroupBy(x => x.Content.Id.Value, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+                await blobs.AddReferencesAsync(db, group.First().Content, group.Count(), cancellationToken);
+            var results = new List<AppendResult>(messages.Count);
+            for (var i = 0; i < messages.Count; i++)
             {
-                StoreId = storeId,
-                FolderId = folderId,
-                Uid = uid,
-                ModSeq = m,
-                BlobId = content.Id.Value,
-                Size = size,
-                Flags = (int)request.Flags,
-                Keywords = JoinKeywords(request.Keywords),
-                ReceivedAt = (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds(),
-                SentAt = fields.SentAt?.ToUnixTimeMilliseconds(),
-                Subject = Clean(fields.Subject, 10_000),
-                From = Clean(fields.From, 100_000),
-                To = Clean(fields.To, 100_000),
-                Cc = Clean(fields.Cc, 100_000),
-                MessageId = Clean(fields.MessageId, 998),
-                TraceHeaders = request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray(),
-            }, token: cancellationToken);
-            await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
-            await AddStoreSizeAsync(db, storeId, size, cancellationToken);
-            return new AppendResult(id, uid, m, uidValidity);
+                var (content, request) = messages[i];
+                var uid = firstUid + i;
+                var fields = request.Fields;
+                var id = await db.InsertWithInt64IdentityAsync(new ItemRow
+                {
+                    StoreId = storeId,
+                    FolderId = folderId,
+                    Uid = uid,
+                    ModSeq = m,
+                    BlobId = content.Id.Value,
+                    Size = sizes[i],
+                    Flags = (int)request.Flags,
+                    Keywords = JoinKeywords(request.Keywords),
+                    ReceivedAt = (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds(),
+                    SentAt = fields.SentAt?.ToUnixTimeMilliseconds(),
+                    Subject = Clean(fields.Subject, 10_000),
+                    From = Clean(fields.From, 100_000),
+                    To = Clean(fields.To, 100_000),
+                    Cc = Clean(fields.Cc, 100_000),
+                    MessageId = Clean(fields.MessageId, 998),
+                    TraceHeaders = request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray(),
+                }, token: cancellationToken);
+                await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
+                results.Add(new AppendResult(id, uid, m, uidValidity));
+            }
+            await AddStoreSizeAsync(db, storeId, total, cancellationToken);
+            return results;
         }, cancellationToken);
     }
 

@@ -37,6 +37,9 @@ public interface IMailStore
     /// <summary>Stores a staged blob as a new item. Throws <see cref="QuotaExceededException"/> past the hard quota, storing nothing.</summary>
     Task<AppendResult> AppendAsync(long folderId, StagedBlob content, AppendRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores several messages in one transaction: all of them or none (IMAP MULTIAPPEND), with consecutive uids.</summary>
+    Task<IReadOnlyList<AppendResult>> AppendManyAsync(long folderId, IReadOnlyList<(StagedBlob Content, AppendRequest Request)> messages, CancellationToken cancellationToken = default);
+
     Task<ItemInfo?> GetItemAsync(long folderId, long uid, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default);

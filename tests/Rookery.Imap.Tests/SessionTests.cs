@@ -220,12 +220,23 @@ public sealed class SessionTests : IAsyncLifetime
             C: 
             C: x
             S: ap OK [APPENDUID … 1] APPEND completed
+            C: ma APPEND Drafts (\Flagged) {3+}
+            C: a 1 "02-Mar-2026 11:00:00 +0000" {3+}
+            C: a 2
+            S: ma OK [APPENDUID … 1:2] APPEND completed
+            C: ma2 APPEND Drafts {3+}
+            C: a 3 {0+}
+            C: 
+            S: ma2 NO An empty message cannot be appended
             C: ap2 APPEND Nowhere {3+}
             C: abc
             S: ap2 NO [TRYCREATE] Mailbox does not exist
             C: st STATUS Projects/Rookery (MESSAGES UNSEEN UIDNEXT SIZE)
             S: * STATUS Projects/Rookery (MESSAGES 1 UNSEEN 0 UIDNEXT 2 SIZE 22)
             S: st OK STATUS completed
+            C: st2 STATUS Drafts (MESSAGES UNSEEN UIDNEXT SIZE)
+            S: * STATUS Drafts (MESSAGES 2 UNSEEN 2 UIDNEXT 3 SIZE 6)
+            S: st2 OK STATUS completed
             C: s SELECT Projects/Rookery
             S: * FLAGS *
             S: * OK [PERMANENTFLAGS *
@@ -276,7 +287,7 @@ public sealed class SessionTests : IAsyncLifetime
             S: * LIST (\HasNoChildren \Trash) "/" "Deleted Items"
             S: * STATUS "Deleted Items" (MESSAGES 0 UIDNEXT 1)
             S: * LIST (\HasNoChildren \Drafts) "/" Drafts
-            S: * STATUS Drafts (MESSAGES 0 UIDNEXT 1)
+            S: * STATUS Drafts (MESSAGES 2 UIDNEXT 3)
             S: * LIST (\HasNoChildren \Junk) "/" "Junk E-mail"
             S: * STATUS "Junk E-mail" (MESSAGES 0 UIDNEXT 1)
             S: * LIST (\HasNoChildren \Sent) "/" "Sent Items"

@@ -24,6 +24,36 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task Appending_several_is_all_or_nothing()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        var store = test.CreateStore(new QuotaLimits(0, 0, 1000));
+        var alice = await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        var inbox = await store.InboxAsync(alice.Id);
+        byte[] small = Messages.Make("one", 100), same = small, other = Messages.Make("two", 100), big = Messages.Make("three", 600);
+        var staged = new List<Blobs.StagedBlob>();
+        foreach (var content in new[] { small, same, other, big })
+            staged.Add(await store.StageAsync(new MemoryStream(content)));
+        try
+        {
+            var before = await store.GetStoreAsync(alice.Id);
+            await Assert.ThrowsAsync<QuotaExceededException>(() => store.AppendManyAsync(inbox.Id, [.. staged.Select(b => (b, new AppendRequest()))]));
+            Assert.Empty(await store.ListItemsAsync(inbox.Id));
+            Assert.Empty(await store.GetChangesAsync(alice.Id, before.ModSeq));
+
+            var results = await store.AppendManyAsync(inbox.Id, [.. staged.Take(3).Select(b => (b, new AppendRequest()))]);
+            Assert.Equal([1L, 2L, 3L], results.Select(r => r.Uid));
+            Assert.Single(results.Select(r => r.ModSeq).Distinct()); // one transaction
+            var items = await store.ListItemsAsync(inbox.Id);
+            Assert.Equal([small, same, other], await Task.WhenAll(items.OrderBy(i => i.Uid).Select(i => store.ReadAllAsync(i))));
+        }
+        finally
+        {
+            staged.ForEach(b => b.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task Copy_over_hard_quota_is_refused()
     {
         await using var test = await TestDatabase.CreateAsync();

@@ -7,52 +7,89 @@ namespace Rookery.Imap;
 /// <summary>APPEND (RFC 9051 §6.3.12) with UIDPLUS's APPENDUID.</summary>
 public sealed partial class ImapSession
 {
+    sealed record AppendedMessage(MessageFlags Flags, List<string> Keywords, DateTimeOffset? InternalDate, ImapString Content);
+
+    /// <summary>APPEND with one message, or several (MULTIAPPEND, RFC 3502: all of them or none).</summary>
     async Task<string?> AppendAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
-        ExpectArguments(command, 2, 5);
-        var arguments = command.Arguments;
-        // RFC 6855: UTF8 (~{n}) carries a message with UTF-8 headers
-        if (arguments.Count >= 3 && arguments[^2] is ImapAtom utf8 && utf8.Is("UTF8") && arguments[^1] is ImapList { Items: [ImapString { IsLiteral: true } wrapped] })
-        {
-            if (!writer.Utf8)
-                throw Bad("APPEND UTF8 needs ENABLE UTF8=ACCEPT");
-            arguments = [.. arguments.Take(arguments.Count - 2), wrapped];
-        }
-        var name = MailboxName(arguments[0]);
-        var flags = MessageFlags.None;
-        List<string> keywords = [];
-        DateTimeOffset? internalDate = null;
-        var next = 1;
-        if (arguments[next] is ImapList flagList)
-        {
-            (flags, keywords) = ParseFlags(flagList.Items);
-            next++;
-        }
-        if (next < arguments.Count - 1)
-        {
-            internalDate = arguments[next] is ImapString { IsLiteral: false } date && TryParseDateTime(date.Text, out var parsed)
-                ? parsed : throw Bad("Invalid date-time");
-            next++;
-        }
-        if (next != arguments.Count - 1 || arguments[next] is not ImapString { IsLiteral: true } message)
-            throw Bad("APPEND needs the message as a literal");
-        if (message.Content.Length == 0)
-            throw No("An empty message cannot be appended");
-
+        ExpectArguments(command, 2, int.MaxValue);
+        var name = MailboxName(command.Arguments[0]);
+        var messages = ParseAppendedMessages(command.Arguments);
         var mailbox = (await TreeAsync(cancellationToken)).Find(name) ?? throw No("Mailbox does not exist", "TRYCREATE");
-        await using var content = message.Content.OpenRead();
-        var extraction = await MessageFields.ExtractAsync(content, cancellationToken);
-        content.Position = 0;
-        using var staged = await Store.StageAsync(content, cancellationToken);
-        var result = await Store.AppendAsync(mailbox.Folder.Id, staged, new AppendRequest
+
+        var staged = new List<Blobs.StagedBlob>();
+        try
         {
-            Flags = flags,
-            Keywords = keywords,
-            ReceivedAt = internalDate,
-            Fields = extraction.Fields,
-        }, cancellationToken);
-        completionCode = $"APPENDUID {result.UidValidity} {result.Uid}";
+            var batch = new List<(Blobs.StagedBlob, AppendRequest)>();
+            foreach (var message in messages)
+            {
+                await using var content = message.Content.Content.OpenRead();
+                var extraction = await MessageFields.ExtractAsync(content, cancellationToken);
+                content.Position = 0;
+                var blob = await Store.StageAsync(content, cancellationToken);
+                staged.Add(blob);
+                batch.Add((blob, new AppendRequest
+                {
+                    Flags = message.Flags,
+                    Keywords = message.Keywords,
+                    ReceivedAt = message.InternalDate,
+                    Fields = extraction.Fields,
+                }));
+            }
+            var results = await Store.AppendManyAsync(mailbox.Folder.Id, batch, cancellationToken);
+            completionCode = $"APPENDUID {results[0].UidValidity} {UidSet(results.Select(r => r.Uid))}";
+        }
+        finally
+        {
+            foreach (var blob in staged)
+                blob.Dispose();
+        }
         return "completed";
+    }
+
+    List<AppendedMessage> ParseAppendedMessages(IReadOnlyList<ImapArgument> arguments)
+    {
+        var messages = new List<AppendedMessage>();
+        var position = 1;
+        while (position < arguments.Count)
+        {
+            var flags = MessageFlags.None;
+            List<string> keywords = [];
+            DateTimeOffset? internalDate = null;
+            if (arguments[position] is ImapList flagList && flagList.Items.All(i => i is ImapAtom))
+            {
+                (flags, keywords) = ParseFlags(flagList.Items);
+                position++;
+            }
+            if (position < arguments.Count && arguments[position] is ImapString { IsLiteral: false } date)
+            {
+                internalDate = TryParseDateTime(date.Text, out var parsed) ? parsed : throw Bad("Invalid date-time");
+                position++;
+            }
+            ImapString content;
+            if (position < arguments.Count && arguments[position] is ImapString { IsLiteral: true } literal)
+            {
+                content = literal;
+                position++;
+            }
+            else if (position + 1 < arguments.Count && arguments[position] is ImapAtom utf8 && utf8.Is("UTF8")
+                && arguments[position + 1] is ImapList { Items: [ImapString { IsLiteral: true } wrapped] })
+            {
+                // RFC 6855: UTF8 (~{n}) carries a message with UTF-8 headers
+                if (!writer.Utf8)
+                    throw Bad("APPEND UTF8 needs ENABLE UTF8=ACCEPT");
+                content = wrapped;
+                position += 2;
+            }
+            else
+                throw Bad("APPEND needs each message as a literal");
+            if (content.Content.Length == 0)
+                throw No("An empty message cannot be appended");
+            messages.Add(new AppendedMessage(flags, keywords, internalDate, content));
+        }
+        if (messages.Count == 0)
+            throw Bad("APPEND needs a message");
+        return messages;
     }
 
     /// <summary>date-time: "dd-Mon-yyyy hh:mm:ss +zzzz", the day possibly space-padded.</summary>
