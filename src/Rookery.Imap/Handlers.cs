@@ -57,5 +57,9 @@ public sealed partial class ImapSession
         ["UID MOVE"] = new(Selected, (s, c, ct) => s.CopyAsync(c, uids: true, move: true, ct)),
         ["SEARCH"] = new(Selected, (s, c, ct) => s.SearchAsync(c, uids: false, ct), AllowsExpungeResponses: false),
         ["UID SEARCH"] = new(Selected, (s, c, ct) => s.SearchAsync(c, uids: true, ct)),
+        ["SORT"] = new(Selected, (s, c, ct) => s.SortAsync(c, uids: false, ct), AllowsExpungeResponses: false),
+        ["UID SORT"] = new(Selected, (s, c, ct) => s.SortAsync(c, uids: true, ct)),
+        ["THREAD"] = new(Selected, (s, c, ct) => s.ThreadAsync(c, uids: false, ct), AllowsExpungeResponses: false),
+        ["UID THREAD"] = new(Selected, (s, c, ct) => s.ThreadAsync(c, uids: true, ct)),
     };
 }

@@ -58,6 +58,18 @@ sealed class ImapHarness : IAsyncDisposable
         });
     }
 
+    /// <summary>Delivers a message given whole (CRLF line ends), with the fields the store extracts.</summary>
+    public async Task<AppendResult> DeliverRawAsync(string login, string message)
+    {
+        var content = Encoding.UTF8.GetBytes(message);
+        var folder = await FolderAsync(login);
+        using var staged = await Store.StageAsync(new MemoryStream(content));
+        return await Store.AppendAsync(folder.Id, staged, new AppendRequest
+        {
+            Fields = MessageFields.FromHeaders(MimeKit.HeaderList.Load(new MemoryStream(content))),
+        });
+    }
+
     public Func<IDuplexPipe, Task> Session(bool plaintextAllowed = true) => async pipe =>
     {
         using var session = new ImapSession(pipe, Services, new ImapConnection("127.0.0.1", Secure: false, plaintextAllowed));

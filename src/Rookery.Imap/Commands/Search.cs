@@ -68,36 +68,17 @@ public sealed partial class ImapSession
         }
         if (arguments[position] is ImapAtom charset && charset.Is("CHARSET"))
         {
-            if (arguments.Count < 3)
+            if (position + 2 >= arguments.Count)
                 throw Bad("CHARSET needs a name and search keys");
-            var name = AString(arguments[1]).ToUpperInvariant();
-            if (name is not ("UTF-8" or "US-ASCII"))
-                throw No($"Charset {Printable(name)} is not supported", "BADCHARSET (UTF-8 US-ASCII)");
+            CheckCharset(arguments[position + 1]);
             position += 2;
         }
-        if (position >= arguments.Count)
-            throw Bad("SEARCH needs search keys");
-        var keys = new List<SearchKey>();
-        while (position < arguments.Count)
-            keys.Add(ParseSearchKey(arguments, ref position, 0));
-        var key = keys.Count == 1 ? keys[0] : new AndKey(keys);
+        var key = ParseSearchProgram(arguments, position);
         var usesModSeq = UsesModSeq(key);
         if (usesModSeq)
             EnableCondStore();
-
         var view = selected!;
-        var matches = new List<(int Seq, long Uid)>();
-        for (var seq = 1; seq <= view.Count; seq++)
-        {
-            var message = view[seq];
-            if (message.Expunged)
-                continue;
-            MimeMessage? parsed = null;
-            if (key.NeedsContent)
-                parsed = await ParseMessageAsync(message.Item, cancellationToken);
-            if (Evaluate(key, seq, message.Item, parsed))
-                matches.Add((seq, message.Uid));
-        }
+        var matches = await FindAsync(key, cancellationToken);
         var highestModSeq = usesModSeq && matches.Count > 0 ? matches.Max(m => view[m.Seq].Item.ModSeq) : (long?)null;
         if (returns is null)
         {
@@ -142,6 +123,43 @@ public sealed partial class ImapSession
         AndKey a => a.Keys.Any(UsesModSeq),
         _ => false,
     };
+
+    static void CheckCharset(ImapArgument argument)
+    {
+        var name = AString(argument).ToUpperInvariant();
+        if (name is not ("UTF-8" or "US-ASCII"))
+            throw No($"Charset {Printable(name)} is not supported", "BADCHARSET (UTF-8 US-ASCII)");
+    }
+
+    /// <summary>The search keys from <paramref name="position"/> to the end, ANDed.</summary>
+    static SearchKey ParseSearchProgram(IReadOnlyList<ImapArgument> arguments, int position)
+    {
+        if (position >= arguments.Count)
+            throw Bad("Search keys are missing");
+        var keys = new List<SearchKey>();
+        while (position < arguments.Count)
+            keys.Add(ParseSearchKey(arguments, ref position, 0));
+        return keys.Count == 1 ? keys[0] : new AndKey(keys);
+    }
+
+    /// <summary>The messages of the selected mailbox that match, in mailbox order.</summary>
+    async Task<List<(int Seq, long Uid)>> FindAsync(SearchKey key, CancellationToken cancellationToken)
+    {
+        var view = selected!;
+        var matches = new List<(int Seq, long Uid)>();
+        for (var seq = 1; seq <= view.Count; seq++)
+        {
+            var message = view[seq];
+            if (message.Expunged)
+                continue;
+            MimeMessage? parsed = null;
+            if (key.NeedsContent)
+                parsed = await ParseMessageAsync(message.Item, cancellationToken);
+            if (Evaluate(key, seq, message.Item, parsed))
+                matches.Add((seq, message.Uid));
+        }
+        return matches;
+    }
 
     async Task<MimeMessage?> ParseMessageAsync(ItemInfo item, CancellationToken cancellationToken)
     {
