@@ -318,6 +318,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v swaks >/dev/null || missing+=(swaks)   # LMTP scenarios of the dagent tests
 command -v fetchmail >/dev/null || missing+=(fetchmail)   # POP3 and POP3S downloads of the gateway tests
+command -v mbsync >/dev/null || missing+=(isync)   # two-way IMAP sync of the gateway tests
 # PostfixDeliveryTests run a private Postfix instance (own config and queue in a temp dir).
 [[ -x /usr/sbin/postfix ]] || missing+=(postfix)
 if ((${#missing[@]} > 0)); then
