@@ -171,4 +171,17 @@ public sealed class RunnerTests
         var messages = Mbox.Parse("From a@b  Fri Feb 22 17:06:23 2008\nSubject: 1\n\nbody1\n\nFrom a@b  Sat Mar 3 23:00:00 2007 +0200\nSubject: 2\n\nbody2\n");
         Assert.Equal(new[] { new MboxMessage("Subject: 1\r\n\r\nbody1\r\n\r\n", "22-Feb-2008 17:06:23 +0000"), new MboxMessage("Subject: 2\r\n\r\nbody2\r\n", "03-Mar-2007 23:00:00 +0200") }, messages);
     }
+
+    [Fact]
+    public void Known_failures_may_fail_but_must_not_pass_and_others_must_not_fail()
+    {
+        var known = new KnownFailures(new Dictionary<string, string> { ["listed"] = "a reason" });
+        ScriptResult Result(string name, ScriptOutcome outcome) => new(name, outcome, "detail", TimeSpan.Zero);
+        Assert.Null(known.Verdict(Result("listed", ScriptOutcome.Failed)));
+        Assert.Contains("passes now", known.Verdict(Result("listed", ScriptOutcome.Passed)));
+        Assert.Contains("not applicable", known.Verdict(Result("listed", ScriptOutcome.NotApplicable)));
+        Assert.Equal("detail", known.Verdict(Result("other", ScriptOutcome.Failed)));
+        Assert.Null(known.Verdict(Result("other", ScriptOutcome.Passed)));
+        Assert.Null(known.Verdict(Result("other", ScriptOutcome.NotApplicable)));
+    }
 }
