@@ -80,6 +80,16 @@ public sealed partial class ImapSession
         var view = selected!;
         var matches = await FindAsync(key, cancellationToken);
         var highestModSeq = usesModSeq && matches.Count > 0 ? matches.Max(m => view[m.Seq].Item.ModSeq) : (long?)null;
+        if (returns is not null && usesModSeq && matches.Count > 0 && !returns.Contains("ALL") && !returns.Contains("COUNT"))
+        {
+            // RFC 4731 §3.2: the MODSEQ is the highest of the messages the response names, here only MIN and/or MAX
+            var reported = new List<(int Seq, long Uid)>();
+            if (returns.Contains("MIN"))
+                reported.Add(matches[0]);
+            if (returns.Contains("MAX"))
+                reported.Add(matches[^1]);
+            highestModSeq = reported.Count > 0 ? reported.Max(m => view[m.Seq].Item.ModSeq) : highestModSeq;
+        }
         if (returns is null)
         {
             writer.Raw("* SEARCH");

@@ -58,11 +58,18 @@ public sealed partial class ImapSession
     /// <summary>The sent date, or the internal date when the message has no usable Date header (RFC 5256 §2.2).</summary>
     static DateTimeOffset SortDate(ItemInfo item) => item.Fields.SentAt ?? item.ReceivedAt;
 
-    /// <summary>The local part of the first address, upper-cased, for FROM, TO and CC ordering.</summary>
-    static string FirstMailbox(string addresses) =>
-        InternetAddressList.TryParse(addresses, out var list) && list.Mailboxes.FirstOrDefault() is { } mailbox
-            ? mailbox.LocalPart.ToUpperInvariant()
-            : "";
+    /// <summary>The local part of the first address (a group's name for a group), upper-cased, for FROM, TO and CC ordering.</summary>
+    static string FirstMailbox(string addresses)
+    {
+        if (!InternetAddressList.TryParse(addresses, out var list) || list.Count == 0)
+            return "";
+        return list[0] switch
+        {
+            MailboxAddress mailbox => mailbox.LocalPart.ToUpperInvariant(),
+            GroupAddress group => (group.Name ?? "").ToUpperInvariant(),
+            _ => "",
+        };
+    }
 
     async Task<string?> ThreadAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
     {
@@ -176,13 +183,12 @@ static class Threading
                     Link(previous, current);
                 previous = current;
             }
-            // (1C) the last reference is the parent, replacing any parent guessed before
+            // (1C) the last reference (or none) is the parent: a parent guessed from other messages'
+            // References goes first, then the new link is made unless it would close a loop
+            node.Parent?.Children.Remove(node);
+            node.Parent = null;
             if (previous is not null && previous != node && !IsAncestor(node, previous))
-            {
-                node.Parent?.Children.Remove(node);
-                node.Parent = null;
                 Link(previous, node);
-            }
         }
         // (2) the roots, (3) placeholders pruned
         var roots = byId.Values.Concat(anonymous).Where(n => n.Parent is null).ToList();
