@@ -410,6 +410,16 @@ public sealed class CommandLineParser(ParserLimits limits, Func<long, ILiteralBu
             return open.Last();
         }
 
+        static bool IsSectionItem(ReadOnlySpan<byte> name)
+        {
+            foreach (var item in SectionItems)
+            {
+                if (name.Length == item.Length && Ascii.EqualsIgnoreCase(name, item))
+                    return true;
+            }
+            return false;
+        }
+
         /// <summary>Returns the index after the closing quote, or -1 (value null: unterminated; else a bad escape).</summary>
         static int ReadQuoted(ReadOnlySpan<byte> text, int start, out byte[]? value)
         {
@@ -443,6 +453,9 @@ public sealed class CommandLineParser(ParserLimits limits, Func<long, ILiteralBu
             return -1;
         }
 
+        /// <summary>Fetch items whose section follows in brackets; for any other atom '[' and ']' are ordinary characters.</summary>
+        static readonly string[] SectionItems = ["BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE", "RFC822"];
+
         /// <summary>
         /// An atom, with a bracketed section read whole (spaces and parentheses included) so that
         /// <c>BODY[HEADER.FIELDS (From To)]&lt;0.10&gt;</c> stays one argument.
@@ -454,7 +467,7 @@ public sealed class CommandLineParser(ParserLimits limits, Func<long, ILiteralBu
             while (i < text.Length)
             {
                 var b = text[i];
-                if (b == '[')
+                if (b == '[' && IsSectionItem(text[start..i]))
                 {
                     var depth = 1;
                     i++;
@@ -475,7 +488,7 @@ public sealed class CommandLineParser(ParserLimits limits, Func<long, ILiteralBu
                 }
                 if (b is (byte)' ' or (byte)'(' or (byte)')')
                     break;
-                if (b is (byte)'"' or (byte)'{' or (byte)']' or < 0x20 or 0x7f)
+                if (b is (byte)'"' or < 0x20 or 0x7f)
                 {
                     problem = $"Invalid character in atom: '{(char)b}'";
                     return i;

@@ -28,15 +28,19 @@ public sealed partial class ImapSession
 
     static IReadOnlyList<ImapArgument> List(ImapArgument argument) => argument is ImapList list ? list.Items : throw Bad("Expected a parenthesised list");
 
-    /// <summary>A mailbox name as the client sent it: modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT.</summary>
-    string MailboxName(ImapArgument argument)
+    /// <summary>
+    /// A mailbox name as the client sent it: modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT. A
+    /// name that is not valid modified UTF-7 is refused where it would be created, and elsewhere
+    /// taken as it is: no mailbox has it, so lookups answer NO and patterns match nothing.
+    /// </summary>
+    string MailboxName(ImapArgument argument, bool creating = false)
     {
         var raw = AString(argument);
         if (writer.Utf8)
             return raw;
-        if (!ModifiedUtf7.TryDecode(raw, out var name))
-            throw Bad("Mailbox name is not valid modified UTF-7");
-        return name;
+        if (ModifiedUtf7.TryDecode(raw, out var name))
+            return name;
+        return creating ? throw Bad("Mailbox name is not valid modified UTF-7") : raw;
     }
 
     static SequenceSet Sequence(ImapArgument argument) =>

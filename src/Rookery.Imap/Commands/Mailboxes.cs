@@ -39,7 +39,7 @@ public sealed partial class ImapSession
             throw Bad("LIST needs a reference and a mailbox pattern");
         var reference = MailboxName(arguments[position]);
         var patterns = arguments[position + 1] is ImapList patternList
-            ? patternList.Items.Select(MailboxName).ToList()
+            ? patternList.Items.Select(p => MailboxName(p)).ToList()
             : [MailboxName(arguments[position + 1])];
         var returns = new HashSet<string>(StringComparer.Ordinal);
         List<string>? statusItems = null;
@@ -194,7 +194,7 @@ public sealed partial class ImapSession
     async Task<string?> CreateAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
         ExpectArguments(command, 1, 2);
-        var name = MailboxName(command.Arguments[0]).TrimEnd(MailboxTree.Delimiter);
+        var name = MailboxName(command.Arguments[0], creating: true).TrimEnd(MailboxTree.Delimiter);
         if (name.Length == 0 || name.Split(MailboxTree.Delimiter).Any(level => level.Length == 0))
             throw No("Invalid mailbox name", "CANNOT");
         var tree = await TreeAsync(cancellationToken);
@@ -240,7 +240,7 @@ public sealed partial class ImapSession
         ExpectArguments(command, 2);
         var tree = await TreeAsync(cancellationToken);
         var source = tree.Find(MailboxName(command.Arguments[0])) ?? throw No("Mailbox does not exist", "NONEXISTENT");
-        var target = MailboxName(command.Arguments[1]).TrimEnd(MailboxTree.Delimiter);
+        var target = MailboxName(command.Arguments[1], creating: true).TrimEnd(MailboxTree.Delimiter);
         if (target.Length == 0 || target.Split(MailboxTree.Delimiter).Any(level => level.Length == 0))
             throw No("Invalid mailbox name", "CANNOT");
         if (tree.Find(target) is { } existing && existing.Folder.Id != source.Folder.Id)
@@ -265,7 +265,7 @@ public sealed partial class ImapSession
     async Task<string?> SubscribeAsync(ImapCommandLine command, bool subscribe, CancellationToken cancellationToken)
     {
         ExpectArguments(command, 1);
-        var name = MailboxName(command.Arguments[0]).TrimEnd(MailboxTree.Delimiter);
+        var name = MailboxName(command.Arguments[0], creating: subscribe).TrimEnd(MailboxTree.Delimiter);
         if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
             name = "INBOX";
         if (subscribe && (await TreeAsync(cancellationToken)).Find(name) is { } mailbox)

@@ -26,6 +26,7 @@ public sealed partial class ImapSession
     sealed record HeaderKey(string Field, string Value) : SearchKey
     {
         public override bool NeedsContent => true;
+        public bool IsAddressField => Field.ToUpperInvariant() is "FROM" or "TO" or "CC" or "BCC";
     }
 
     sealed record TextKey(bool BodyOnly, string Value) : SearchKey
@@ -316,7 +317,13 @@ public sealed partial class ImapSession
                     return false;
                 foreach (var header in message.Headers)
                 {
-                    if (header.Field.Equals(h.Field, StringComparison.OrdinalIgnoreCase) && (h.Value.Length == 0 || header.Value.Contains(h.Value, StringComparison.OrdinalIgnoreCase)))
+                    if (!header.Field.Equals(h.Field, StringComparison.OrdinalIgnoreCase))
+                        continue;
+                    if (h.Value.Length == 0 || header.Value.Contains(h.Value, StringComparison.OrdinalIgnoreCase))
+                        return true;
+                    // address headers are also matched as their addresses, without comments or folding
+                    if (h.IsAddressField && InternetAddressList.TryParse(header.Value, out var addresses)
+                        && addresses.Mailboxes.Any(m => m.Address.Contains(h.Value, StringComparison.OrdinalIgnoreCase) || (m.Name?.Contains(h.Value, StringComparison.OrdinalIgnoreCase) ?? false)))
                         return true;
                 }
                 return false;
