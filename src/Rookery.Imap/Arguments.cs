@@ -93,9 +93,12 @@ public sealed partial class ImapSession
         return result;
     }
 
-    static string FlagList(ItemInfo item)
+    static string FlagList(ViewMessage message) => FlagList(message.Item, message.Recent);
+
+    static string FlagList(ItemInfo item, bool recent = false)
     {
         var flags = new List<string>();
+        if (recent) flags.Add("\\Recent");
         if (item.Flags.HasFlag(MessageFlags.Seen)) flags.Add("\\Seen");
         if (item.Flags.HasFlag(MessageFlags.Answered)) flags.Add("\\Answered");
         if (item.Flags.HasFlag(MessageFlags.Flagged)) flags.Add("\\Flagged");

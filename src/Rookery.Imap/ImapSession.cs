@@ -214,6 +214,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         if (selected is null || changes is null)
             return;
         var dirty = false;
+        var recentChanged = false;
         while (changes.Reader.TryRead(out _))
             dirty = true;
         if (dirty)
@@ -228,6 +229,17 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             }
             foreach (var message in delta.FlagsChanged)
                 WriteFlags(selected.SequenceOf(message.Uid), message, includeUid: true);
+            if (delta.Added > 0 && !selected.ReadOnly)
+            {
+                // new messages are \Recent in the one session that claims them first
+                var firstRecent = await Store.ClaimRecentAsync(selected.FolderId, cancellationToken);
+                foreach (var message in selected.Messages)
+                {
+                    if (message.Uid >= firstRecent && !message.Expunged)
+                        message.Recent = true;
+                }
+                recentChanged = true;
+            }
         }
         if (allowExpunge && selected.HasPendingExpunges)
             WriteExpunges(selected.TakeExpunged());
@@ -235,7 +247,10 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         {
             writer.Untagged($"{selected.Count} EXISTS");
             announcedExists = selected.Count;
+            recentChanged = true;
         }
+        if (recentChanged)
+            writer.Untagged($"{selected.RecentCount} RECENT");
     }
 
     void WriteExpunges(IReadOnlyList<(int Seq, long Uid)> expunged)
@@ -257,7 +272,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         writer.Raw("* ").Number(seq).Raw(" FETCH (");
         if (includeUid)
             writer.Raw("UID ").Number(message.Uid).Space();
-        writer.Raw("FLAGS ").Raw(FlagList(message.Item));
+        writer.Raw("FLAGS ").Raw(FlagList(message));
         if (condStore)
             writer.Raw(" MODSEQ (").Number(message.Item.ModSeq).Raw(")");
         writer.Raw(")").EndLine();

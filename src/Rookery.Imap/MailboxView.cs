@@ -9,6 +9,9 @@ public sealed class ViewMessage(ItemInfo item)
     public long Uid => Item.Uid;
     /// <summary>Removed from the store, but still numbered in this session until the next point where EXPUNGE may be sent.</summary>
     public bool Expunged { get; set; }
+
+    /// <summary>IMAP4rev1's \Recent: this session is the first to see the message.</summary>
+    public bool Recent { get; set; }
 }
 
 /// <summary>
@@ -20,11 +23,12 @@ public sealed class MailboxView
 {
     readonly List<ViewMessage> messages;
 
-    public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemInfo> items, long modSeq)
+    /// <param name="firstRecentUid">Messages from this uid on are \Recent in this session.</param>
+    public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemInfo> items, long modSeq, long firstRecentUid)
     {
         Mailbox = mailbox;
         ReadOnly = readOnly;
-        messages = items.OrderBy(i => i.Uid).Select(i => new ViewMessage(i)).ToList();
+        messages = items.OrderBy(i => i.Uid).Select(i => new ViewMessage(i) { Recent = i.Uid >= firstRecentUid }).ToList();
         ModSeq = modSeq;
         HighestModSeq = Math.Max(mailbox.Folder.ModSeq, messages.Count == 0 ? 0 : messages.Max(m => m.Item.ModSeq));
         UidNext = Math.Max(mailbox.Folder.UidNext, messages.Count == 0 ? 1 : messages[^1].Uid + 1);
@@ -40,6 +44,7 @@ public sealed class MailboxView
     public long ModSeq { get; private set; }
     public long UidNext { get; private set; }
     public int Count => messages.Count;
+    public int RecentCount => messages.Count(m => m.Recent && !m.Expunged);
     public IReadOnlyList<ViewMessage> Messages => messages;
 
     /// <summary>The message with sequence number <paramref name="seq"/> (1-based).</summary>

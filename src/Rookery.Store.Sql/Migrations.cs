@@ -11,7 +11,14 @@ static class Migrations
         new(1, "stores, folders, items, change log, blobs, directory", Initial),
         new(2, "per-item trace headers (Return-Path, Delivered-To) kept beside the shared content", TraceHeaders),
         new(3, "mailbox subscriptions", Subscriptions),
+        new(4, "IMAP \\Recent bookkeeping per folder; the Date header's own zone per item", RecentAndSentZone),
     ];
+
+    static IEnumerable<string> RecentAndSentZone(Ddl t)
+    {
+        yield return $"ALTER TABLE folders ADD recent_uid {t.BigInt} NOT NULL DEFAULT 0";
+        yield return $"ALTER TABLE items ADD sent_offset {t.Int} NULL";
+    }
 
     static IEnumerable<string> Subscriptions(Ddl t)
     {

@@ -34,6 +34,7 @@ sealed class FolderRow
     [Column("message_count")] public long MessageCount { get; set; }
     [Column("size")] public long Size { get; set; }
     [Column("created_at")] public long CreatedAt { get; set; }
+    [Column("recent_uid")] public long RecentUid { get; set; }
 }
 
 [Table("items")]
@@ -56,6 +57,8 @@ sealed class ItemRow
     [Column("cc_addr")] public string Cc { get; set; } = "";
     [Column("message_id")] public string MessageId { get; set; } = "";
     [Column("trace_headers")] public byte[]? TraceHeaders { get; set; }
+    /// <summary>The Date header's zone in minutes east of UTC, so SENTON and friends compare the date as written.</summary>
+    [Column("sent_offset")] public int? SentOffset { get; set; }
 }
 
 [Table("changes")]

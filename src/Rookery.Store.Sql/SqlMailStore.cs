@@ -205,6 +205,24 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }, cancellationToken);
     }
 
+    public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        var folders = db.GetTable<FolderRow>();
+        while (true)
+        {
+            var folder = await folders.Where(f => f.Id == folderId).Select(f => new { f.RecentUid, f.UidNext }).FirstOrDefaultAsync(cancellationToken)
+                ?? throw new StoreObjectNotFoundException($"folder {folderId}");
+            if (folder.RecentUid >= folder.UidNext)
+                return folder.UidNext;
+            // compare-and-set: of two sessions claiming at once, one gets the messages
+            var claimed = await folders.Where(f => f.Id == folderId && f.RecentUid == folder.RecentUid)
+                .Set(f => f.RecentUid, f => f.UidNext).UpdateAsync(cancellationToken);
+            if (claimed == 1)
+                return folder.RecentUid;
+        }
+    }
+
     // ---- subscriptions ----
 
     public async Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default)
@@ -280,6 +298,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     Keywords = JoinKeywords(request.Keywords),
                     ReceivedAt = (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds(),
                     SentAt = fields.SentAt?.ToUnixTimeMilliseconds(),
+                    SentOffset = fields.SentAt is { } sentAt ? (int)sentAt.Offset.TotalMinutes : null,
                     Subject = Clean(fields.Subject, 10_000),
                     From = Clean(fields.From, 100_000),
                     To = Clean(fields.To, 100_000),
@@ -755,13 +774,16 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         StoreId = r.StoreId, FolderId = r.FolderId, Uid = r.Uid, ModSeq = r.ModSeq, BlobId = r.BlobId, Size = r.Size, Flags = r.Flags,
         Keywords = r.Keywords, ReceivedAt = r.ReceivedAt, SentAt = r.SentAt, Subject = r.Subject, From = r.From, To = r.To, Cc = r.Cc, MessageId = r.MessageId,
-        TraceHeaders = r.TraceHeaders,
+        TraceHeaders = r.TraceHeaders, SentOffset = r.SentOffset,
     };
 
     static StoreInfo ToInfo(StoreRow r) => new(r.Id, (StoreKind)r.Kind, r.Owner, r.Locale, r.ModSeq, r.Size);
 
     static FolderInfo ToInfo(FolderRow r) => new(r.Id, r.StoreId, r.ParentId == 0 ? null : r.ParentId, r.Name, (ContainerClass)r.ContainerClass,
-        (SpecialUse)r.SpecialUse, r.UidValidity, r.UidNext, r.ModSeq, r.MessageCount, r.Size);
+        (SpecialUse)r.SpecialUse, r.UidValidity, r.UidNext, r.ModSeq, r.MessageCount, r.Size)
+    {
+        RecentUid = r.RecentUid,
+    };
 
     static ItemInfo ToInfo(ItemRow r) => new(r.Id, r.FolderId, r.Uid, r.ModSeq, r.BlobId, r.Size, (MessageFlags)r.Flags, SplitKeywords(r.Keywords),
         DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt), new ItemFields
@@ -771,7 +793,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             To = r.To,
             Cc = r.Cc,
             MessageId = r.MessageId,
-            SentAt = r.SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
+            SentAt = r.SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent).ToOffset(TimeSpan.FromMinutes(r.SentOffset ?? 0)) : null,
         })
     {
         TraceHeaders = r.TraceHeaders,

@@ -58,6 +58,12 @@ public interface IMailStore
     /// <summary>The change log of a store after <paramref name="sinceModSeq"/>, oldest first.</summary>
     Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// IMAP \Recent: the caller gets the messages no session has seen yet — those with a uid at or
+    /// above the returned one — and from now on nobody else gets them. Not a change: no modseq.
+    /// </summary>
+    Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default);
+
     /// <summary>The mailbox names a store's owner subscribes to (IMAP SUBSCRIBE); they need not exist.</summary>
     Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default);
 

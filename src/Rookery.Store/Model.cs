@@ -61,7 +61,11 @@ public sealed record FolderInfo(
     long UidNext,
     long ModSeq,
     long MessageCount,
-    long Size);
+    long Size)
+{
+    /// <summary>IMAP \Recent: the first uid no session has claimed yet (see <see cref="IMailStore.ClaimRecentAsync"/>).</summary>
+    public long RecentUid { get; init; }
+}
 
 /// <summary>
 /// The fields extracted from an item's content once, at ingest, so that lists and searches

@@ -27,7 +27,7 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: * FLAGS *
             S: * OK [PERMANENTFLAGS *
             S: * 2 EXISTS
-            S: * 0 RECENT
+            S: * 2 RECENT
             S: * OK [UNSEEN 1] *
             S: * OK [UIDVALIDITY *
             S: * OK [UIDNEXT 3] *
@@ -38,14 +38,14 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: * 2 FETCH (MODSEQ ({{m2}}))
             S: f OK FETCH completed
             C: s1 STORE 1 (UNCHANGEDSINCE {{m1}}) +FLAGS (\Seen)
-            S: * 1 FETCH (FLAGS (\Seen) MODSEQ (…))
+            S: * 1 FETCH (FLAGS (\Recent \Seen) MODSEQ (…))
             S: s1 OK STORE completed
             C: s2 STORE 1,2 (UNCHANGEDSINCE {{m2}}) +FLAGS (\Flagged)
-            S: * 2 FETCH (FLAGS (\Flagged) MODSEQ (…))
+            S: * 2 FETCH (FLAGS (\Recent \Flagged) MODSEQ (…))
             S: s2 OK [MODIFIED 1] STORE conditional STORE failed for some messages
             C: f2 FETCH 1:* (FLAGS) (CHANGEDSINCE {{m2}})
-            S: * 1 FETCH (FLAGS (\Seen) MODSEQ (…))
-            S: * 2 FETCH (FLAGS (\Flagged) MODSEQ (…))
+            S: * 1 FETCH (FLAGS (\Recent \Seen) MODSEQ (…))
+            S: * 2 FETCH (FLAGS (\Recent \Flagged) MODSEQ (…))
             S: f2 OK FETCH completed
             C: q SEARCH MODSEQ {{m2 + 1}}
             S: * SEARCH 1 2 (MODSEQ …)
@@ -77,23 +77,23 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: * FLAGS *
             S: * OK [PERMANENTFLAGS *
             S: * 3 EXISTS
-            S: * 0 RECENT
+            S: * 3 RECENT
             S: * OK [UNSEEN 1] *
             S: * OK [UIDVALIDITY *
             S: * OK [UIDNEXT 5] *
             S: * OK [HIGHESTMODSEQ …] Highest
             S: * VANISHED (EARLIER) 2
-            S: * 2 FETCH (UID 3 FLAGS (\Flagged) MODSEQ (…))
+            S: * 2 FETCH (UID 3 FLAGS (\Recent \Flagged) MODSEQ (…))
             S: s OK [READ-WRITE] SELECT completed
             C: d UID STORE 4 +FLAGS.SILENT (\Deleted)
-            S: * 3 FETCH (UID 4 FLAGS (\Deleted) MODSEQ (…))
+            S: * 3 FETCH (UID 4 FLAGS (\Recent \Deleted) MODSEQ (…))
             S: d OK UID STORE completed
             C: x EXPUNGE
             S: * VANISHED 4
             S: x OK EXPUNGE completed
             C: f UID FETCH 1:* (FLAGS) (CHANGEDSINCE {{before}} VANISHED)
             S: * VANISHED (EARLIER) 2,4
-            S: * 2 FETCH (UID 3 FLAGS (\Flagged) MODSEQ (…))
+            S: * 2 FETCH (UID 3 FLAGS (\Recent \Flagged) MODSEQ (…))
             S: f OK UID FETCH completed
             """);
     }

@@ -70,15 +70,15 @@ public sealed class SessionTests : IAsyncLifetime
             S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
             S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
             S: * 3 EXISTS
-            S: * 0 RECENT
+            S: * 3 RECENT
             S: * OK [UNSEEN 1] First unseen
             S: * OK [UIDVALIDITY {{inbox.UidValidity}}] UIDs valid
             S: * OK [UIDNEXT 4] Predicted next UID
             S: s OK [READ-WRITE] SELECT completed
             C: f1 FETCH 1:* (UID FLAGS RFC822.SIZE)
-            S: * 1 FETCH (UID 1 FLAGS () RFC822.SIZE …)
-            S: * 2 FETCH (UID 2 FLAGS (\Seen) RFC822.SIZE …)
-            S: * 3 FETCH (UID 3 FLAGS () RFC822.SIZE …)
+            S: * 1 FETCH (UID 1 FLAGS (\Recent) RFC822.SIZE …)
+            S: * 2 FETCH (UID 2 FLAGS (\Recent \Seen) RFC822.SIZE …)
+            S: * 3 FETCH (UID 3 FLAGS (\Recent) RFC822.SIZE …)
             S: f1 OK FETCH completed
             C: f2 UID FETCH 3 (BODY.PEEK[HEADER.FIELDS (subject)])
             S: * 3 FETCH (UID 3 BODY[HEADER.FIELDS (SUBJECT)] {18}
@@ -88,10 +88,10 @@ public sealed class SessionTests : IAsyncLifetime
             S: f2 OK UID FETCH completed
             C: f3 FETCH 1 BODY[TEXT]<0.3>
             S: * 1 FETCH (BODY[TEXT]<0> {3}
-            S: Hel FLAGS (\Seen))
+            S: Hel FLAGS (\Recent \Seen))
             S: f3 OK FETCH completed
             C: s1 STORE 2 +FLAGS (\Deleted $Work)
-            S: * 2 FETCH (FLAGS (\Seen \Deleted $Work))
+            S: * 2 FETCH (FLAGS (\Recent \Seen \Deleted $Work))
             S: s1 OK STORE completed
             C: s2 UID STORE 3 +FLAGS.SILENT \Flagged
             S: s2 OK UID STORE completed
@@ -127,7 +127,7 @@ public sealed class SessionTests : IAsyncLifetime
             S: * FLAGS *
             S: * OK [PERMANENTFLAGS ()] Read-only mailbox
             S: * 5 EXISTS
-            S: * 0 RECENT
+            S: * 5 RECENT
             S: * OK [UNSEEN 1] *
             S: * OK [UIDVALIDITY *
             S: * OK [UIDNEXT 6] *
@@ -241,7 +241,7 @@ public sealed class SessionTests : IAsyncLifetime
             S: * FLAGS *
             S: * OK [PERMANENTFLAGS *
             S: * 1 EXISTS
-            S: * 0 RECENT
+            S: * 1 RECENT
             S: * OK [UIDVALIDITY *
             S: * OK [UIDNEXT 2] …
             S: s OK [READ-WRITE] SELECT completed
@@ -322,9 +322,10 @@ public sealed class SessionTests : IAsyncLifetime
 
         await harness.DeliverAsync("alice", "two");
         Assert.Equal("* 2 EXISTS", await Line());
+        Assert.Equal("* 2 RECENT", await Line());
         var inbox = await harness.FolderAsync("alice");
         await harness.Store.SetFlagsAsync(inbox.Id, [1], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
-        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged))", await Line());
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged))", await Line());
         await Send("DONE");
         Assert.Equal("i OK IDLE terminated", await Line());
 

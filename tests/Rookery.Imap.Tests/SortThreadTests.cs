@@ -23,7 +23,7 @@ public sealed class SortThreadTests : IAsyncLifetime
         S: * FLAGS *
         S: * OK [PERMANENTFLAGS ()] *
         S: * 5 EXISTS
-        S: * 0 RECENT
+        S: * 5 RECENT
         S: * OK [UNSEEN 1] *
         S: * OK [UIDVALIDITY *
         S: * OK [UIDNEXT 6] *

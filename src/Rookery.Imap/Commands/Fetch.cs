@@ -78,10 +78,10 @@ public sealed partial class ImapSession
                 if (!first)
                     writer.Space();
                 first = false;
-                WriteFetchItem(item, message.Item, content);
+                WriteFetchItem(item, message, content);
             }
             if (markSeen.Contains(message.Uid) && !items.Any(i => i.Kind == FetchKind.Flags))
-                writer.Raw(" FLAGS ").Raw(FlagList(message.Item));
+                writer.Raw(" FLAGS ").Raw(FlagList(message));
             writer.Raw(")").EndLine();
             if (content is not null)
                 await transport.Output.FlushAsync(cancellationToken);
@@ -99,15 +99,16 @@ public sealed partial class ImapSession
         return buffer.ToArray();
     }
 
-    void WriteFetchItem(FetchItem item, ItemInfo info, byte[]? content)
+    void WriteFetchItem(FetchItem item, ViewMessage message, byte[]? content)
     {
+        var info = message.Item;
         switch (item.Kind)
         {
             case FetchKind.Uid:
                 writer.Raw("UID ").Number(info.Uid);
                 break;
             case FetchKind.Flags:
-                writer.Raw("FLAGS ").Raw(FlagList(info));
+                writer.Raw("FLAGS ").Raw(FlagList(message));
                 break;
             case FetchKind.InternalDate:
                 writer.Raw("INTERNALDATE \"").Raw(FormatDateTime(info.ReceivedAt)).Raw("\"");

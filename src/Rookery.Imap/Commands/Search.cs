@@ -22,6 +22,7 @@ public sealed partial class ImapSession
     sealed record SizeKey(bool Larger, long Size) : SearchKey;
     sealed record FieldKey(string Field, string Value) : SearchKey;
     sealed record ModSeqKey(long ModSeq) : SearchKey;
+    sealed record RecentKey : SearchKey;
 
     sealed record HeaderKey(string Field, string Value) : SearchKey
     {
@@ -217,8 +218,9 @@ public sealed partial class ImapSession
             case "UNDRAFT": return new FlagKey(MessageFlags.Draft, false);
             case "UNFLAGGED": return new FlagKey(MessageFlags.Flagged, false);
             case "UNSEEN": return new FlagKey(MessageFlags.Seen, false);
-            case "OLD": return new MatchAll(); // this server never reports \Recent
-            case "NEW": case "RECENT": return new NotKey(new MatchAll());
+            case "RECENT": return new RecentKey();
+            case "OLD": return new NotKey(new RecentKey());
+            case "NEW": return new AndKey([new RecentKey(), new FlagKey(MessageFlags.Seen, false)]);
             case "KEYWORD": return new KeywordKey(Next(arguments, ref position, atom), true);
             case "UNKEYWORD": return new KeywordKey(Next(arguments, ref position, atom), false);
             case "BEFORE": return new DateKey(false, "<", SearchDate(Next(arguments, ref position, atom)));
@@ -306,6 +308,8 @@ public sealed partial class ImapSession
                 else
                     date = DateOnly.FromDateTime(item.ReceivedAt.ToOffset(item.ReceivedAt.Offset).DateTime);
                 return d.Comparison switch { "<" => date < d.Date, "=" => date == d.Date, _ => date >= d.Date };
+            case RecentKey:
+                return selected!.SequenceOf(item.Uid) is var position && position > 0 && selected[position].Recent;
             case ModSeqKey m:
                 return item.ModSeq >= m.ModSeq;
             case SizeKey z:

@@ -25,14 +25,16 @@ public sealed partial class ImapSession
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var items = await Store.ListItemsAsync(folder.Id, cancellationToken: cancellationToken);
         while (changes!.Reader.TryRead(out _)) { } // the view starts from what was just read
-        var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq);
+        // SELECT takes the messages no session has seen as its \Recent ones; EXAMINE only looks
+        var firstRecent = readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, cancellationToken);
+        var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent);
 
         var keywords = view.Messages.SelectMany(m => m.Item.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         var flags = SystemFlags + string.Concat(keywords.Select(k => " " + k));
         writer.Untagged($"FLAGS ({flags})");
         writer.Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({flags} \\*)] Flags permitted");
         writer.Untagged($"{view.Count} EXISTS");
-        writer.Untagged("0 RECENT");
+        writer.Untagged($"{view.RecentCount} RECENT");
         var firstUnseen = view.Messages.Select((m, i) => (m, i)).FirstOrDefault(x => !x.m.Item.Flags.HasFlag(MessageFlags.Seen));
         if (firstUnseen.m is not null)
             writer.Untagged($"OK [UNSEEN {firstUnseen.i + 1}] First unseen");
