@@ -1,0 +1,142 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using Rookery.Store;
+using StoreFlags = Rookery.Store.MessageFlags;
+
+namespace Rookery.Imap.Tests;
+
+/// <summary>MailKit, a real client library, against sessions served over loopback TCP.</summary>
+public sealed class MailKitTests : IAsyncLifetime, IDisposable
+{
+    ImapHarness harness = null!;
+    TcpListener listener = null!;
+    readonly CancellationTokenSource stop = new();
+    Task accepting = Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        harness = await ImapHarness.CreateAsync();
+        listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        accepting = AcceptAsync();
+    }
+
+    async Task AcceptAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await listener.AcceptTcpClientAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            _ = Task.Run(async () =>
+            {
+                using (client)
+                {
+                    var stream = client.GetStream();
+                    try
+                    {
+                        await harness.Session()(new Duplex(PipeReader.Create(stream), PipeWriter.Create(stream)));
+                    }
+                    catch (IOException)
+                    {
+                        // the client hung up
+                    }
+                }
+            });
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await stop.CancelAsync();
+        listener.Stop();
+        await accepting;
+        await harness.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        stop.Dispose();
+        listener.Dispose();
+    }
+
+    async Task<ImapClient> ConnectAsync()
+    {
+        var client = new ImapClient();
+        await client.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, MailKit.Security.SecureSocketOptions.None);
+        await client.AuthenticateAsync("alice", "pw");
+        return client;
+    }
+
+    [Fact]
+    public async Task Idle_hears_of_a_delivery_within_a_second()
+    {
+        using var client = await ConnectAsync();
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.Idle));
+        var inbox = client.Inbox;
+        await inbox.OpenAsync(FolderAccess.ReadWrite);
+        var arrived = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        inbox.CountChanged += (_, _) => arrived.TrySetResult(inbox.Count);
+        using var done = new CancellationTokenSource();
+        var idling = client.IdleAsync(done.Token);
+        await Task.Delay(200); // let IDLE start
+
+        var started = DateTime.UtcNow;
+        await harness.DeliverAsync("alice", "pushed");
+        Assert.Equal(1, await arrived.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(1), $"IDLE took {DateTime.UtcNow - started}");
+        await done.CancelAsync();
+        await idling;
+        var summary = await inbox.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags);
+        Assert.Equal(1u, Assert.Single(summary).UniqueId.Id);
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Qresync_resynchronizes_flags_and_vanished_messages()
+    {
+        for (var i = 1; i <= 4; i++)
+            await harness.DeliverAsync("alice", $"m{i}");
+        using var client = await ConnectAsync();
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.QuickResync));
+        await client.EnableQuickResyncAsync();
+        var inbox = client.Inbox;
+        await inbox.OpenAsync(FolderAccess.ReadWrite);
+        var validity = inbox.UidValidity;
+        var highest = inbox.HighestModSeq;
+        var known = await inbox.SearchAsync(SearchQuery.All);
+        await inbox.CloseAsync();
+
+        // changes while the client looks elsewhere
+        var folder = await harness.FolderAsync("alice");
+        await harness.Store.SetFlagsAsync(folder.Id, [2], new FlagChange(FlagOperation.Add, StoreFlags.Flagged, []));
+        await harness.Store.ExpungeAsync(folder.Id, [3]);
+
+        var vanished = new List<UniqueId>();
+        var flagged = new List<UniqueId>();
+        inbox.MessagesVanished += (_, e) => vanished.AddRange(e.UniqueIds);
+        inbox.MessageFlagsChanged += (_, e) => { if (e.UniqueId is { } uid && e.Flags.HasFlag(MailKit.MessageFlags.Flagged)) flagged.Add(uid); };
+        await inbox.OpenAsync(FolderAccess.ReadWrite, validity, highest, known);
+        Assert.Equal([new UniqueId(validity, 3)], vanished);
+        Assert.Equal([new UniqueId(validity, 2)], flagged);
+        Assert.True(inbox.HighestModSeq > highest);
+        Assert.Equal(3, inbox.Count);
+        await client.DisconnectAsync(true);
+    }
+
+    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+}
