@@ -108,11 +108,31 @@ public sealed class Cli : IDisposable
         throw new InvalidOperationException("rookery serve exited before it was ready: " + await server.StandardError.ReadToEndAsync());
     }
 
+    static int nextPort = 20000 + (System.Environment.ProcessId % 400) * 20;
+
+    /// <summary>
+    /// A loopback port nothing listens on, below the kernel's ephemeral range (32768 and up) so
+    /// that no outgoing connection — a database client's, say — takes it before the server binds
+    /// it, and never the same one twice in this test run.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Interlocked.Increment(ref nextPort);
+            if (port >= 32000)
+                Interlocked.Exchange(ref nextPort, 20000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // in use: try the next one
+            }
+        }
     }
 
     public void Dispose()
