@@ -4,9 +4,12 @@ namespace Rookery.Imap.Mime;
 /// Builds BINARY content (RFC 3516): leaves decoded, everything between them (boundaries, headers of parts
 /// that were not encoded) copied as it is.
 /// </summary>
-internal readonly ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuilder output)
+internal ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuilder output)
 {
     readonly ReadOnlySpan<byte> message = message;
+
+    /// <summary>Whether some body was decoded; if none was, BINARY is the stored octets, headers untouched.</summary>
+    public bool Converted { get; private set; }
 
     /// <summary>Appends the part (its header too when asked); false when some encoding inside is unknown.</summary>
     public bool TryAppend(BodyPart part, bool includeHeader)
@@ -39,6 +42,7 @@ internal readonly ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuil
         }
 
         var body = message.Slice(part.BodyOffset, part.BodyLength);
+        Converted |= decodes && !body.IsEmpty;
         if (encoding == TransferEncoding.QuotedPrintable)
             TransferDecoding.DecodeQuotedPrintable(body, output);
         else if (encoding == TransferEncoding.Base64)
@@ -48,8 +52,11 @@ internal readonly ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuil
         return true;
     }
 
-    /// <summary>The header without its Content-Transfer-Encoding fields, and one saying "binary" before the blank line.</summary>
-    void AppendHeaderSayingBinary(ReadOnlySpan<byte> header)
+    /// <summary>
+    /// The header without its Content-Transfer-Encoding fields, and one saying "binary" before the blank line
+    /// (a header cut short by a boundary has none, and gets none).
+    /// </summary>
+    readonly void AppendHeaderSayingBinary(ReadOnlySpan<byte> header)
     {
         var end = 0;
         foreach (var field in HeaderFields.Of(header))
@@ -58,7 +65,8 @@ internal readonly ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuil
             if (!field.NameIs(header, "Content-Transfer-Encoding"u8))
                 output.Append(field.Raw(header));
         }
-        output.Append("Content-Transfer-Encoding: binary\r\n"u8);
+        if (end < header.Length)
+            output.Append("Content-Transfer-Encoding: binary\r\n"u8);
         output.Append(header[end..]);
     }
 }

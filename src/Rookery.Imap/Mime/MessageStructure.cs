@@ -28,7 +28,22 @@ public sealed class MessageStructure
     /// <summary>The raw message the structure describes (not copied).</summary>
     public ReadOnlyMemory<byte> Message => message;
 
-    public static MessageStructure Parse(ReadOnlyMemory<byte> message) => new(message, PartTreeParser.Parse(message.Span));
+    /// <summary>Parses the message; never throws, whatever the octets.</summary>
+    public static MessageStructure Parse(ReadOnlyMemory<byte> message)
+    {
+        BodyPart root;
+        try
+        {
+            root = PartTreeParser.Parse(message.Span);
+        }
+        catch (Exception)
+        {
+            // Not expected (the parser is tested on broken and fuzzed mail), but FETCH must answer anyway:
+            // the raw octets are the truth, so fall back to one text/plain part holding them all.
+            root = OnePart(message.Span);
+        }
+        return new MessageStructure(message, root);
+    }
 
     /// <summary>Reads the whole stream and parses it.</summary>
     public static async Task<MessageStructure> ParseAsync(Stream message, CancellationToken cancellationToken)
@@ -81,7 +96,7 @@ public sealed class MessageStructure
         {
             SectionText.Header => Header(part),
             SectionText.Text => Body(part),
-            _ => FilterHeader(part, spec.Fields, spec.Text == SectionText.HeaderFieldsNot),
+            _ => FilterHeader(part, spec.Fields, exclude: spec.Text == SectionText.HeaderFieldsNot, addMissingBlankLine: spec.Part.Length == 0),
         };
         return true;
     }
@@ -99,13 +114,16 @@ public sealed class MessageStructure
         unknownEncoding = false;
         if (!SectionSpec.TryParsePart(part, out var path, out var rest) || !rest.IsEmpty || Find(path) is not { } found)
             return false;
+        var includeHeader = path.Length == 0;
         var output = new OctetBuilder(found.BodyLength);
-        if (!new BinaryContent(message.Span, output).TryAppend(found, includeHeader: path.Length == 0))
+        var binary = new BinaryContent(message.Span, output);
+        if (!binary.TryAppend(found, includeHeader))
         {
             unknownEncoding = true;
             return false;
         }
-        decoded = output.ToArray();
+        // Nothing needed decoding: the stored octets are the answer, headers and all, as Dovecot sends them.
+        decoded = binary.Converted ? output.ToArray() : (includeHeader ? message : Body(found)).ToArray();
         return true;
     }
 
@@ -117,8 +135,27 @@ public sealed class MessageStructure
         return found;
     }
 
-    internal static Envelope EnvelopeOf(BodyPart part, ReadOnlySpan<byte> message) =>
-        part.Envelope ??= Envelope.Parse(message.Slice(part.Offset, part.HeaderLength));
+    internal static Envelope EnvelopeOf(BodyPart part, ReadOnlySpan<byte> message)
+    {
+        if (part.Envelope is { } envelope)
+            return envelope;
+        try
+        {
+            envelope = Envelope.Parse(message.Slice(part.Offset, part.HeaderLength));
+        }
+        catch (Exception)
+        {
+            envelope = new Envelope(); // as for Parse: not expected, and an empty envelope beats a failed FETCH
+        }
+        return part.Envelope = envelope;
+    }
+
+    static BodyPart OnePart(ReadOnlySpan<byte> message)
+    {
+        var blankLine = message.IndexOf("\r\n\r\n"u8);
+        var headerLength = blankLine < 0 ? message.Length : blankLine + 4;
+        return new BodyPart(null, 0) { HeaderLength = headerLength, BodyLength = message.Length - headerLength };
+    }
 
     /// <summary>
     /// The part a section-part number names. Part 1 of a non-multipart is its body; a number below a
@@ -148,8 +185,13 @@ public sealed class MessageStructure
 
     ReadOnlyMemory<byte> Body(BodyPart part) => message.Slice(part.BodyOffset, part.BodyLength);
 
-    /// <summary>HEADER.FIELDS[.NOT]: the matching fields in message order (names compared without case), then the blank line.</summary>
-    byte[] FilterHeader(BodyPart part, byte[][] names, bool exclude)
+    /// <summary>
+    /// HEADER.FIELDS[.NOT]: the matching fields in message order (names compared without case), then the
+    /// blank line that ends the header. A header cut short by a boundary still reads as a whole header, so
+    /// it gets a blank line; one cut short by the end of the message does not, except in the message's
+    /// own HEADER.FIELDS. That is what Dovecot sends.
+    /// </summary>
+    byte[] FilterHeader(BodyPart part, byte[][] names, bool exclude, bool addMissingBlankLine)
     {
         var header = Header(part).Span;
         var output = new OctetBuilder(Math.Min(header.Length, 256));
@@ -160,9 +202,10 @@ public sealed class MessageStructure
             if (IsNamed(header, field, names) != exclude)
                 output.Append(field.Raw(header));
         }
-        // HEADER.FIELDS always ends with a blank line; .NOT keeps the header's own, when it has one (Dovecot).
-        var blankLine = header[end..];
-        output.Append(blankLine.IsEmpty && !exclude ? "\r\n"u8 : blankLine);
+        if (end < header.Length)
+            output.Append(header[end..]);
+        else if (part.BodyOffset < message.Length || (!exclude && addMissingBlankLine))
+            output.Append("\r\n"u8);
         return output.ToArray();
     }
 

@@ -60,9 +60,13 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
         return Scan.End;
     }
 
+    // Comments and quoted strings keep what they read up to the last line break or quoted-pair when they
+    // are not terminated, and drop the rest: the partial text Dovecot keeps in that case.
     bool SkipComment()
     {
-        LastComment?.Clear();
+        var comment = LastComment;
+        comment?.Clear();
+        var kept = 0;
         var depth = 0;
         for (; Position < input.Length; Position++)
         {
@@ -71,7 +75,7 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
             {
                 case (byte)'(':
                     if (depth++ > 0)
-                        LastComment?.Append(c);
+                        comment?.Append(c);
                     continue;
                 case (byte)')':
                     if (--depth == 0)
@@ -79,22 +83,27 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
                         Position++;
                         return true;
                     }
-                    LastComment?.Append(c);
+                    comment?.Append(c);
                     continue;
                 case (byte)'\r' when Position + 1 < input.Length && input[Position + 1] == (byte)'\n':
+                    continue;
                 case (byte)'\n':
-                    continue; // folding inside a comment
+                    kept = comment?.Length ?? 0; // folding inside a comment
+                    continue;
                 case 0:
-                    LastComment?.Append(NulReplacement);
+                    comment?.Append(NulReplacement);
+                    kept = comment?.Length ?? 0;
                     continue;
                 case (byte)'\\' when Position + 1 < input.Length && input[Position + 1] is not ((byte)'\r' or (byte)'\n' or 0):
-                    LastComment?.Append(input[++Position]);
+                    kept = comment?.Length ?? 0;
+                    comment?.Append(input[++Position]);
                     continue;
                 default:
-                    LastComment?.Append(c);
+                    comment?.Append(c);
                     continue;
             }
         }
+        comment?.Truncate(kept);
         return false;
     }
 
@@ -171,6 +180,7 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
     /// <summary>A quoted-string at the position: its content without quotes, escapes or folding, then CFWS.</summary>
     public Scan ReadQuotedString(OctetBuilder output)
     {
+        var kept = output.Length;
         Position++; // the opening quote
         for (; Position < input.Length; Position++)
         {
@@ -181,12 +191,16 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
                     Position++;
                     return SkipCfws();
                 case (byte)'\r' when Position + 1 < input.Length && input[Position + 1] == (byte)'\n':
+                    continue;
                 case (byte)'\n':
-                    continue; // folding: the line break goes, the whitespace after it stays
+                    kept = output.Length; // folding: the line break goes, the whitespace after it stays
+                    continue;
                 case 0:
                     output.Append(NulReplacement);
+                    kept = output.Length;
                     continue;
                 case (byte)'\\' when Position + 1 < input.Length && input[Position + 1] is not ((byte)'\r' or (byte)'\n' or 0):
+                    kept = output.Length;
                     output.Append(input[++Position]);
                     continue;
                 default:
@@ -194,6 +208,7 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
                     continue;
             }
         }
+        output.Truncate(kept);
         return Scan.Invalid; // no closing quote
     }
 
