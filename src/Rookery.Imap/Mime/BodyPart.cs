@@ -17,10 +17,8 @@ internal enum PartKind
 }
 
 /// <summary>One part of a message: where its header and body lie in the raw octets, and its parsed fields.</summary>
-internal sealed class BodyPart(BodyPart? parent, int offset)
+internal sealed class BodyPart(int offset)
 {
-    public BodyPart? Parent { get; } = parent;
-
     /// <summary>Offset of the part's header in the raw message (for the root, 0).</summary>
     public int Offset { get; } = offset;
 

@@ -48,7 +48,7 @@ public sealed class MessageStructure
     /// <summary>Reads the whole stream and parses it.</summary>
     public static async Task<MessageStructure> ParseAsync(Stream message, CancellationToken cancellationToken)
     {
-        using var buffer = message.CanSeek ? new MemoryStream((int)Math.Min(message.Length - message.Position, int.MaxValue)) : new MemoryStream();
+        using var buffer = message.CanSeek ? new MemoryStream((int)Math.Clamp(message.Length - message.Position, 0, int.MaxValue)) : new MemoryStream();
         await message.CopyToAsync(buffer, cancellationToken);
         return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
@@ -154,7 +154,7 @@ public sealed class MessageStructure
     {
         var blankLine = message.IndexOf("\r\n\r\n"u8);
         var headerLength = blankLine < 0 ? message.Length : blankLine + 4;
-        return new BodyPart(null, 0) { HeaderLength = headerLength, BodyLength = message.Length - headerLength };
+        return new BodyPart(0) { HeaderLength = headerLength, BodyLength = message.Length - headerLength };
     }
 
     /// <summary>

@@ -9,9 +9,10 @@ namespace Rookery.Imap.Mime;
 /// The rules that decide sizes, and so must match other servers for clients that cache BODYSTRUCTURE:
 /// a boundary line is any line starting with "--" plus the boundary of an enclosing multipart (a prefix
 /// match; the longest, then the innermost, boundary wins); the line break before a boundary line belongs to
-/// the boundary, not to the part before it; a part's header also ends at a boundary line, in which case the
-/// header's last line break goes to the enclosing part; text after a close delimiter belongs to the
-/// multipart, up to an enclosing boundary.
+/// the boundary, not to the part before it, and so does a header's blank line when the boundary follows at
+/// once (the part is then its header fields alone); a part's header also ends at a boundary line, its last
+/// line break going to the enclosing part; text after a close delimiter belongs to the multipart, up to an
+/// enclosing boundary. Past 100 levels of nesting or 10000 parts, content is left unparsed, as Dovecot does.
 /// </remarks>
 internal ref struct PartTreeParser
 {
@@ -33,7 +34,7 @@ internal ref struct PartTreeParser
     public static BodyPart Parse(ReadOnlySpan<byte> message)
     {
         var parser = new PartTreeParser(message);
-        var root = new BodyPart(null, 0);
+        var root = new BodyPart(0);
         parser.ParsePart(root, depth: 0, isMultipartChild: false, parentIsDigest: false);
         return root;
     }
@@ -126,7 +127,7 @@ internal ref struct PartTreeParser
 
     BodyPart AddChild(BodyPart parent, int offset)
     {
-        var child = new BodyPart(parent, offset);
+        var child = new BodyPart(offset);
         parent.Children.Add(child);
         partCount++;
         return child;
