@@ -61,6 +61,8 @@ internal readonly struct BodyStructureWriter(ImapWriter writer, ReadOnlyMemory<b
         }
         else
         {
+            // As the header writes them. (Dovecot lower-cases a plain 7-bit TEXT/PLAIN; US-ASCII message,
+            // an artefact of its cache that no client depends on: types compare without case.)
             writer.OctetString(content.Type).Space().OctetString(content.Subtype);
             isText = content.TypeIs("text"u8);
         }

@@ -189,7 +189,8 @@ public sealed class MessageStructure
     /// HEADER.FIELDS[.NOT]: the matching fields in message order (names compared without case), then the
     /// blank line that ends the header. A header cut short by a boundary still reads as a whole header, so
     /// it gets a blank line; one cut short by the end of the message does not, except in the message's
-    /// own HEADER.FIELDS. That is what Dovecot sends.
+    /// own HEADER.FIELDS. That is what Dovecot sends, except that for such a cut header Dovecot reads on past
+    /// the boundary into the next part; this stops at the part's end.
     /// </summary>
     byte[] FilterHeader(BodyPart part, byte[][] names, bool exclude, bool addMissingBlankLine)
     {

@@ -137,6 +137,8 @@ internal ref struct PartTreeParser
     {
         if (content.Type is null)
             return parentIsDigest ? PartKind.Message : PartKind.Text; // RFC 2046 §5.1.5: digest parts default to message/rfc822
+        // Only message/rfc822 holds a parsed message, as in IMAP4rev1 and Dovecot 2.3; RFC 9051 adds
+        // message/global, which stays opaque here until the session speaks IMAP4rev2.
         if (content.TypeIs("message"u8, "rfc822"u8))
             return PartKind.Message;
         if (content.TypeIs("text"u8))
