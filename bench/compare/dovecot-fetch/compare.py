@@ -118,8 +118,9 @@ protocol imap {{
         return result.stdout
 
     def fetch(self, messages, requests):
-        """Appends the messages (UID n+1 for message n), then runs the requests, one session per message and
-        kind (a Dovecot crash, or a BINARY error that sticks to the mail, costs only that group)."""
+        """Appends the messages (UID n+1 for message n), then runs the requests: one session per message, and
+        one per BINARY request (a Dovecot crash costs only that session, and a BINARY error sticks to the mail
+        for the rest of a session)."""
         shutil.rmtree(os.path.join(self.mail, 'Maildir'), ignore_errors=True)
         script = bytearray()
         for n, m in enumerate(messages):
@@ -130,15 +131,15 @@ protocol imap {{
                 sys.exit(f'Dovecot refused message {event[1][1:]}: {event[3]}')
         groups = {}
         for n, (msg, items) in enumerate(requests):
-            groups.setdefault((msg, items[0].startswith('BINARY')), []).append((n, items))
-        results = {}
+            groups.setdefault((msg, n if items[0].startswith('BINARY') else -1), []).append((n, items))
+        results, fetched_by_msg = {}, {}
         for (msg, _), group in groups.items():
             script = bytearray(b's SELECT INBOX\r\n')
             for n, items in group:
                 peek = [i.replace('BODY[', 'BODY.PEEK[').replace('BINARY[', 'BINARY.PEEK[') for i in items]
                 script += ('f%d UID FETCH %d (%s)\r\n' % (n, msg + 1, ' '.join(peek))).encode()
             script += b'z LOGOUT\r\n'
-            fetched, status = {}, {}
+            fetched, status = fetched_by_msg.setdefault(msg, {}), {}
             for event in responses(self.session(script)):
                 if event[0] == 'fetch':
                     event[2].pop('UID', None); fetched.update(event[2])
@@ -196,8 +197,10 @@ def requests_for(n, structure):
         if kind == 'message':
             sections += [f'BODY[{path}.HEADER]', f'BODY[{path}.TEXT]', f'BODY[{path}.HEADER.FIELDS (FROM SUBJECT)]']
     reqs += [(n, sections[k:k+20]) for k in range(0, len(sections), 20)]
+    # BINARY[] last: when it fails, Dovecot remembers that in the mail's cache and fails later BINARY fetches too
+    # BINARY.SIZE apart: Dovecot computes it over the whole message, so one unknown encoding anywhere fails it
+    reqs += [(n, [item]) for path, _ in paths for item in (f'BINARY[{path}]', f'BINARY.SIZE[{path}]')]
     reqs.append((n, ['BINARY[]']))
-    reqs += [(n, [f'BINARY[{path}]', f'BINARY.SIZE[{path}]']) for path, _ in paths]
     return reqs
 
 # ---------- messages ----------
@@ -294,8 +297,8 @@ def main():
         differing, shown, case_only, nul_only, refused = set(), 0, set(), set(), set()
         for n, (msg, items) in enumerate(requests):
             a, b = theirs.get(n), ours.get(n)
-            if a[0] == 'NO' and 'UNKNOWN-CTE' not in a[1] and items[0].startswith('BINARY'):
-                refused.add(msg); continue  # Dovecot refuses broken encodings that we decode
+            if a[0] == 'NO' and items[0].startswith('BINARY') and ('UNKNOWN-CTE' not in a[1] or items[0].startswith('BINARY.SIZE')):
+                refused.add(msg); continue  # Dovecot refuses broken encodings that we decode, and sizes beside an unknown one
             if a[0] != b[0]:
                 differing.add(msg); shown += 1
                 if shown <= args.show:
@@ -320,7 +323,7 @@ def main():
                 if shown <= args.show:
                     print(f'## {names[msg]} ({files[msg]}) {item}\n  Dovecot: {str(va)[:1500]}\n  Rookery: {str(vb)[:1500]}')
         if refused:
-            print(f'{len(refused)} messages whose BINARY Dovecot refused (broken encoding), not compared')
+            print(f'{len(refused)} messages whose BINARY Dovecot refused (broken encoding, or BINARY.SIZE beside an unknown one), not compared')
         if case_only:
             print(f'{len(case_only)} messages differing only in letter case')
         if nul_only:
