@@ -1,0 +1,224 @@
+using System.Text;
+using Rookery.Imap.Protocol;
+
+namespace Rookery.Imap.Mime;
+
+/// <summary>
+/// Everything FETCH needs from a message's raw octets: ENVELOPE, BODY and BODYSTRUCTURE, BODY[section] and
+/// BINARY[part] (RFC 9051 §6.4.5 and §7.5.2, RFC 3516). Parse once per message; parsing never fails, and
+/// sections are slices of the raw octets, so what a client fetches adds up to what is stored.
+/// </summary>
+/// <remarks>
+/// Sizes and sections are the stored octets as they are. The store keeps messages with CRLF line ends
+/// (delivery normalises them); for a message with bare LFs, sizes count the LFs as stored, where Dovecot
+/// would count and send CRLF. Sections may contain NUL octets: the FETCH handler sends those as literal8 or
+/// replaces NUL with 0x80, as Dovecot does. Reading a structure from several threads is safe.
+/// </remarks>
+public sealed class MessageStructure
+{
+    readonly ReadOnlyMemory<byte> message;
+    readonly BodyPart root;
+
+    MessageStructure(ReadOnlyMemory<byte> message, BodyPart root)
+    {
+        this.message = message;
+        this.root = root;
+    }
+
+    /// <summary>The raw message the structure describes (not copied).</summary>
+    public ReadOnlyMemory<byte> Message => message;
+
+    /// <summary>Parses the message; never throws, whatever the octets.</summary>
+    public static MessageStructure Parse(ReadOnlyMemory<byte> message)
+    {
+        BodyPart root;
+        try
+        {
+            root = PartTreeParser.Parse(message.Span);
+        }
+        catch (Exception)
+        {
+            // Not expected (the parser is tested on broken and fuzzed mail), but FETCH must answer anyway:
+            // the raw octets are the truth, so fall back to one text/plain part holding them all.
+            root = OnePart(message.Span);
+        }
+        return new MessageStructure(message, root);
+    }
+
+    /// <summary>Reads the whole stream and parses it.</summary>
+    public static async Task<MessageStructure> ParseAsync(Stream message, CancellationToken cancellationToken)
+    {
+        using var buffer = message.CanSeek ? new MemoryStream((int)Math.Clamp(message.Length - message.Position, 0, int.MaxValue)) : new MemoryStream();
+        await message.CopyToAsync(buffer, cancellationToken);
+        return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    /// <summary>Writes the envelope as FETCH sends it after "ENVELOPE ": "(date subject from … message-id)".</summary>
+    public void WriteEnvelope(ImapWriter writer) => EnvelopeOf(root, message.Span).Write(writer);
+
+    /// <summary>Writes BODYSTRUCTURE (extensible) or BODY (not), parenthesised, as FETCH sends it after the item name.</summary>
+    public void WriteBodyStructure(ImapWriter writer, bool extensible) =>
+        new BodyStructureWriter(writer, message, extensible).Write(root);
+
+    /// <summary>
+    /// The content of BODY[<paramref name="section"/>], given as it stands between the brackets: "",
+    /// "HEADER", "TEXT", "HEADER.FIELDS (From To)", "HEADER.FIELDS.NOT (Subject)", "1", "1.2", "1.2.MIME",
+    /// "2.HEADER", "2.TEXT"… Partial fetches (&lt;origin.count&gt;) are the caller's: this returns the whole section.
+    /// </summary>
+    /// <returns>
+    /// False when the section is not valid syntax or names nothing in this message (a missing part, or
+    /// HEADER/TEXT of a part that is not message/rfc822). FETCH then sends an empty string, as Dovecot does;
+    /// RFC 9051 leaves it open.
+    /// </returns>
+    public bool TryGetSection(string section, out ReadOnlyMemory<byte> content)
+    {
+        content = default;
+        if (!SectionSpec.TryParse(section, out var spec) || Find(spec.Part) is not { } part)
+            return false;
+        if (spec.Text is SectionText.Content)
+        {
+            content = spec.Part.Length == 0 ? message : Body(part);
+            return true;
+        }
+        if (spec.Text is SectionText.Mime)
+        {
+            content = Header(part);
+            return true;
+        }
+        if (spec.Part.Length > 0)
+        {
+            // HEADER, TEXT and HEADER.FIELDS of a part are those of the message a message/rfc822 part holds.
+            if (part.Kind != PartKind.Message)
+                return false;
+            part = part.Children[0];
+        }
+        content = spec.Text switch
+        {
+            SectionText.Header => Header(part),
+            SectionText.Text => Body(part),
+            _ => FilterHeader(part, spec.Fields, exclude: spec.Text == SectionText.HeaderFieldsNot, addMissingBlankLine: spec.Part.Length == 0),
+        };
+        return true;
+    }
+
+    /// <summary>
+    /// The content of BINARY[<paramref name="part"/>] (RFC 3516): the part's body with its
+    /// Content-Transfer-Encoding undone. For "" (the whole message), a multipart or a message/rfc822 part,
+    /// every leaf inside is decoded and the headers of decoded parts say "Content-Transfer-Encoding: binary".
+    /// </summary>
+    /// <returns>False when the part does not exist or, with <paramref name="unknownEncoding"/> set, when an
+    /// encoding is not one we can undo (FETCH answers NO [UNKNOWN-CTE]).</returns>
+    public bool TryGetBinary(string part, out byte[] decoded, out bool unknownEncoding)
+    {
+        decoded = [];
+        unknownEncoding = false;
+        if (!SectionSpec.TryParsePart(part, out var path, out var rest) || !rest.IsEmpty || Find(path) is not { } found)
+            return false;
+        var includeHeader = path.Length == 0;
+        var output = new OctetBuilder(found.BodyLength);
+        var binary = new BinaryContent(message.Span, output);
+        if (!binary.TryAppend(found, includeHeader))
+        {
+            unknownEncoding = true;
+            return false;
+        }
+        // Nothing needed decoding: the stored octets are the answer, headers and all, as Dovecot sends them.
+        decoded = binary.Converted ? output.ToArray() : (includeHeader ? message : Body(found)).ToArray();
+        return true;
+    }
+
+    /// <summary>BINARY.SIZE[<paramref name="part"/>]: the length of what <see cref="TryGetBinary"/> returns.</summary>
+    public bool TryGetBinarySize(string part, out long size, out bool unknownEncoding)
+    {
+        var found = TryGetBinary(part, out var decoded, out unknownEncoding);
+        size = decoded.Length;
+        return found;
+    }
+
+    internal static Envelope EnvelopeOf(BodyPart part, ReadOnlySpan<byte> message)
+    {
+        if (part.Envelope is { } envelope)
+            return envelope;
+        try
+        {
+            envelope = Envelope.Parse(message.Slice(part.Offset, part.HeaderLength));
+        }
+        catch (Exception)
+        {
+            envelope = new Envelope(); // as for Parse: not expected, and an empty envelope beats a failed FETCH
+        }
+        return part.Envelope = envelope;
+    }
+
+    static BodyPart OnePart(ReadOnlySpan<byte> message)
+    {
+        var blankLine = message.IndexOf("\r\n\r\n"u8);
+        var headerLength = blankLine < 0 ? message.Length : blankLine + 4;
+        return new BodyPart(0) { HeaderLength = headerLength, BodyLength = message.Length - headerLength };
+    }
+
+    /// <summary>
+    /// The part a section-part number names. Part 1 of a non-multipart is its body; a number below a
+    /// message/rfc822 part counts the parts of the message it holds.
+    /// </summary>
+    BodyPart? Find(int[] path)
+    {
+        var part = root;
+        for (var i = 0; i < path.Length; i++)
+        {
+            var isLast = i == path.Length - 1;
+            if (part.Kind == PartKind.Multipart)
+            {
+                if (path[i] > part.Children.Count)
+                    return null;
+                part = part.Children[path[i] - 1];
+            }
+            else if (path[i] != 1 || (!isLast && part.Kind != PartKind.Message))
+                return null;
+            if (!isLast && part.Kind == PartKind.Message)
+                part = part.Children[0];
+        }
+        return part;
+    }
+
+    ReadOnlyMemory<byte> Header(BodyPart part) => message.Slice(part.Offset, part.HeaderLength);
+
+    ReadOnlyMemory<byte> Body(BodyPart part) => message.Slice(part.BodyOffset, part.BodyLength);
+
+    /// <summary>
+    /// HEADER.FIELDS[.NOT]: the matching fields in message order (names compared without case), then the
+    /// blank line that ends the header. A header cut short by a boundary still reads as a whole header, so
+    /// it gets a blank line; one cut short by the end of the message does not, except in the message's
+    /// own HEADER.FIELDS. That is what Dovecot sends, except that for such a cut header Dovecot reads on past
+    /// the boundary into the next part; this stops at the part's end.
+    /// </summary>
+    byte[] FilterHeader(BodyPart part, byte[][] names, bool exclude, bool addMissingBlankLine)
+    {
+        var header = Header(part).Span;
+        var output = new OctetBuilder(Math.Min(header.Length, 256));
+        var end = 0;
+        foreach (var field in HeaderFields.Of(header))
+        {
+            end = field.End;
+            if (IsNamed(header, field, names) != exclude)
+                output.Append(field.Raw(header));
+        }
+        if (end < header.Length)
+            output.Append(header[end..]);
+        else if (part.BodyOffset < message.Length || (!exclude && addMissingBlankLine))
+            output.Append("\r\n"u8);
+        return output.ToArray();
+    }
+
+    static bool IsNamed(ReadOnlySpan<byte> header, HeaderField field, byte[][] names)
+    {
+        if (!field.HasName)
+            return false;
+        foreach (var name in names)
+        {
+            if (field.NameIs(header, name))
+                return true;
+        }
+        return false;
+    }
+}
