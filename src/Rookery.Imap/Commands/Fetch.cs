@@ -8,13 +8,13 @@ namespace Rookery.Imap;
 /// <summary>FETCH and UID FETCH (RFC 9051 §6.4.5).</summary>
 public sealed partial class ImapSession
 {
-    enum FetchKind { Uid, Flags, InternalDate, Size, Section, Rfc822, Rfc822Header, Rfc822Text, ModSeq }
+    enum FetchKind { Uid, Flags, InternalDate, Size, Section, Rfc822, Rfc822Header, Rfc822Text, ModSeq, Envelope, Body, BodyStructure, Binary, BinarySize }
 
     /// <summary>One data item asked for; for BODY[...] its section, whether it is a PEEK, and the partial range.</summary>
     sealed record FetchItem(FetchKind Kind, string Section = "", bool Peek = false, long? PartialStart = null, long? PartialLength = null)
     {
-        public bool NeedsContent => Kind is FetchKind.Section or FetchKind.Rfc822 or FetchKind.Rfc822Header or FetchKind.Rfc822Text;
-        public bool SetsSeen => Kind is FetchKind.Rfc822 or FetchKind.Rfc822Text || (Kind == FetchKind.Section && !Peek);
+        public bool NeedsContent => Kind is not (FetchKind.Uid or FetchKind.Flags or FetchKind.InternalDate or FetchKind.Size or FetchKind.ModSeq);
+        public bool SetsSeen => Kind is FetchKind.Rfc822 or FetchKind.Rfc822Text || (Kind is FetchKind.Section or FetchKind.Binary && !Peek);
     }
 
     async Task<string?> FetchAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
@@ -68,9 +68,17 @@ public sealed partial class ImapSession
                 expunged = true;
                 continue;
             }
-            byte[]? content = null;
+            Mime.MessageStructure? structure = null;
             if (items.Any(i => i.NeedsContent))
-                content = await ReadContentAsync(message.Item, cancellationToken);
+            {
+                structure = Mime.MessageStructure.Parse(await ReadContentAsync(message.Item, cancellationToken));
+                // BINARY of an encoding we cannot undo refuses the whole command before anything is sent (RFC 3516)
+                foreach (var binary in items.Where(i => i.Kind is FetchKind.Binary or FetchKind.BinarySize))
+                {
+                    if (!structure.TryGetBinarySize(binary.Section, out _, out var unknown) && unknown)
+                        throw No("The content transfer encoding of that part is unknown", "UNKNOWN-CTE");
+                }
+            }
             writer.Raw("* ").Number(seq).Raw(" FETCH (");
             var first = true;
             foreach (var item in items)
@@ -78,12 +86,12 @@ public sealed partial class ImapSession
                 if (!first)
                     writer.Space();
                 first = false;
-                WriteFetchItem(item, message, content);
+                WriteFetchItem(item, message, structure);
             }
             if (markSeen.Contains(message.Uid) && !items.Any(i => i.Kind == FetchKind.Flags))
                 writer.Raw(" FLAGS ").Raw(FlagList(message));
             writer.Raw(")").EndLine();
-            if (content is not null)
+            if (structure is not null)
                 await transport.Output.FlushAsync(cancellationToken);
         }
         if (expunged)
@@ -99,7 +107,7 @@ public sealed partial class ImapSession
         return buffer.ToArray();
     }
 
-    void WriteFetchItem(FetchItem item, ViewMessage message, byte[]? content)
+    void WriteFetchItem(FetchItem item, ViewMessage message, Mime.MessageStructure? structure)
     {
         var info = message.Item;
         switch (item.Kind)
@@ -119,26 +127,75 @@ public sealed partial class ImapSession
             case FetchKind.ModSeq:
                 writer.Raw("MODSEQ (").Number(info.ModSeq).Raw(")");
                 break;
+            case FetchKind.Envelope:
+                writer.Raw("ENVELOPE ");
+                structure!.WriteEnvelope(writer);
+                break;
+            case FetchKind.Body:
+                writer.Raw("BODY ");
+                structure!.WriteBodyStructure(writer, extensible: false);
+                break;
+            case FetchKind.BodyStructure:
+                writer.Raw("BODYSTRUCTURE ");
+                structure!.WriteBodyStructure(writer, extensible: true);
+                break;
             case FetchKind.Rfc822:
-                writer.Raw("RFC822 ").Literal(content!);
+                writer.Raw("RFC822 ");
+                WriteOctets(structure!.Message.Span);
                 break;
             case FetchKind.Rfc822Header:
-                writer.Raw("RFC822.HEADER ").Literal(MessageSections.Header(content!).Span);
+                writer.Raw("RFC822.HEADER ");
+                WriteOctets(Section(structure!, "HEADER").Span);
                 break;
             case FetchKind.Rfc822Text:
-                writer.Raw("RFC822.TEXT ").Literal(MessageSections.Text(content!).Span);
+                writer.Raw("RFC822.TEXT ");
+                WriteOctets(Section(structure!, "TEXT").Span);
                 break;
             case FetchKind.Section:
-                var section = MessageSections.Get(content!, item.Section);
                 writer.Raw("BODY[").Raw(item.Section).Raw("]");
-                if (item.PartialStart is { } start)
-                {
-                    writer.Raw("<").Number(start).Raw(">");
-                    section = start >= section.Length ? ReadOnlyMemory<byte>.Empty : section.Slice((int)start, (int)Math.Min(item.PartialLength!.Value, section.Length - start));
-                }
-                writer.Space().Literal(section.Span);
+                WritePartial(item, Section(structure!, item.Section), binary: false);
+                break;
+            case FetchKind.Binary:
+                structure!.TryGetBinary(item.Section, out var decoded, out _);
+                writer.Raw("BINARY[").Raw(item.Section).Raw("]");
+                WritePartial(item, decoded, binary: true);
+                break;
+            case FetchKind.BinarySize:
+                structure!.TryGetBinarySize(item.Section, out var size, out _);
+                writer.Raw("BINARY.SIZE[").Raw(item.Section).Raw("] ").Number(size);
                 break;
         }
+    }
+
+    /// <summary>A section's content; a part the message does not have is the empty string, as Dovecot sends it.</summary>
+    static ReadOnlyMemory<byte> Section(Mime.MessageStructure structure, string section) =>
+        structure.TryGetSection(section, out var content) ? content : ReadOnlyMemory<byte>.Empty;
+
+    void WritePartial(FetchItem item, ReadOnlyMemory<byte> content, bool binary)
+    {
+        if (item.PartialStart is { } start)
+        {
+            writer.Raw("<").Number(start).Raw(">");
+            content = start >= content.Length ? ReadOnlyMemory<byte>.Empty : content.Slice((int)start, (int)Math.Min(item.PartialLength!.Value, content.Length - start));
+        }
+        writer.Space();
+        if (binary && content.Span.Contains((byte)0))
+            writer.Literal(content.Span, binary: true);
+        else
+            WriteOctets(content.Span);
+    }
+
+    /// <summary>Message octets as a literal; NUL, which a plain literal may not carry, goes out as 0x80, as Dovecot sends it.</summary>
+    void WriteOctets(ReadOnlySpan<byte> content)
+    {
+        if (!content.Contains((byte)0))
+        {
+            writer.Literal(content);
+            return;
+        }
+        var copy = content.ToArray();
+        copy.AsSpan().Replace((byte)0, (byte)0x80);
+        writer.Literal(copy);
     }
 
     /// <summary>FETCH modifiers (RFC 7162): (CHANGEDSINCE modseq [VANISHED]); VANISHED only with UID FETCH and QRESYNC.</summary>
@@ -177,8 +234,9 @@ public sealed partial class ImapSession
                 case "FAST":
                     return [new(FetchKind.Flags), new(FetchKind.InternalDate), new(FetchKind.Size)];
                 case "ALL":
+                    return [new(FetchKind.Flags), new(FetchKind.InternalDate), new(FetchKind.Size), new(FetchKind.Envelope)];
                 case "FULL":
-                    throw No("ENVELOPE and BODYSTRUCTURE are not available yet", "CANNOT");
+                    return [new(FetchKind.Flags), new(FetchKind.InternalDate), new(FetchKind.Size), new(FetchKind.Envelope), new(FetchKind.Body)];
                 default:
                     return [ParseFetchItem(macro.Value)];
             }
@@ -202,15 +260,19 @@ public sealed partial class ImapSession
             case "RFC822.HEADER": return new(FetchKind.Rfc822Header);
             case "RFC822.TEXT": return new(FetchKind.Rfc822Text);
             case "MODSEQ": return new(FetchKind.ModSeq);
+            case "ENVELOPE": return new(FetchKind.Envelope);
+            case "BODY": return new(FetchKind.Body);
+            case "BODYSTRUCTURE": return new(FetchKind.BodyStructure);
         }
         var open = upper.IndexOf('[', StringComparison.Ordinal);
         var close = upper.LastIndexOf(']');
         if (open < 0 || close < open)
             throw Bad($"Unknown fetch item {Printable(text)}");
         var name = upper[..open];
-        if (name is not ("BODY" or "BODY.PEEK"))
+        if (name is not ("BODY" or "BODY.PEEK" or "BINARY" or "BINARY.PEEK" or "BINARY.SIZE"))
             throw Bad($"Unknown fetch item {Printable(text)}");
-        var section = NormalizeSection(text[(open + 1)..close]);
+        var binary = name.StartsWith("BINARY", StringComparison.Ordinal);
+        var section = binary ? BinaryPart(text[(open + 1)..close]) : NormalizeSection(text[(open + 1)..close]);
         long? start = null, length = null;
         var rest = text[(close + 1)..];
         if (rest.Length > 0)
@@ -222,81 +284,30 @@ public sealed partial class ImapSession
                 throw Bad("Invalid partial range");
             (start, length) = (s, l);
         }
-        return new FetchItem(FetchKind.Section, section, Peek: name == "BODY.PEEK", start, length);
+        if (name == "BINARY.SIZE")
+            return start is null ? new FetchItem(FetchKind.BinarySize, section) : throw Bad("BINARY.SIZE takes no partial range");
+        return new FetchItem(binary ? FetchKind.Binary : FetchKind.Section, section, Peek: name.EndsWith(".PEEK", StringComparison.Ordinal), start, length);
     }
 
-    /// <summary>Checks a section spec and writes it the way responses echo it (upper-case keywords, field names as given).</summary>
+    /// <summary>A section spec as responses echo it: keywords upper-case, header field names as given (RFC 9051 §7.5.2).</summary>
     static string NormalizeSection(string section)
     {
-        var upper = section.ToUpperInvariant();
-        if (upper is "" or "HEADER" or "TEXT")
-            return upper;
-        foreach (var keyword in new[] { "HEADER.FIELDS.NOT", "HEADER.FIELDS" })
-        {
-            if (upper.StartsWith(keyword + " (", StringComparison.Ordinal) && upper.EndsWith(')'))
-            {
-                var fields = section[(keyword.Length + 2)..^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length == 0 || fields.Any(f => f.Any(c => c <= ' ' || c == ':' || c > '~')))
-                    throw Bad("Invalid header field list");
-                return $"{keyword} ({string.Join(' ', fields.Select(f => f.ToUpperInvariant()))})";
-            }
-        }
-        throw No("Body part sections are not available yet", "CANNOT");
-    }
-}
-
-/// <summary>Header and text of a message, and header field selections, as byte-exact slices.</summary>
-static class MessageSections
-{
-    /// <summary>Where the header ends: after the first empty line, or the whole message when there is none.</summary>
-    static int HeaderLength(ReadOnlySpan<byte> message)
-    {
-        if (message.StartsWith("\r\n"u8))
-            return 2;
-        var end = message.IndexOf("\r\n\r\n"u8);
-        return end < 0 ? message.Length : end + 4;
-    }
-
-    public static ReadOnlyMemory<byte> Header(byte[] message) => message.AsMemory(0, HeaderLength(message));
-
-    public static ReadOnlyMemory<byte> Text(byte[] message) => message.AsMemory(HeaderLength(message));
-
-    public static ReadOnlyMemory<byte> Get(byte[] message, string section)
-    {
-        if (section.Length == 0)
-            return message;
-        if (section == "HEADER")
-            return Header(message);
-        if (section == "TEXT")
-            return Text(message);
-        var not = section.StartsWith("HEADER.FIELDS.NOT", StringComparison.Ordinal);
         var open = section.IndexOf('(', StringComparison.Ordinal);
-        var names = section[(open + 1)..^1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return SelectFields(Header(message).Span, names, not);
+        var head = (open < 0 ? section : section[..open]).ToUpperInvariant();
+        if (head.Length > 0 && !head.All(c => char.IsAsciiDigit(c) || c is '.' or ' ' || char.IsAsciiLetterUpper(c)))
+            throw Bad("Invalid section");
+        if (open < 0)
+            return head;
+        if (!section.EndsWith(')'))
+            throw Bad("Invalid header field list");
+        var fields = section[(open + 1)..^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length == 0 || fields.Any(f => f.Any(c => c <= ' ' || c == ':' || c > '~')))
+            throw Bad("Invalid header field list");
+        return $"{head.TrimEnd()} ({string.Join(' ', fields.Select(f => f.ToUpperInvariant()))})";
     }
 
-    /// <summary>The header fields named (or, with <paramref name="exclude"/>, all others), each with its continuation lines, then the empty line.</summary>
-    static byte[] SelectFields(ReadOnlySpan<byte> header, HashSet<string> names, bool exclude)
-    {
-        var result = new List<byte>();
-        var keep = false;
-        while (!header.IsEmpty)
-        {
-            var end = header.IndexOf("\r\n"u8);
-            var line = end < 0 ? header : header[..(end + 2)];
-            header = end < 0 ? [] : header[(end + 2)..];
-            if (line.SequenceEqual("\r\n"u8))
-                break;
-            if (line[0] is not ((byte)' ' or (byte)'\t'))
-            {
-                var colon = line.IndexOf((byte)':');
-                var name = colon < 0 ? "" : Encoding.ASCII.GetString(line[..colon]).TrimEnd();
-                keep = colon >= 0 && names.Contains(name) != exclude;
-            }
-            if (keep)
-                result.AddRange(line);
-        }
-        result.AddRange("\r\n"u8);
-        return [.. result];
-    }
+    /// <summary>BINARY takes a part number only: "", "1", "1.2".</summary>
+    static string BinaryPart(string part) =>
+        part.Length == 0 || part.Split('.').All(n => n.Length > 0 && n.All(char.IsAsciiDigit) && n[0] != '0')
+            ? part : throw Bad("BINARY takes a part number");
 }
