@@ -4,7 +4,7 @@ using System.Text;
 namespace Rookery.Tests;
 
 /// <summary>The IMAP gateway of <c>rookery serve</c> with real clients: curl, openssl s_client.</summary>
-public sealed class ImapServeTests : IDisposable
+public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     readonly Cli cli = new();
 
@@ -53,6 +53,43 @@ public sealed class ImapServeTests : IDisposable
             Assert.Contains("b OK [CAPABILITY", startTls.Out);
             Assert.Contains("c OK LOGOUT completed", startTls.Out);
             Assert.DoesNotContain("STARTTLS", startTls.Out.Split('\n').Single(l => l.StartsWith("* CAPABILITY", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Passwords_are_refused_before_starttls_on_a_non_loopback_address()
+    {
+        var address = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a));
+        if (address is null)
+        {
+            output.WriteLine("This machine has no non-loopback IPv4 address; nothing to test here.");
+            return;
+        }
+        var imap = Cli.FreePort();
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.Environment["IMAP_LISTEN"] = $"*:{imap}";
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "imap")).ExitCode);
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            await Cli.WaitForBannerAsync(server);
+            var url = $"imap://{address}:{imap}/";
+            var plain = await Tools.RunAsync("curl", ["-s", "-S", "-v", "--url", url, "-u", "alice:secret"]);
+            Assert.NotEqual(0, plain.ExitCode);
+            Assert.Contains("LOGINDISABLED", plain.Error);
+            var tls = await Tools.RunAsync("curl", ["-s", "-S", "-k", "--ssl-reqd", "--url", url, "-u", "alice:secret"]);
+            Assert.True(tls.ExitCode == 0, tls.Error);
+            Assert.Contains("INBOX", tls.Out);
         }
         finally
         {
