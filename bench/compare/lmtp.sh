@@ -513,8 +513,8 @@ measure() {
     if [[ $server == rookery ]]; then add_rookery_user "$user"; else add_dovecot_user "$user"; fi
     run "$server" "$c" "$r" "$user" "${COUNT[$c]}" && return 0
   done
-  warn "$server c=$c run $r: disturbed $((RETRIES + 1)) times; keeping the last run"
-  sed -i '$ s/\t0$/\t1/' "$TMP/runs.tsv"
+  warn "$server c=$c run $r: disturbed $((RETRIES + 1)) times; its last try counts only if no run at c=$c was undisturbed"
+  sed -i '$ s/\t0$/\t2/' "$TMP/runs.tsv"
 }
 
 if (( WARMUP > 0 )); then
@@ -531,17 +531,22 @@ for c in $LEVELS; do
 done
 
 # ----------------------------------------------------------------- report ---
+# Which runs count for SERVER at CONCURRENCY: the undisturbed ones (kept = 1), or when there is
+# none, the last tries of runs that stayed disturbed (kept = 2).
+kept_level() {
+  awk -F'\t' -v s="$1" -v c="$2" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == 1 { n++ } END { print n ? 1 : 2 }' "$TMP/runs.tsv"
+}
 median() {  # median of the measured (repeat >= 1) msg/s or cpu of SERVER at CONCURRENCY; $3 = column
-  awk -F'\t' -v s="$1" -v c="$2" -v col="$3" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == 1 { print $col }' "$TMP/runs.tsv" |
+  awk -F'\t' -v s="$1" -v c="$2" -v col="$3" -v k="$(kept_level "$1" "$2")" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == k { print $col }' "$TMP/runs.tsv" |
     sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 cpu_per_msg() {  # CPU ms per message over all measured runs of SERVER at CONCURRENCY
-  awk -F'\t' -v s="$1" -v c="$2" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == 1 { cpu += $9; n += $6 }
+  awk -F'\t' -v s="$1" -v c="$2" -v k="$(kept_level "$1" "$2")" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == k { cpu += $9; n += $6 }
     END { printf "%.2f", n ? 1000 * cpu / n : 0 }' "$TMP/runs.tsv"
 }
-spread() {  # min–max msg/s of the runs
-  awk -F'\t' -v s="$1" -v c="$2" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == 1 { if (min == "" || $8 < min) min = $8; if ($8 > max) max = $8 }
-    END { printf "%.0f-%.0f", min, max }' "$TMP/runs.tsv"
+spread() {  # min-max msg/s of the runs that count, and how many
+  awk -F'\t' -v s="$1" -v c="$2" -v k="$(kept_level "$1" "$2")" 'NR > 1 && $1 == s && $2 == c && $3 > 0 && $11 == k { n++; if (min == "" || $8 < min) min = $8; if ($8 > max) max = $8 }
+    END { printf "%.0f-%.0f (%d%s)", min, max, n, (k == 2 ? ", disturbed" : "") }' "$TMP/runs.tsv"
 }
 {
   echo
@@ -551,13 +556,13 @@ spread() {  # min–max msg/s of the runs
   echo "one fresh recipient per run, median of $REPEAT runs; messages per run: $(for c in $LEVELS; do printf 'c%s=%s ' "$c" "${COUNT[$c]}"; done)"
   echo "$DURABILITY"
   echo
-  echo "| concurrency | Rookery msg/s | Dovecot msg/s | ratio Rookery/Dovecot | Rookery runs | Dovecot runs | Rookery CPU ms/msg | Dovecot CPU ms/msg |"
-  echo "|------------:|--------------:|--------------:|----------------------:|-------------:|-------------:|-------------------:|-------------------:|"
+  echo "| concurrency | Rookery msg/s | Dovecot msg/s | ratio Rookery/Dovecot | Rookery runs: min-max (n) | Dovecot runs: min-max (n) | Rookery CPU ms/msg | Dovecot CPU ms/msg |"
+  echo "|------------:|--------------:|--------------:|----------------------:|--------------------------:|--------------------------:|-------------------:|-------------------:|"
   for c in $LEVELS; do
     rk=$(median rookery "$c" 8); dv=$(median dovecot "$c" 8)
     awk -v c="$c" -v rk="$rk" -v dv="$dv" -v rs="$(spread rookery "$c")" -v ds="$(spread dovecot "$c")" \
         -v rc="$(cpu_per_msg rookery "$c")" -v dc="$(cpu_per_msg dovecot "$c")" \
-      'BEGIN { printf "| %11s | %13.0f | %13.0f | %21.2f | %12s | %12s | %18s | %18s |\n", c, rk, dv, (dv > 0 ? rk / dv : 0), rs, ds, rc, dc }'
+      'BEGIN { printf "| %11s | %13.0f | %13.0f | %21.2f | %25s | %25s | %18s | %18s |\n", c, rk, dv, (dv > 0 ? rk / dv : 0), rs, ds, rc, dc }'
   done
   echo
   echo "CPU ms/msg: the server's own user + system CPU time per stored message$([[ $ENGINE == sqlite ]] || echo ", for Rookery including the database server's"); the machine has $(nproc) cores; smtp-source not counted."
