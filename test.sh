@@ -25,6 +25,9 @@
 #   TEST_PG_PORT       first port tried for the private PostgreSQL (55432)
 #   TEST_HANG_TIMEOUT  a test host idle this long is killed, counted failed (10m)
 #   TEST_KEEP_TMP=1    keep the servers' temp directory (data + logs)
+#   TEST_DURABLE=1     start the servers durable (the defaults: InnoDB flushes its log at
+#                      every commit, PostgreSQL fsyncs) instead of fast for tests; benchmarks
+#                      that compare with durable servers use it
 #
 # Results: .test-results/<run>/ (TRX + console log per run, build log, server
 # logs); .test-results/latest points at the newest run.
@@ -43,6 +46,7 @@ TEST_MYSQL_PORT=${TEST_MYSQL_PORT:-33306}
 TEST_PG_PORT=${TEST_PG_PORT:-55432}
 TEST_HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
 TEST_KEEP_TMP=${TEST_KEEP_TMP:-0}
+TEST_DURABLE=${TEST_DURABLE:-0}
 DB_USER=rookery_test
 DB_PASSWORD=rookery_test
 # ./test.sh --with-servers CMD...  starts the private servers, exports their ROOKERY_TEST_*
@@ -373,6 +377,9 @@ start_mariadb() {
     return 1
   fi
 
+  # Tests do not need commits to survive a power cut; TEST_DURABLE=1 keeps the defaults.
+  local speed=(--innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0)
+  [[ $TEST_DURABLE == 1 ]] && speed=()
   port=$TEST_MYSQL_PORT
   for attempt in 1 2 3; do
     if ! port=$(pick_port "$port"); then
@@ -387,7 +394,7 @@ start_mariadb() {
       --log-error="$MY_DIR/mariadbd.log" \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
       --max-connections=500 --innodb-buffer-pool-size=256M \
-      --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
+      "${speed[@]+"${speed[@]}"}" \
       </dev/null >>"$MY_DIR/mariadbd.out.log" 2>&1 &
     MY_PID=$!
     for ((i = 0; i < 120; i++)); do
@@ -460,6 +467,8 @@ start_postgresql() {
     return 1
   fi
 
+  local speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ $TEST_DURABLE == 1 ]] && speed=""
   port=$TEST_PG_PORT
   for attempt in 1 2 3; do
     if ! port=$(pick_port "$port"); then
@@ -469,7 +478,7 @@ start_postgresql() {
     say "starting private PostgreSQL ($(basename "$(dirname "$PG_BIN")")) on 127.0.0.1:$port (data: $PG_DIR)"
     PG_STARTED=1
     if as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgresql.log" -w -t 60 \
-         -o "-p $port -k '$PG_DIR/sock' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+         -o "-p $port -k '$PG_DIR/sock' -c listen_addresses=127.0.0.1 -c max_connections=300 $speed" \
          start >"$PG_DIR/pg_ctl.log" 2>&1; then
       break
     fi
