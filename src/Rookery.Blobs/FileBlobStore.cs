@@ -65,10 +65,34 @@ public sealed class FileBlobStore
     }
 
     /// <summary>
+    /// Moves a staged blob to its final name ahead of the transaction that will reference it,
+    /// when no identical content is there yet; otherwise leaves it staged for <see cref="Place"/>.
+    /// The rename and the directory fsync then happen on the writer's own thread instead of inside
+    /// the transaction (where, on SQLite, every writer of the process waits for them). A file whose
+    /// transaction never commits is an orphan the collector registers and removes after its grace.
+    /// </summary>
+    public void PlaceAhead(StagedBlob staged)
+    {
+        lock (staged)
+        {
+            if (staged.TempPath is null || Exists(staged.Id))
+                return;
+            Place(staged);
+        }
+    }
+
+    /// <summary>
     /// Moves a staged blob to its final name unless identical content is already there.
     /// Call it inside the transaction that references the blob, before commit.
     /// </summary>
     public void Place(StagedBlob staged)
+    {
+        // one staged message may be appended to several stores at once
+        lock (staged)
+            PlaceLocked(staged);
+    }
+
+    void PlaceLocked(StagedBlob staged)
     {
         var tempPath = staged.TempPath;
         if (tempPath is null)

@@ -30,9 +30,14 @@ public sealed class DbUserDirectory(IDirectoryRepository repository) : IUserDire
         repository.ListUsersAsync(Source, cancellationToken);
 
     public async Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default) =>
-        storeOwner.StartsWith(Source + ":", StringComparison.Ordinal) && long.TryParse(storeOwner.AsSpan(Source.Length + 1), out var id)
-            ? await repository.FindUserByIdAsync(id, cancellationToken) is { Source: Source } user ? user : null
-            : null;
+        IdOf(storeOwner) is { } id && await repository.FindUserByIdAsync(id, cancellationToken) is { Source: Source } user ? user : null;
+
+    public async Task<QuotaSettings?> FindQuotaByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default) =>
+        IdOf(storeOwner) is { } id ? await repository.FindQuotaByIdAsync(Source, id, cancellationToken) : null;
+
+    /// <summary>The user id in a store owner <c>db:ID</c>.</summary>
+    static long? IdOf(string storeOwner) =>
+        storeOwner.StartsWith(Source + ":", StringComparison.Ordinal) && long.TryParse(storeOwner.AsSpan(Source.Length + 1), out var id) ? id : null;
 
     public Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
         repository.ListGroupsAsync(cancellationToken);

@@ -37,6 +37,9 @@ public interface IDirectoryRepository
 
     Task<UserAccount?> FindUserByIdAsync(long id, CancellationToken cancellationToken = default);
 
+    /// <summary>The quota settings of user <paramref name="id"/> from <paramref name="source"/>, in one lookup.</summary>
+    Task<QuotaSettings?> FindQuotaByIdAsync(string source, long id, CancellationToken cancellationToken = default);
+
     /// <summary>The stored password hash of an account, or null.</summary>
     Task<string?> GetPasswordHashAsync(string source, string login, CancellationToken cancellationToken = default);
 

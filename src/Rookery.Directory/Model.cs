@@ -93,6 +93,13 @@ public interface IUserDirectory
 
     Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The quota settings of the account whose store is <paramref name="storeOwner"/> (null: no such
+    /// account). Asked on every delivery and append; plugins that can read them alone override it.
+    /// </summary>
+    async Task<QuotaSettings?> FindQuotaByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default) =>
+        await FindByStoreOwnerAsync(storeOwner, cancellationToken) is { } user ? QuotaSettings.Of(user) : null;
+
     /// <summary>The group whose e-mail address is <paramref name="address"/>; case-insensitive.</summary>
     async Task<GroupInfo?> FindGroupByAddressAsync(string address, CancellationToken cancellationToken = default) =>
         (await ListGroupsAsync(cancellationToken)).FirstOrDefault(g => g.Email.Length > 0 && string.Equals(g.Email, address, StringComparison.OrdinalIgnoreCase));
@@ -100,3 +107,9 @@ public interface IUserDirectory
 
 /// <summary>An account-management request refused by the directory (duplicate login, unknown group…).</summary>
 public sealed class DirectoryException(string message) : Exception(message);
+
+/// <summary>A user's own quota levels in MiB, used instead of the server's when <see cref="Override"/> is set.</summary>
+public sealed record QuotaSettings(bool Override, long Warn, long Soft, long Hard)
+{
+    public static QuotaSettings Of(UserAccount user) => new(user.QuotaOverride, user.QuotaWarn, user.QuotaSoft, user.QuotaHard);
+}

@@ -27,6 +27,13 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
         mode == AttachmentStorage.Files ? files.StageAsync(content, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
 
+    /// <summary>Puts staged file content in its final place before the transaction that references it (see <see cref="FileBlobStore.PlaceAhead"/>).</summary>
+    internal void PlaceAhead(StagedBlob blob)
+    {
+        if (mode == AttachmentStorage.Files && blob.Content is null)
+            files.PlaceAhead(blob);
+    }
+
     /// <summary>Adds references to a staged blob inside the caller's transaction, storing the content if it is new.</summary>
     internal async Task AddReferencesAsync(DataConnection db, StagedBlob blob, long count, CancellationToken cancellationToken)
     {
@@ -60,7 +67,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
     async Task RestoreContentIfMissingAsync(DataConnection db, StagedBlob blob, CancellationToken cancellationToken)
     {
         var id = blob.Id.Value;
-        var storage = await db.GetTable<BlobRow>().Where(b => b.Id == id).Select(b => b.Storage).FirstAsync(cancellationToken);
+        var storage = await db.ScalarAsync<int>("SELECT storage FROM blobs WHERE id = @id", cancellationToken, RawSql.P("id", id));
         if (storage == (int)AttachmentStorage.Files)
         {
             if (!files.Exists(blob.Id))
@@ -216,11 +223,8 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
     }
 
     static async Task<bool> IncrementAsync(DataConnection db, string id, long count, CancellationToken cancellationToken) =>
-        await db.GetTable<BlobRow>()
-            .Where(b => b.Id == id)
-            .Set(b => b.RefCount, b => b.RefCount + count)
-            .Set(b => b.ZeroSince, (long?)null)
-            .UpdateAsync(cancellationToken) > 0;
+        await db.RunAsync("UPDATE blobs SET refcount = refcount + @count, zero_since = NULL WHERE id = @id", cancellationToken,
+            RawSql.P("count", count), RawSql.P("id", id)) > 0;
 
     async Task<bool> InsertIfAbsentAsync(DataConnection db, string id, long size, AttachmentStorage storage, long count, CancellationToken cancellationToken, long? zeroSince = null)
     {

@@ -132,8 +132,17 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
     public async Task<UserAccount?> FindUserByIdAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.GetTable<UserRow>().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
+        var row = await db.FirstOrDefaultAsync<UserRow>("SELECT * FROM users WHERE id = @id", cancellationToken, RawSql.P("id", id));
         return row is null ? null : await LoadAsync(db, row, cancellationToken);
+    }
+
+    public async Task<QuotaSettings?> FindQuotaByIdAsync(string source, long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        var row = await db.FirstOrDefaultAsync<UserRow>(
+            "SELECT quota_override, quota_warn, quota_soft, quota_hard FROM users WHERE id = @id AND source = @source", cancellationToken,
+            RawSql.P("id", id), RawSql.P("source", source));
+        return row is null ? null : new QuotaSettings(row.QuotaOverride, row.QuotaWarn, row.QuotaSoft, row.QuotaHard);
     }
 
     public async Task<string?> GetPasswordHashAsync(string source, string login, CancellationToken cancellationToken = default)
@@ -146,13 +155,11 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
     {
         await using var db = await database.OpenAsync(cancellationToken);
         var key = Key(address);
-        var row = await db.GetTable<UserRow>().FirstOrDefaultAsync(u => u.Source == source && u.EmailKey == key, cancellationToken);
-        if (row is null)
-        {
-            var alias = await db.GetTable<AliasRow>().FirstOrDefaultAsync(a => a.AddressKey == key, cancellationToken);
-            if (alias is not null)
-                row = await db.GetTable<UserRow>().FirstOrDefaultAsync(u => u.Id == alias.UserId && u.Source == source, cancellationToken);
-        }
+        var row = await db.FirstOrDefaultAsync<UserRow>("SELECT * FROM users WHERE source = @source AND email_key = @key", cancellationToken,
+                      RawSql.P("source", source), RawSql.P("key", key))
+                  ?? await db.FirstOrDefaultAsync<UserRow>(
+                      "SELECT u.* FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.address_key = @key AND u.source = @source", cancellationToken,
+                      RawSql.P("key", key), RawSql.P("source", source));
         return row is null ? null : await LoadAsync(db, row, cancellationToken);
     }
 
@@ -254,7 +261,8 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
     static async Task<UserRow?> FindRowAsync(DataConnection db, string source, string login, CancellationToken cancellationToken)
     {
         var key = Key(login);
-        return await db.GetTable<UserRow>().FirstOrDefaultAsync(u => u.Source == source && u.LoginKey == key, cancellationToken);
+        return await db.FirstOrDefaultAsync<UserRow>("SELECT * FROM users WHERE source = @source AND login_key = @key", cancellationToken,
+            RawSql.P("source", source), RawSql.P("key", key));
     }
 
     static async Task<GroupRow> FindGroupAsync(DataConnection db, string name, CancellationToken cancellationToken)
@@ -280,18 +288,15 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
 
     static async Task<UserAccount> LoadAsync(DataConnection db, UserRow row, CancellationToken cancellationToken)
     {
-        var aliases = await db.GetTable<AliasRow>().Where(a => a.UserId == row.Id).OrderBy(a => a.AddressKey).Select(a => a.Address).ToListAsync(cancellationToken);
-        var sendAs = await (from s in db.GetTable<SendAsRow>()
-                            join u in db.GetTable<UserRow>() on s.DelegateId equals u.Id
-                            where s.UserId == row.Id
-                            orderby u.LoginKey
-                            select u.Login).ToListAsync(cancellationToken);
-        var groups = await (from m in db.GetTable<GroupMemberRow>()
-                            join g in db.GetTable<GroupRow>() on m.GroupId equals g.Id
-                            where m.UserId == row.Id
-                            orderby g.NameKey
-                            select g.Name).ToListAsync(cancellationToken);
-        var company = row.CompanyId == 0 ? "" : await db.GetTable<CompanyRow>().Where(c => c.Id == row.CompanyId).Select(c => c.Name).FirstOrDefaultAsync(cancellationToken) ?? "";
+        var id = RawSql.P("user", row.Id);
+        var aliases = await db.ListAsync<string>("SELECT address FROM user_aliases WHERE user_id = @user ORDER BY address_key", cancellationToken, id);
+        var sendAs = await db.ListAsync<string>(
+            "SELECT u.login FROM send_as s JOIN users u ON u.id = s.delegate_id WHERE s.user_id = @user ORDER BY u.login_key", cancellationToken, id);
+        var groups = await db.ListAsync<string>(
+            "SELECT g.name FROM group_members m JOIN usergroups g ON g.id = m.group_id WHERE m.user_id = @user ORDER BY g.name_key", cancellationToken, id);
+        var company = row.CompanyId == 0
+            ? ""
+            : (await db.ListAsync<string>("SELECT name FROM companies WHERE id = @company", cancellationToken, RawSql.P("company", row.CompanyId))).FirstOrDefault() ?? "";
         return new UserAccount
         {
             Id = row.Id,

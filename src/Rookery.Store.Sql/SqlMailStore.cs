@@ -17,6 +17,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 {
     const int Chunk = 500;
     readonly TimeProvider clock = time ?? TimeProvider.System;
+    readonly GroupCommit? groupCommit = database.Engine == DatabaseEngine.Sqlite ? new GroupCommit(database, notifier) : null;
 
     public IChangeNotifier Notifier => notifier;
 
@@ -74,14 +75,15 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.GetTable<StoreRow>().FirstOrDefaultAsync(s => s.Kind == (int)kind && s.Owner == owner, cancellationToken);
+        var row = await db.FirstOrDefaultAsync<StoreRow>("SELECT * FROM stores WHERE kind = @kind AND owner = @owner", cancellationToken,
+            RawSql.P("kind", (int)kind), RawSql.P("owner", owner));
         return row is null ? null : ToInfo(row);
     }
 
     public async Task<StoreInfo> GetStoreAsync(long storeId, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.GetTable<StoreRow>().FirstOrDefaultAsync(s => s.Id == storeId, cancellationToken);
+        var row = await db.FirstOrDefaultAsync<StoreRow>("SELECT * FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
         return row is null ? throw new StoreObjectNotFoundException($"store {storeId}") : ToInfo(row);
     }
 
@@ -97,7 +99,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var rows = await db.GetTable<FolderRow>().Where(f => f.StoreId == storeId).OrderBy(f => f.Id).ToListAsync(cancellationToken);
+        var rows = await db.ListAsync<FolderRow>("SELECT * FROM folders WHERE store_id = @store ORDER BY id", cancellationToken, RawSql.P("store", storeId));
         return rows.ConvertAll(ToInfo);
     }
 
@@ -270,6 +272,13 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         var owner = await StoreOfFolderAsync(folderId, cancellationToken);
         var storeId = owner.Id;
         var limits = await quota.GetLimitsAsync(owner, cancellationToken);
+        // Refuse what cannot fit before any content is placed (the transaction checks again, against
+        // writers that commit meanwhile), so a refused message leaves nothing behind.
+        var growth = messages.Sum(x => x.Content.Length + x.Request.TraceHeaders.Length);
+        if (limits.Hard > 0 && owner.Size + growth > limits.Hard)
+            throw new QuotaExceededException(storeId, owner.Size + growth, limits.Hard);
+        foreach (var (content, _) in messages)
+            blobs.PlaceAhead(content);
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
@@ -286,26 +295,28 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 var (content, request) = messages[i];
                 var uid = firstUid + i;
                 var fields = request.Fields;
-                var id = await db.InsertWithInt64IdentityAsync(new ItemRow
-                {
-                    StoreId = storeId,
-                    FolderId = folderId,
-                    Uid = uid,
-                    ModSeq = m,
-                    BlobId = content.Id.Value,
-                    Size = sizes[i],
-                    Flags = (int)request.Flags,
-                    Keywords = JoinKeywords(request.Keywords),
-                    ReceivedAt = (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds(),
-                    SentAt = fields.SentAt?.ToUnixTimeMilliseconds(),
-                    SentOffset = fields.SentAt is { } sentAt ? (int)sentAt.Offset.TotalMinutes : null,
-                    Subject = Clean(fields.Subject, 10_000),
-                    From = Clean(fields.From, 100_000),
-                    To = Clean(fields.To, 100_000),
-                    Cc = Clean(fields.Cc, 100_000),
-                    MessageId = Clean(fields.MessageId, 998),
-                    TraceHeaders = request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray(),
-                }, token: cancellationToken);
+                var id = await db.InsertReturningIdAsync(database.Engine,
+                    "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, " +
+                    "subject, from_addr, to_addr, cc_addr, message_id, trace_headers) VALUES (@store, @folder, @uid, @modseq, @blob, @size, @flags, " +
+                    "@keywords, @received, @sent, @offset, @subject, @from, @to, @cc, @messageId, @trace)",
+                    cancellationToken,
+                    RawSql.P("store", storeId),
+                    RawSql.P("folder", folderId),
+                    RawSql.P("uid", uid),
+                    RawSql.P("modseq", m),
+                    RawSql.P("blob", content.Id.Value),
+                    RawSql.P("size", (long)sizes[i]),
+                    RawSql.P("flags", (int)request.Flags),
+                    RawSql.P("keywords", JoinKeywords(request.Keywords)),
+                    RawSql.P("received", (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds()),
+                    RawSql.P("sent", fields.SentAt?.ToUnixTimeMilliseconds()),
+                    RawSql.P("offset", fields.SentAt is { } sentAt ? (int)sentAt.Offset.TotalMinutes : (int?)null),
+                    RawSql.P("subject", Clean(fields.Subject, 10_000)),
+                    RawSql.P("from", Clean(fields.From, 100_000)),
+                    RawSql.P("to", Clean(fields.To, 100_000)),
+                    RawSql.P("cc", Clean(fields.Cc, 100_000)),
+                    RawSql.P("messageId", Clean(fields.MessageId, 998)),
+                    RawSql.P("trace", request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray()));
                 await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
                 results.Add(new AppendResult(id, uid, m, uidValidity));
             }
@@ -577,6 +588,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     /// </summary>
     async Task<T> WriteAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
     {
+        if (groupCommit is not null)
+            return await groupCommit.RunAsync(storeIds, body, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -595,27 +608,34 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     async Task<T> WriteOnceAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
     {
-        var ordered = storeIds.Distinct().Order().ToArray();
-        var modseqs = new Dictionary<long, long>();
+        IReadOnlyDictionary<long, long> modseqs;
         T result;
         await using (var db = await database.OpenAsync(cancellationToken))
         {
             // READ COMMITTED: every read after the store-row locks sees what committed before them
             // (MySQL's REPEATABLE READ would read an older snapshot), and InnoDB takes no gap locks.
             await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation, cancellationToken);
-            foreach (var storeId in ordered)
-            {
-                var updated = await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Set(s => s.ModSeq, s => s.ModSeq + 1).UpdateAsync(cancellationToken);
-                if (updated == 0)
-                    throw new StoreObjectNotFoundException($"store {storeId}");
-                modseqs[storeId] = await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Select(s => s.ModSeq).FirstAsync(cancellationToken);
-            }
+            modseqs = await TakeModSeqsAsync(db, storeIds.Distinct().Order().ToArray(), cancellationToken);
             result = await body(db, modseqs);
             await transaction.CommitAsync(cancellationToken);
         }
         foreach (var (storeId, modseq) in modseqs)
             notifier.Publish(new StoreChanged(storeId, modseq));
         return result;
+    }
+
+    /// <summary>Takes the next modseq of each store, locking their rows in the (ascending) order given.</summary>
+    internal static async Task<IReadOnlyDictionary<long, long>> TakeModSeqsAsync(DataConnection db, long[] orderedStoreIds, CancellationToken cancellationToken)
+    {
+        var modseqs = new Dictionary<long, long>(orderedStoreIds.Length);
+        foreach (var storeId in orderedStoreIds)
+        {
+            var updated = await db.RunAsync("UPDATE stores SET modseq = modseq + 1 WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
+            if (updated == 0)
+                throw new StoreObjectNotFoundException($"store {storeId}");
+            modseqs[storeId] = await db.ScalarAsync<long>("SELECT modseq FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
+        }
+        return modseqs;
     }
 
     static async Task<long> NextUidValidityAsync(DataConnection db, long storeId, long now, CancellationToken cancellationToken)
@@ -630,7 +650,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         if (limits.Hard <= 0 || growth <= 0)
             return;
-        var size = await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Select(s => s.Size).FirstAsync(cancellationToken);
+        var size = await db.ScalarAsync<long>("SELECT size FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
         if (size + growth > limits.Hard)
             throw new QuotaExceededException(storeId, size + growth, limits.Hard);
     }
@@ -643,16 +663,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     static async Task<(long FirstUid, long UidValidity)> TakeUidsAsync(DataConnection db, long folderId, int count, long modseq, long bytes, CancellationToken cancellationToken)
     {
-        var updated = await db.GetTable<FolderRow>()
-            .Where(f => f.Id == folderId)
-            .Set(f => f.UidNext, f => f.UidNext + count)
-            .Set(f => f.ModSeq, modseq)
-            .Set(f => f.MessageCount, f => f.MessageCount + count)
-            .Set(f => f.Size, f => f.Size + bytes)
-            .UpdateAsync(cancellationToken);
+        var updated = await db.RunAsync(
+            "UPDATE folders SET uid_next = uid_next + @count, modseq = @modseq, message_count = message_count + @count, size = size + @bytes WHERE id = @id",
+            cancellationToken, RawSql.P("count", (long)count), RawSql.P("modseq", modseq), RawSql.P("bytes", bytes), RawSql.P("id", folderId));
         if (updated == 0)
             throw new StoreObjectNotFoundException($"folder {folderId}");
-        var folder = await db.GetTable<FolderRow>().Where(f => f.Id == folderId).Select(f => new { f.UidNext, f.UidValidity }).FirstAsync(cancellationToken);
+        var folder = (await db.ListAsync<FolderRow>("SELECT uid_next, uid_validity FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId)))[0];
         return (folder.UidNext - count, folder.UidValidity);
     }
 
@@ -668,23 +684,17 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         db.GetTable<FolderRow>().Where(f => f.Id == folderId).Set(f => f.ModSeq, modseq).UpdateAsync(cancellationToken);
 
     static Task AddStoreSizeAsync(DataConnection db, long storeId, long delta, CancellationToken cancellationToken) =>
-        delta == 0 ? Task.CompletedTask : db.GetTable<StoreRow>().Where(s => s.Id == storeId).Set(s => s.Size, s => s.Size + delta).UpdateAsync(cancellationToken);
+        delta == 0 ? Task.CompletedTask : db.RunAsync("UPDATE stores SET size = size + @delta WHERE id = @id", cancellationToken, RawSql.P("delta", delta), RawSql.P("id", storeId));
 
     Task LogAsync(DataConnection db, long storeId, long modseq, ChangeEntity entity, ChangeKind kind, long objectId, long folderId, long? uid,
         CancellationToken cancellationToken, long? previousFolderId = null, long? previousUid = null) =>
-        db.InsertAsync(new ChangeRow
-        {
-            StoreId = storeId,
-            ModSeq = modseq,
-            Entity = (int)entity,
-            Kind = (int)kind,
-            ObjectId = objectId,
-            FolderId = folderId,
-            Uid = uid,
-            PreviousFolderId = previousFolderId,
-            PreviousUid = previousUid,
-            At = Now,
-        }, token: cancellationToken);
+        db.RunAsync(
+            "INSERT INTO changes (store_id, modseq, entity, kind, object_id, folder_id, uid, prev_folder_id, prev_uid, at) " +
+            "VALUES (@store, @modseq, @entity, @kind, @object, @folder, @uid, @prevFolder, @prevUid, @at)",
+            cancellationToken,
+            RawSql.P("store", storeId), RawSql.P("modseq", modseq), RawSql.P("entity", (int)entity), RawSql.P("kind", (int)kind),
+            RawSql.P("object", objectId), RawSql.P("folder", folderId), RawSql.P("uid", uid),
+            RawSql.P("prevFolder", previousFolderId), RawSql.P("prevUid", previousUid), RawSql.P("at", Now));
 
     static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
     {
@@ -696,17 +706,15 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     }
 
     static async Task<FolderRow> LoadFolderAsync(DataConnection db, long folderId, CancellationToken cancellationToken) =>
-        await db.GetTable<FolderRow>().FirstOrDefaultAsync(f => f.Id == folderId, cancellationToken)
+        await db.FirstOrDefaultAsync<FolderRow>("SELECT * FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId))
         ?? throw new StoreObjectNotFoundException($"folder {folderId}");
 
     /// <summary>The store a folder belongs to, in one query.</summary>
     async Task<StoreInfo> StoreOfFolderAsync(long folderId, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await (from f in db.GetTable<FolderRow>()
-                         join st in db.GetTable<StoreRow>() on f.StoreId equals st.Id
-                         where f.Id == folderId
-                         select st).FirstOrDefaultAsync(cancellationToken);
+        var row = await db.FirstOrDefaultAsync<StoreRow>(
+            "SELECT s.* FROM folders f JOIN stores s ON s.id = f.store_id WHERE f.id = @folder", cancellationToken, RawSql.P("folder", folderId));
         return row is null ? throw new StoreObjectNotFoundException($"folder {folderId}") : ToInfo(row);
     }
 

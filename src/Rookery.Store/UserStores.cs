@@ -37,12 +37,15 @@ public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, s
 public sealed class AccountQuotaPolicy(IUserDirectory directory, QuotaLimits serverDefaults) : IQuotaPolicy
 {
     public static QuotaLimits LimitsFor(UserAccount? user, QuotaLimits serverDefaults) =>
-        user is { QuotaOverride: true } ? QuotaLimits.FromMebibytes(user.QuotaWarn, user.QuotaSoft, user.QuotaHard) : serverDefaults;
+        LimitsFor(user is null ? null : QuotaSettings.Of(user), serverDefaults);
+
+    public static QuotaLimits LimitsFor(QuotaSettings? settings, QuotaLimits serverDefaults) =>
+        settings is { Override: true } ? QuotaLimits.FromMebibytes(settings.Warn, settings.Soft, settings.Hard) : serverDefaults;
 
     public async ValueTask<QuotaLimits> GetLimitsAsync(StoreInfo store, CancellationToken cancellationToken)
     {
         if (store.Kind != StoreKind.Private)
             return serverDefaults;
-        return LimitsFor(await directory.FindByStoreOwnerAsync(store.Owner, cancellationToken), serverDefaults);
+        return LimitsFor(await directory.FindQuotaByStoreOwnerAsync(store.Owner, cancellationToken), serverDefaults);
     }
 }

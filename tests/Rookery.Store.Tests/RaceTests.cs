@@ -112,3 +112,53 @@ public sealed class RaceTests
         await Assert.ThrowsAsync<FolderOperationException>(() => store.CreateFolderAsync(info.Id, null, " Lists", ContainerClass.Mail));
     }
 }
+
+/// <summary>
+/// Many writers to one store at once: on SQLite they share commits (GroupCommit), on the servers
+/// they queue on the store row. Either way each write is its own unit: one refused for quota does
+/// not take the others with it, and the rest get distinct modseqs and gap-free UIDs.
+/// </summary>
+public sealed class ConcurrentWriterTests
+{
+    [Fact]
+    public async Task Concurrent_appends_to_one_store_commit_independently_and_a_refused_one_fails_alone()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        var store = test.CreateStore(new QuotaLimits(0, 0, 200_000));
+        var info = await store.EnsureStoreAsync(StoreKind.Private, "busy", "en");
+        var inbox = await store.InboxAsync(info.Id);
+        using var subscription = store.Notifier.Subscribe(info.Id);
+
+        // 40 small messages and 4 that can never fit, submitted together
+        var small = Enumerable.Range(0, 40).Select(i => Messages.Make($"small {i}", 1000)).ToList();
+        var huge = Enumerable.Range(0, 4).Select(i => Messages.Make($"huge {i}", 300_000)).ToList();
+        var attempts = small.Select(content => (content, fits: true)).Concat(huge.Select(content => (content, fits: false)))
+            .OrderBy(_ => Random.Shared.Next()).ToList();
+        var results = await Task.WhenAll(attempts.Select(a => Task.Run(async () =>
+        {
+            AppendResult? result = null;
+            try
+            {
+                result = await store.AppendAsync(inbox.Id, a.content);
+            }
+            catch (QuotaExceededException)
+            {
+            }
+            return (a.fits, result);
+        })));
+
+        Assert.All(results, r => Assert.Equal(r.fits, r.result is not null));
+        var stored = results.Where(r => r.result is not null).Select(r => r.result!).ToList();
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), stored.Select(r => r.Uid).Order());
+        Assert.Equal(40, stored.Select(r => r.ModSeq).Distinct().Count());
+        var items = await store.ListItemsAsync(inbox.Id);
+        Assert.Equal(40, items.Count);
+        Assert.Equal(stored.Select(r => r.ItemId).Order(), items.Select(i => i.Id).Order());
+        foreach (var item in items)
+            Assert.StartsWith("Subject: small", System.Text.Encoding.ASCII.GetString(await store.ReadAllAsync(item)).Split("\r\n").First(l => l.StartsWith("Subject:", StringComparison.Ordinal)));
+        Assert.True(subscription.Reader.TryRead(out var change));
+        Assert.Contains(change.ModSeq, stored.Select(r => r.ModSeq));
+        Assert.Equal(stored.Max(r => r.ModSeq), (await store.GetStoreAsync(info.Id)).ModSeq);
+        Assert.Equal(40, (await store.GetFolderAsync(inbox.Id)).MessageCount);
+    }
+}

@@ -1,0 +1,162 @@
+using System.Threading.Channels;
+using LinqToDB.Data;
+
+namespace Rookery.Store.Sql;
+
+/// <summary>
+/// Runs a process's writes to an SQLite store several to a transaction. SQLite has one writer
+/// at a time and, with <c>synchronous = FULL</c>, every commit waits for an fsync; writes that
+/// queue up while one commit is on its way to disk share the next commit (and its fsync)
+/// instead of each waiting its turn for the lock and paying its own.
+/// </summary>
+/// <remarks>
+/// Each write runs in its own savepoint with its own modseq, exactly as it would in a
+/// transaction of its own: one that fails (quota, a vanished folder) is rolled back alone and
+/// gets its exception, the others commit. Nobody's task completes before the commit that holds
+/// its write is durable, so acknowledgements keep their meaning.
+/// </remarks>
+sealed class GroupCommit(Database database, IChangeNotifier notifier)
+{
+    /// <summary>The most writes one transaction takes: bounds how long the lock is held and the cost of a retry.</summary>
+    const int MaxBatch = 64;
+    const int MaxAttempts = 5;
+
+    readonly Channel<Write> queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    readonly Lock startLock = new();
+    Task? loop;
+
+    public Task<T> RunAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var write = new Write<T>(storeIds.Distinct().Order().ToArray(), body, cancellationToken);
+        EnsureStarted();
+        if (!queue.Writer.TryWrite(write))
+            throw new InvalidOperationException("the SQLite write queue is closed");
+        return write.Task;
+    }
+
+    void EnsureStarted()
+    {
+        if (loop is not null)
+            return;
+        lock (startLock)
+            loop ??= Task.Run(LoopAsync);
+    }
+
+    async Task LoopAsync()
+    {
+        var batch = new List<Write>(MaxBatch);
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var write))
+            {
+                if (write.CancellationToken.IsCancellationRequested)
+                    write.Fail(new OperationCanceledException(write.CancellationToken));
+                else
+                    batch.Add(write);
+            }
+            if (batch.Count > 0)
+                await CommitAsync(batch);
+        }
+    }
+
+    async Task CommitAsync(List<Write> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using (var db = await database.OpenAsync())
+                {
+                    await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation);
+                    foreach (var write in batch)
+                        await RunInSavepointAsync(db, write);
+                    await transaction.CommitAsync();
+                }
+                break;
+            }
+            catch (Exception e) when (attempt < MaxAttempts && Database.IsTransient(e))
+            {
+                // Another process held the database past the busy timeout; everything rolled back.
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt));
+            }
+            catch (Exception e)
+            {
+                foreach (var write in batch)
+                    write.Fail(e);
+                return;
+            }
+        }
+        foreach (var write in batch)
+        {
+            if (write.Error is null)
+                foreach (var (storeId, modseq) in write.ModSeqs)
+                    notifier.Publish(new StoreChanged(storeId, modseq));
+            write.Complete();
+        }
+    }
+
+    static async Task RunInSavepointAsync(DataConnection db, Write write)
+    {
+        write.Reset();
+        await db.ExecuteAsync("SAVEPOINT rookery_write");
+        try
+        {
+            var modseqs = await SqlMailStore.TakeModSeqsAsync(db, write.StoreIds, write.CancellationToken);
+            await write.RunAsync(db, modseqs);
+            write.ModSeqs = modseqs;
+        }
+        catch (Exception e) when (!Database.IsTransient(e))
+        {
+            await db.ExecuteAsync("ROLLBACK TO rookery_write");
+            write.Error = e;
+        }
+        await db.ExecuteAsync("RELEASE rookery_write");
+    }
+
+    abstract class Write(long[] storeIds, CancellationToken cancellationToken)
+    {
+        public long[] StoreIds { get; } = storeIds;
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public IReadOnlyDictionary<long, long> ModSeqs { get; set; } = new Dictionary<long, long>();
+        public Exception? Error { get; set; }
+
+        public void Reset()
+        {
+            Error = null;
+            ModSeqs = new Dictionary<long, long>();
+        }
+
+        public abstract Task RunAsync(DataConnection db, IReadOnlyDictionary<long, long> modseqs);
+        public abstract void Complete();
+        public abstract void Fail(Exception error);
+    }
+
+    sealed class Write<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
+        : Write(storeIds, cancellationToken)
+    {
+        readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        T? result;
+
+        public Task<T> Task => completion.Task;
+
+        public override async Task RunAsync(DataConnection db, IReadOnlyDictionary<long, long> modseqs) => result = await body(db, modseqs);
+
+        public override void Complete()
+        {
+            if (Error is { } error)
+                Fail(error);
+            else
+                completion.TrySetResult(result!);
+        }
+
+        public override void Fail(Exception error)
+        {
+            if (error is OperationCanceledException && CancellationToken.IsCancellationRequested)
+                completion.TrySetCanceled(CancellationToken);
+            else
+                completion.TrySetException(error);
+        }
+    }
+}
