@@ -7,7 +7,8 @@
 #
 # What it does:
 #   1. installs mariadb-server / postgresql, and the tools the tests run (swaks,
-#      postfix…), with apt when they are missing, starting no system service;
+#      postfix, slapd, ldap-utils…), with apt when they are missing, starting no
+#      system service and configuring no system directory;
 #   2. starts PRIVATE MariaDB and PostgreSQL instances in a temp directory
 #      (loopback only, non-default ports), creates the rookery_test login in
 #      each, and exports ROOKERY_TEST_{MYSQL,PG}_{HOST,PORT,USER,PASSWORD};
@@ -325,6 +326,9 @@ command -v fetchmail >/dev/null || missing+=(fetchmail)   # POP3 and POP3S downl
 command -v mbsync >/dev/null || missing+=(isync)   # two-way IMAP sync of the gateway tests
 # PostfixDeliveryTests run a private Postfix instance (own config and queue in a temp dir).
 [[ -x /usr/sbin/postfix ]] || missing+=(postfix)
+# The LDAP plugin tests run throwaway slapd instances (own cn=config in a temp dir, /etc/ldap/schema only read).
+[[ -x /usr/sbin/slapd && -x /usr/sbin/slapadd ]] || missing+=(slapd)
+command -v ldapdelete >/dev/null || missing+=(ldap-utils)
 if ((${#missing[@]} > 0)); then
   phase_begin "apt install ${missing[*]}"
   if [[ $(id -u) != 0 ]]; then
@@ -341,6 +345,10 @@ if ((${#missing[@]} > 0)); then
   # No system mail configuration: the package then sets up no MTA that could ever start.
   if [[ " ${missing[*]} " == *" postfix "* ]]; then
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
+  # No system directory either: slapd's package then creates no database and starts nothing.
+  if [[ " ${missing[*]} " == *" slapd "* ]]; then
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
   fi
   ok=0
   for attempt in 1 2; do

@@ -52,12 +52,27 @@ public sealed record UserAccount
     /// <summary>Logins of the users allowed to send as this user.</summary>
     public IReadOnlyList<string> SendAs { get; init; } = [];
     public IReadOnlyList<string> Groups { get; init; } = [];
+    /// <summary>
+    /// The directory's own lasting identifier of the entry (ldap: the value of ldap_user_unique_attribute);
+    /// null where the plugin has none and the id or login serves.
+    /// </summary>
+    public string? UniqueId { get; init; }
+    /// <summary>Extra properties from the plugin's property map (ldap: !propmap), by the map's names.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Properties { get; init; } = EmptyProperties;
+
+    static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> EmptyProperties = new Dictionary<string, IReadOnlyList<string>>();
 
     /// <summary>The key that ties the account to its store, stable across renames.</summary>
-    public string StoreOwner => $"{Source}:{(Source == "db" ? Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : Login)}";
+    public string StoreOwner => $"{Source}:{UniqueId ?? (Source == "db" ? Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : Login)}";
 }
 
-public sealed record GroupInfo(long Id, string Name, string Email, string Company, IReadOnlyList<string> Members);
+public sealed record GroupInfo(long Id, string Name, string Email, string Company, IReadOnlyList<string> Members)
+{
+    /// <summary>False for a distribution group: it receives mail but cannot be given permissions.</summary>
+    public bool Security { get; init; } = true;
+    public bool Hidden { get; init; }
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+}
 
 public sealed record CompanyInfo(long Id, string Name);
 
@@ -104,6 +119,13 @@ public interface IUserDirectory
     async Task<GroupInfo?> FindGroupByAddressAsync(string address, CancellationToken cancellationToken = default) =>
         (await ListGroupsAsync(cancellationToken)).FirstOrDefault(g => g.Email.Length > 0 && string.Equals(g.Email, address, StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>
+/// The directory cannot be asked now (every LDAP server down or timing out): a temporary failure.
+/// Logins answer it with a try-again (IMAP NO [UNAVAILABLE]), deliveries with 451 4.4.3 — never as
+/// "wrong password" or "no such user".
+/// </summary>
+public sealed class DirectoryUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>An account-management request refused by the directory (duplicate login, unknown group…).</summary>
 public sealed class DirectoryException(string message) : Exception(message);

@@ -94,6 +94,25 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return rows.ConvertAll(ToInfo);
     }
 
+    public async Task<StoreInfo> ChangeStoreOwnerAsync(long storeId, string newOwner, CancellationToken cancellationToken = default)
+    {
+        var store = await GetStoreAsync(storeId, cancellationToken);
+        if (await FindStoreAsync(store.Kind, newOwner, cancellationToken) is { } taken && taken.Id != storeId)
+            throw new FolderOperationException($"{newOwner} already has a store (id {taken.Id})");
+        await using var db = await database.OpenAsync(cancellationToken);
+        try
+        {
+            await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Set(s => s.Owner, newOwner).UpdateAsync(cancellationToken);
+        }
+        catch (DbException)
+        {
+            if (await FindStoreAsync(store.Kind, newOwner, cancellationToken) is { } raced && raced.Id != storeId)
+                throw new FolderOperationException($"{newOwner} already has a store (id {raced.Id})");
+            throw;
+        }
+        return await GetStoreAsync(storeId, cancellationToken);
+    }
+
     // ---- folders ----
 
     public async Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default)

@@ -18,6 +18,12 @@ public interface IMailStore
 
     Task<IReadOnlyList<StoreInfo>> ListStoresAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Gives a store to another owner (hooking an orphaned store to a user). Throws
+    /// <see cref="FolderOperationException"/> when that owner already has a store of the kind.
+    /// </summary>
+    Task<StoreInfo> ChangeStoreOwnerAsync(long storeId, string newOwner, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default);
 
     Task<FolderInfo> GetFolderAsync(long folderId, CancellationToken cancellationToken = default);

@@ -20,6 +20,33 @@ public sealed class UserStores(IMailStore mailStore, IUserDirectory directory, s
         return (result, await EnsureStoreAsync(user, cancellationToken));
     }
 
+    /// <summary>
+    /// Private stores whose owner the directory no longer has (the user left LDAP, or its unique
+    /// attribute changed). They are kept with their contents until an admin hooks them to a user.
+    /// Throws when the directory cannot be asked, so a directory outage never makes orphans.
+    /// </summary>
+    public async Task<IReadOnlyList<StoreInfo>> ListOrphansAsync(CancellationToken cancellationToken = default)
+    {
+        var orphans = new List<StoreInfo>();
+        foreach (var store in await mailStore.ListStoresAsync(cancellationToken))
+        {
+            if (store.Kind == StoreKind.Private && await directory.FindByStoreOwnerAsync(store.Owner, cancellationToken) is null)
+                orphans.Add(store);
+        }
+        return orphans;
+    }
+
+    /// <summary>Makes an orphaned store the private store of <paramref name="user"/>, who must not have one yet.</summary>
+    public async Task<StoreInfo> HookStoreAsync(long storeId, UserAccount user, CancellationToken cancellationToken = default)
+    {
+        var store = await mailStore.GetStoreAsync(storeId, cancellationToken);
+        if (store.Kind != StoreKind.Private)
+            throw new FolderOperationException($"store {storeId} is not a private store");
+        if (await directory.FindByStoreOwnerAsync(store.Owner, cancellationToken) is { } owner)
+            throw new FolderOperationException($"store {storeId} is not orphaned: it belongs to {owner.Login}");
+        return await mailStore.ChangeStoreOwnerAsync(storeId, user.StoreOwner, cancellationToken);
+    }
+
     /// <summary>Lists every user, creating stores that do not exist yet.</summary>
     public async Task<IReadOnlyList<(UserAccount User, StoreInfo Store)>> ListWithStoresAsync(CancellationToken cancellationToken = default)
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Rookery.Blobs;
 using Rookery.Common.Configuration;
 using Rookery.Directory;
+using Rookery.Directory.Ldap;
 using Rookery.Store;
 using Rookery.Store.Sql;
 
@@ -28,6 +29,7 @@ public sealed class ServerRuntime
         {
             "db" => new DbUserDirectory(Repository),
             "unix" => new UnixUserDirectory(UnixOptions(config, paths), Repository),
+            "ldap" => new LdapUserDirectory(LdapSettings(config, paths), TimeProvider.System, loggers.CreateLogger<LdapUserDirectory>()),
             var other => throw new ConfigException($"user_plugin = {other} is not available in this version of Rookery; use db"),
         };
         ServerQuota = QuotaLimits.FromMebibytes(config.GetInt("quota_warn"), config.GetInt("quota_soft"), config.GetInt("quota_hard"));
@@ -52,6 +54,14 @@ public sealed class ServerRuntime
             DefaultDomain = unix.GetString("default_domain"),
             FullNameCharset = unix.GetString("fullname_charset"),
         };
+    }
+
+    /// <summary>ldap.cfg (user_plugin_config, else ldap.cfg in the configuration directory) and LDAP_* environment variables.</summary>
+    public static LdapSettings LdapSettings(ComponentConfig server, RookeryPaths paths)
+    {
+        var file = server.GetString("user_plugin_config") is { Length: > 0 } f ? f : Path.Combine(paths.ConfigDirectory, ConfigSchema.Ldap.FileName);
+        var ldap = ConfigLoader.LoadFile(ConfigSchema.Ldap, file, ConfigLoader.ProcessEnvironment(), new Dictionary<string, string>());
+        return Rookery.Directory.Ldap.LdapSettings.From(ldap, server.GetBool("enable_hosted_kopano"));
     }
 
     static List<int> Ids(ComponentConfig config, string name) =>

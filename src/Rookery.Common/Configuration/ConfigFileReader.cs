@@ -33,6 +33,14 @@ internal sealed class ConfigFileReader
         return reader;
     }
 
+    /// <summary>Reads a property map file on its own (<c>name = attribute</c> lines).</summary>
+    public static OrderedDictionary<string, string> ReadPropMapFile(string path)
+    {
+        var reader = new ConfigFileReader();
+        reader.ReadPropMap(Path.GetFullPath(path));
+        return reader.PropMap;
+    }
+
     private void ReadConfigFile(string path)
     {
         includeChain.Add(path);

@@ -103,6 +103,9 @@ public static class ConfigLoader
         return new ComponentConfig(schema, values, propMap);
     }
 
+    /// <summary>The pairs of a property map file (what <c>!propmap FILE</c> reads), in file order.</summary>
+    public static IReadOnlyDictionary<string, string> ReadPropMap(string path) => ConfigFileReader.ReadPropMapFile(path);
+
     /// <summary>A snapshot of this process's environment variables, for <see cref="Load(ComponentSchema, string, IReadOnlyDictionary{string, string})"/>.</summary>
     public static IReadOnlyDictionary<string, string> ProcessEnvironment()
     {

@@ -61,6 +61,11 @@ public static partial class ConfigSchema
         new("user_plugin_config", ParameterKind.String, "",
             "Configuration file of the user plugin; empty = the plugin's own file in the configuration directory (unix.cfg, ldap.cfg)."),
 
+        new("enable_hosted_kopano", ParameterKind.Bool, "no",
+            "Multi-tenancy with user_plugin = ldap: users and groups belong to the company entry (ldap_company_type_attribute_value) above them."),
+        new("user_safe_mode", ParameterKind.Bool, "no",
+            "Never delete a store whose user is gone from the directory. Rookery keeps such orphaned stores in any case (rookery admin store orphans / hook); the option is accepted so the original's server.cfg loads."),
+
         new("quota_warn", ParameterKind.Int, "0",
             "Store size in MiB above which the user is warned; 0 = no limit.")
         { Min = 0 },

@@ -8,7 +8,7 @@ public static partial class ConfigSchema
 {
     /// <summary>All components, in the order listings and docs show them.</summary>
     // Computed rather than initialised: static initialisers in different partial files run in no defined order.
-    public static IReadOnlyList<ComponentSchema> All => [Server, Dagent, Gateway, Unix];
+    public static IReadOnlyList<ComponentSchema> All => [Server, Dagent, Gateway, Unix, Ldap];
 
     /// <summary>The component with this name (case-insensitive), or null.</summary>
     public static ComponentSchema? Find(string component) =>

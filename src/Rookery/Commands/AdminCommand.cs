@@ -16,10 +16,12 @@ public static class AdminCommand
     {
         var listUsers = new Option<bool>("--list-users", "-l") { Description = "List users (same as: admin user list)" };
         var listGroups = new Option<bool>("--list-groups", "-L") { Description = "List groups (same as: admin group list)" };
-        var admin = new Command("admin", "Manage users, groups and companies, and run maintenance jobs") { listUsers, listGroups };
+        var listOrphans = new Option<bool>("--list-orphans") { Description = "List stores whose user is gone from the directory (same as: admin store orphans)" };
+        var admin = new Command("admin", "Manage users, groups and companies, and run maintenance jobs") { listUsers, listGroups, listOrphans };
         admin.Subcommands.Add(UserCommand(common));
         admin.Subcommands.Add(GroupCommand(common));
         admin.Subcommands.Add(CompanyCommand(common));
+        admin.Subcommands.Add(StoreCommand(common));
         admin.Subcommands.Add(ConvertAttachmentsCommand(common));
         admin.SetAction(async (parse, ct) =>
         {
@@ -27,6 +29,8 @@ public static class AdminCommand
                 return await WithRuntime(common, parse, r => ListUsersAsync(r, parse.GetValue(common.Json), ct), ct);
             if (parse.GetValue(listGroups))
                 return await WithRuntime(common, parse, r => ListGroupsAsync(r, parse.GetValue(common.Json), ct), ct);
+            if (parse.GetValue(listOrphans))
+                return await WithRuntime(common, parse, r => ListOrphansAsync(r, parse.GetValue(common.Json), ct), ct);
             await Console.Error.WriteLineAsync("rookery admin: say what to do: user, group, company, convert-attachments, --list-users or --list-groups (rookery admin --help)");
             return 2;
         });
@@ -274,6 +278,49 @@ public static class AdminCommand
         return 0;
     }
 
+    // ---- stores ----
+
+    static Command StoreCommand(CommonOptions common)
+    {
+        var store = new Command("store", "Orphaned stores: stores whose user is gone from the directory");
+        var orphans = new Command("orphans", "List orphaned stores (kept with their contents until hooked to a user)");
+        orphans.SetAction((parse, ct) => WithRuntime(common, parse, r => ListOrphansAsync(r, parse.GetValue(common.Json), ct), ct));
+        store.Subcommands.Add(orphans);
+        var id = new Argument<long>("store-id") { Description = "Id of the orphaned store (admin store orphans)" };
+        var login = new Argument<string>("login") { Description = "User who gets the store; must not have a store yet" };
+        var hook = new Command("hook", "Make an orphaned store the store of a user") { id, login };
+        hook.SetAction((parse, ct) => WithRuntime(common, parse, async r =>
+        {
+            var user = await r.Directory.FindUserAsync(parse.GetValue(login)!, ct) ?? throw new DirectoryException($"no user {parse.GetValue(login)}");
+            try
+            {
+                var hooked = await r.UserStores.HookStoreAsync(parse.GetValue(id), user, ct);
+                return Done(parse, common, $"store {hooked.Id} is now the store of {user.Login}", hooked);
+            }
+            catch (Exception e) when (e is Store.FolderOperationException or Store.StoreObjectNotFoundException)
+            {
+                throw new DirectoryException(e.Message);
+            }
+        }, ct));
+        store.Subcommands.Add(hook);
+        return store;
+    }
+
+    static async Task<int> ListOrphansAsync(ServerRuntime r, bool json, CancellationToken ct)
+    {
+        var orphans = await r.UserStores.ListOrphansAsync(ct);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(orphans, JsonOptions));
+            return 0;
+        }
+        var table = new Table().AddColumns("Store id", "Former owner", "Size");
+        foreach (var o in orphans)
+            table.AddRow(o.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(o.Owner), Size(o.Size));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
     static Command CompanyCommand(CommonOptions common)
     {
         var company = new Command("company", "Manage companies (tenants)");
@@ -404,6 +451,11 @@ public static class AdminCommand
         {
             await Console.Error.WriteLineAsync($"rookery admin: {e.Message}");
             return 1;
+        }
+        catch (DirectoryUnavailableException e)
+        {
+            await Console.Error.WriteLineAsync($"rookery: the user directory is unavailable: {e.Message}");
+            return 69; // EX_UNAVAILABLE
         }
         catch (System.Data.Common.DbException e)
         {
