@@ -61,6 +61,10 @@ public static class ServeCommand
     static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, IReadOnlySet<string> components, CancellationToken cancellationToken)
     {
         var paths = common.Paths(parse);
+        // Durable writes block a pool thread in fsync(2) for a millisecond or more; with the default
+        // minimum (one thread per core) concurrent deliveries would wait for the pool to grow.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
         var config = ConfigLoader.Load(ConfigSchema.Server, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
             demo ? DemoOverrides : new Dictionary<string, string>(), "--demo");
         var dagentConfig = ConfigLoader.Load(ConfigSchema.Dagent, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
