@@ -178,7 +178,7 @@ public sealed partial class ImapSession
             values.Add(item switch
             {
                 "MESSAGES" => $"MESSAGES {folder.MessageCount}",
-                "RECENT" => $"RECENT {(await Store.ListItemsAsync(folder.Id, new ItemQuery { UidFrom = folder.RecentUid }, cancellationToken)).Count}",
+                "RECENT" when !imap4rev2 => $"RECENT {(await Store.ListItemsAsync(folder.Id, new ItemQuery { UidFrom = folder.RecentUid }, cancellationToken)).Count}",
                 "UIDNEXT" => $"UIDNEXT {folder.UidNext}",
                 "UIDVALIDITY" => $"UIDVALIDITY {folder.UidValidity}",
                 "UNSEEN" => $"UNSEEN {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }, cancellationToken)).Count}",

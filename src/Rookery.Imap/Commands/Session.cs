@@ -10,7 +10,7 @@ public sealed partial class ImapSession
 {
     string Capabilities()
     {
-        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT", "MULTIAPPEND", "SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY" };
+        var caps = new List<string> { "IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT", "MULTIAPPEND", "SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY" };
         if (State == SessionState.NotAuthenticated)
         {
             if (startTls is not null && !connection.Secure)
@@ -72,9 +72,14 @@ public sealed partial class ImapSession
                     EnableCondStore();
                     enabled.Add("CONDSTORE");
                     break;
-                case "UTF8=ACCEPT" when !writer.Utf8:
+                case "UTF8=ACCEPT" when !utf8Accept:
+                    utf8Accept = true;
                     writer.Utf8 = true;
                     enabled.Add("UTF8=ACCEPT");
+                    break;
+                case "IMAP4REV2" when !imap4rev2:
+                    EnableImap4rev2();
+                    enabled.Add("IMAP4rev2");
                     break;
                 case "QRESYNC" when !qResync:
                     if (!condStore)

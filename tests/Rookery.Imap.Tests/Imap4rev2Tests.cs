@@ -1,0 +1,277 @@
+using Rookery.Store;
+using Rookery.Testing;
+
+namespace Rookery.Imap.Tests;
+
+/// <summary>
+/// What ENABLE IMAP4rev2 changes (RFC 9051 Appendix E), each difference shown side by side: the same
+/// commands in an IMAP4rev1 session and in one that enabled IMAP4rev2.
+/// </summary>
+public sealed class Imap4rev2Tests : IAsyncLifetime
+{
+    ImapHarness harness = null!;
+
+    public async Task InitializeAsync() => harness = await ImapHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await harness.DisposeAsync();
+
+    Task Run(string script) => Transcript.RunAsync(harness.Session(), script, System.Text.Encoding.UTF8);
+
+    const string LogIn = """
+        S: * OK *
+        C: a LOGIN alice pw
+        S: a OK *
+        """;
+
+    const string LogInRev2 = LogIn + """
+
+        C: e ENABLE IMAP4rev2
+        S: * ENABLED IMAP4rev2
+        S: e OK ENABLE completed
+        """;
+
+    [Fact]
+    public async Task Both_revisions_are_announced_before_and_after_enable_and_imap4rev2_is_enabled_once()
+    {
+        await Run("""
+            S: * OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR …] imap.test Rookery IMAP ready
+            C: a LOGIN alice pw
+            S: a OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR …] LOGIN completed
+            C: e ENABLE imap4rev2
+            S: * ENABLED IMAP4rev2
+            S: e OK ENABLE completed
+            C: e2 ENABLE IMAP4rev2 UTF8=ACCEPT
+            S: * ENABLED UTF8=ACCEPT
+            S: e2 OK ENABLE completed
+            C: c CAPABILITY
+            S: * CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR …
+            S: c OK CAPABILITY completed
+            """);
+    }
+
+    [Fact]
+    public async Task LITERAL_minus_is_not_announced_beside_LITERAL_plus_which_allows_more()
+    {
+        // RFC 7888 §5: a server does not advertise both. IMAP4rev2 implies LITERAL- (RFC 9051 §4.3), and
+        // LITERAL+ takes non-synchronising literals of any size, small ones included.
+        var toServer = new System.IO.Pipelines.Pipe();
+        var toClient = new System.IO.Pipelines.Pipe();
+        var session = harness.Session()(new Duplex(toServer.Reader, toClient.Writer));
+        using var reader = new StreamReader(toClient.Reader.AsStream());
+        var greeting = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await toServer.Writer.WriteAsync("a LOGIN {5+}\r\nalice {2+}\r\npw\r\n"u8.ToArray());
+        var login = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await toServer.Writer.CompleteAsync();
+        await session.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ", greeting, StringComparison.Ordinal);
+        Assert.StartsWith("a OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ", login, StringComparison.Ordinal);
+        Assert.DoesNotContain("LITERAL-", greeting + login, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Select_fetch_and_updates_show_no_recent_in_imap4rev2_which_leaves_recent_messages_to_imap4rev1()
+    {
+        var inbox = await harness.FolderAsync("alice");
+        await harness.DeliverAsync("alice", "first");
+        await harness.DeliverAsync("alice", "second", flags: MessageFlags.Seen);
+        await harness.DeliverAsync("alice", "third");
+        // IMAP4rev2: no RECENT and no [UNSEEN n] in SELECT, but the mailbox's LIST response; no \Recent anywhere
+        await Run(LogInRev2 + $$"""
+
+            C: s SELECT inbox
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+            S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
+            S: * 3 EXISTS
+            S: * OK [UIDVALIDITY {{inbox.UidValidity}}] UIDs valid
+            S: * OK [UIDNEXT 4] Predicted next UID
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: s OK [READ-WRITE] SELECT completed
+            C: f FETCH 1:* (UID FLAGS)
+            S: * 1 FETCH (UID 1 FLAGS ())
+            S: * 2 FETCH (UID 2 FLAGS (\Seen))
+            S: * 3 FETCH (UID 3 FLAGS ())
+            S: f OK FETCH completed
+            C: ap APPEND INBOX {10+}
+            C: Subject:
+            C: 
+            S: * 4 EXISTS
+            S: ap OK [APPENDUID {{inbox.UidValidity}} 4] APPEND completed
+            C: st STORE 4 +FLAGS (\Deleted)
+            S: * 4 FETCH (FLAGS (\Deleted))
+            S: st OK STORE completed
+            C: x EXPUNGE
+            S: * 4 EXPUNGE
+            S: x OK EXPUNGE completed
+            C: s2 EXAMINE INBOX
+            S: * OK [CLOSED] Previous mailbox closed
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+            S: * 3 EXISTS
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 5] *
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: s2 OK [READ-ONLY] EXAMINE completed
+            """);
+        // IMAP4rev1: the messages the IMAP4rev2 session saw are still new to it
+        await Run(LogIn + $$"""
+
+            C: s SELECT inbox
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+            S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
+            S: * 3 EXISTS
+            S: * 3 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY {{inbox.UidValidity}}] UIDs valid
+            S: * OK [UIDNEXT 5] Predicted next UID
+            S: s OK [READ-WRITE] SELECT completed
+            C: f FETCH 1:* (UID FLAGS)
+            S: * 1 FETCH (UID 1 FLAGS (\Recent))
+            S: * 2 FETCH (UID 2 FLAGS (\Recent \Seen))
+            S: * 3 FETCH (UID 3 FLAGS (\Recent))
+            S: f OK FETCH completed
+            C: ap APPEND INBOX {10+}
+            C: Subject:
+            C: 
+            S: * 4 EXISTS
+            S: * 4 RECENT
+            S: ap OK [APPENDUID {{inbox.UidValidity}} 5] APPEND completed
+            C: s2 EXAMINE INBOX
+            S: * OK [CLOSED] Previous mailbox closed
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+            S: * 4 EXISTS
+            S: * 0 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 6] *
+            S: s2 OK [READ-ONLY] EXAMINE completed
+            """);
+    }
+
+    [Fact]
+    public async Task Recent_new_and_old_are_search_keys_in_imap4rev1_only_and_status_recent_too()
+    {
+        await harness.DeliverAsync("alice", "first");
+        await harness.DeliverAsync("alice", "second", flags: MessageFlags.Seen);
+        await Run(LogIn + """
+
+            C: s SELECT INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 2 EXISTS
+            S: * 2 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 3] *
+            S: s OK [READ-WRITE] SELECT completed
+            C: r SEARCH RECENT
+            S: * SEARCH 1 2
+            S: r OK SEARCH completed
+            C: n UID SEARCH NEW
+            S: * SEARCH 1
+            S: n OK UID SEARCH completed
+            C: o SEARCH OR OLD SEEN
+            S: * SEARCH 2
+            S: o OK SEARCH completed
+            C: st STATUS INBOX (MESSAGES RECENT DELETED SIZE)
+            S: * STATUS INBOX (MESSAGES 2 RECENT 0 DELETED 0 SIZE …)
+            S: st OK STATUS completed
+            """);
+        await Run(LogInRev2 + """
+
+            C: s SELECT INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 2 EXISTS
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 3] *
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: s OK [READ-WRITE] SELECT completed
+            C: r SEARCH RECENT
+            S: r BAD RECENT, NEW and OLD are not IMAP4rev2 search keys
+            C: n UID SEARCH NEW
+            S: n BAD RECENT, NEW and OLD are not IMAP4rev2 search keys
+            C: o SEARCH OR OLD SEEN
+            S: o BAD RECENT, NEW and OLD are not IMAP4rev2 search keys
+            C: so SORT (SUBJECT) UTF-8 NOT RECENT
+            S: so BAD RECENT, NEW and OLD are not IMAP4rev2 search keys
+            C: st STATUS INBOX (MESSAGES RECENT)
+            S: st BAD Unknown STATUS item RECENT
+            C: st2 STATUS INBOX (MESSAGES DELETED SIZE)
+            S: * STATUS INBOX (MESSAGES 2 DELETED 0 SIZE …)
+            S: st2 OK STATUS completed
+            """);
+    }
+
+    [Fact]
+    public async Task Search_answers_esearch_in_imap4rev2_and_search_in_imap4rev1_unless_return_is_given()
+    {
+        for (var i = 1; i <= 4; i++)
+            await harness.DeliverAsync("alice", $"m{i}", flags: i % 2 == 0 ? MessageFlags.Seen : MessageFlags.None);
+        const string examine = """
+
+            C: s EXAMINE INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+            S: * 4 EXISTS
+            """;
+        await Run(LogIn + examine + """
+
+            S: * 4 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 5] *
+            S: s OK [READ-ONLY] EXAMINE completed
+            C: q1 SEARCH UNSEEN
+            S: * SEARCH 1 3
+            S: q1 OK SEARCH completed
+            C: q2 UID SEARCH SEEN
+            S: * SEARCH 2 4
+            S: q2 OK UID SEARCH completed
+            C: q3 SEARCH KEYWORD nothing
+            S: * SEARCH
+            S: q3 OK SEARCH completed
+            C: q4 SEARCH RETURN (COUNT) UNSEEN
+            S: * ESEARCH (TAG "q4") COUNT 2
+            S: q4 OK SEARCH completed
+            """);
+        await Run(LogInRev2 + examine + """
+
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 5] *
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: s OK [READ-ONLY] EXAMINE completed
+            C: q1 SEARCH UNSEEN
+            S: * ESEARCH (TAG "q1") ALL 1,3
+            S: q1 OK SEARCH completed
+            C: q2 UID SEARCH SEEN
+            S: * ESEARCH (TAG "q2") UID ALL 2,4
+            S: q2 OK UID SEARCH completed
+            C: q3 SEARCH KEYWORD nothing
+            S: * ESEARCH (TAG "q3")
+            S: q3 OK SEARCH completed
+            C: q3u UID SEARCH KEYWORD nothing
+            S: * ESEARCH (TAG "q3u") UID
+            S: q3u OK UID SEARCH completed
+            C: q4 SEARCH RETURN (COUNT) UNSEEN
+            S: * ESEARCH (TAG "q4") COUNT 2
+            S: q4 OK SEARCH completed
+            C: q5 SEARCH RETURN (SAVE) SEEN
+            S: q5 OK SEARCH completed
+            C: q6 UID SEARCH $ 3:*
+            S: * ESEARCH (TAG "q6") UID ALL 4
+            S: q6 OK UID SEARCH completed
+            C: q7 SEARCH MODSEQ 1 1:2
+            S: * OK [HIGHESTMODSEQ …] Highest
+            S: * ESEARCH (TAG "q7") ALL 1:2 MODSEQ *
+            S: q7 OK SEARCH completed
+            """);
+    }
+
+    sealed class Duplex(System.IO.Pipelines.PipeReader input, System.IO.Pipelines.PipeWriter output) : System.IO.Pipelines.IDuplexPipe
+    {
+        public System.IO.Pipelines.PipeReader Input { get; } = input;
+        public System.IO.Pipelines.PipeWriter Output { get; } = output;
+    }
+}
