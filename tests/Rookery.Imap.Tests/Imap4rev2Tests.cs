@@ -269,6 +269,79 @@ public sealed class Imap4rev2Tests : IAsyncLifetime
             """);
     }
 
+    [Fact]
+    public async Task Mailbox_names_are_utf8_in_imap4rev2_and_modified_utf7_in_imap4rev1_with_the_same_inbox_and_list_rules()
+    {
+        await Run(LogIn + """
+
+            C: c1 CREATE "Gr&APwA3w-e/Sub"
+            S: c1 OK CREATE completed
+            C: l1 LIST "" "Gr*"
+            S: * LIST (\HasChildren) "/" Gr&APwA3w-e
+            S: * LIST (\HasNoChildren) "/" Gr&APwA3w-e/Sub
+            S: l1 OK LIST completed
+            C: su SUBSCRIBE "Gr&APwA3w-e/Sub"
+            S: su OK SUBSCRIBE completed
+            """);
+        await Run(LogInRev2 + """
+
+            C: l1 LIST "" "Gr*"
+            S: * LIST (\HasChildren) "/" "Grüße"
+            S: * LIST (\HasNoChildren) "/" "Grüße/Sub"
+            S: l1 OK LIST completed
+            C: l2 LIST "" "Gr&APwA3w-e*"
+            S: l2 OK LIST completed
+            C: c2 CREATE "Köln"
+            S: c2 OK CREATE completed
+            C: c3 CREATE "Gr&APwA3w-e"
+            S: c3 OK CREATE completed
+            C: c4 CREATE inbox
+            S: c4 NO [ALREADYEXISTS] Mailbox already exists
+            C: ls LSUB "" "*"
+            S: * LSUB () "/" "Grüße/Sub"
+            S: ls OK LSUB completed
+            C: x1 LIST (SUBSCRIBED) "" "*"
+            S: * LIST (\HasNoChildren \Subscribed) "/" "Grüße/Sub"
+            S: x1 OK LIST completed
+            C: d DELETE "Grüße/Sub"
+            S: d OK DELETE completed
+            C: x2 LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN)
+            S: * LIST (\NonExistent \Subscribed) "/" "Grüße/Sub"
+            S: x2 OK LIST completed
+            C: i LIST "" "InBox"
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: i OK LIST completed
+            C: st STATUS "grüße" (MESSAGES)
+            S: * STATUS "Grüße" (MESSAGES 0)
+            S: st OK STATUS completed
+            C: s SELECT "grüße"
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 0 EXISTS
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 1] *
+            S: * LIST (\HasNoChildren) "/" "Grüße"
+            S: s OK [READ-WRITE] SELECT completed
+            C: s2 EXAMINE iNbOx
+            S: * OK [CLOSED] Previous mailbox closed
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS ()] *
+            S: * 0 EXISTS
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 1] *
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: s2 OK [READ-ONLY] EXAMINE completed
+            """);
+        await Run(LogIn + """
+
+            C: l1 LIST "" (Gr* K*)
+            S: * LIST (\HasNoChildren) "/" Gr&-APwA3w-e
+            S: * LIST (\HasNoChildren) "/" Gr&APwA3w-e
+            S: * LIST (\HasNoChildren) "/" K&APY-ln
+            S: l1 OK LIST completed
+            """);
+    }
+
     sealed class Duplex(System.IO.Pipelines.PipeReader input, System.IO.Pipelines.PipeWriter output) : System.IO.Pipelines.IDuplexPipe
     {
         public System.IO.Pipelines.PipeReader Input { get; } = input;
