@@ -342,6 +342,57 @@ public sealed class Imap4rev2Tests : IAsyncLifetime
             """);
     }
 
+    const string GlobalMessage = "From: a@example.com\r\nSubject: outer\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+        + "--b\r\nContent-Type: message/global\r\n\r\nFrom: J\u00fcrgen <jm@example.de>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nHallo\r\n"
+        + "--b\r\nContent-Type: message/global\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA0KDQp5DQo=\r\n"
+        + "--b--\r\n";
+
+    [Fact]
+    public async Task Message_global_is_a_message_in_imap4rev2_and_an_opaque_part_in_imap4rev1()
+    {
+        await harness.DeliverRawAsync("alice", GlobalMessage);
+        const string select = """
+
+            C: s EXAMINE INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS ()] *
+            S: * 1 EXISTS
+            """;
+        await Run(LogIn + select + """
+
+            S: * 1 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] *
+            S: s OK [READ-ONLY] EXAMINE completed
+            C: f1 FETCH 1 BODYSTRUCTURE
+            S: * 1 FETCH (BODYSTRUCTURE (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 2 0 NIL NIL NIL NIL)("message" "global" NIL NIL NIL "7bit" 56 NIL NIL NIL NIL)("message" "global" NIL NIL NIL "base64" 24 NIL NIL NIL NIL) "mixed" ("boundary" "b") NIL NIL NIL))
+            S: f1 OK FETCH completed
+            C: f2 FETCH 1 (BODY[2.HEADER] BINARY.SIZE[2])
+            S: * 1 FETCH (BODY[2.HEADER] {0}
+            S:  BINARY.SIZE[2] 56)
+            S: f2 OK FETCH completed
+            """);
+        await Run(LogInRev2 + select + """
+
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] *
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: s OK [READ-ONLY] EXAMINE completed
+            C: f1 FETCH 1 BODYSTRUCTURE
+            S: * 1 FETCH (BODYSTRUCTURE (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 2 0 NIL NIL NIL NIL)("message" "global" NIL NIL NIL "7bit" 56 (NIL "Grüße" (("Jürgen" NIL "jm" "example.de")) (("Jürgen" NIL "jm" "example.de")) (("Jürgen" NIL "jm" "example.de")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 5 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)("application" "octet-stream" NIL NIL NIL "base64" 24 NIL NIL NIL NIL) "mixed" ("boundary" "b") NIL NIL NIL))
+            S: f1 OK FETCH completed
+            C: f2 FETCH 1 (BODY[2.HEADER] BINARY.SIZE[2])
+            S: * 1 FETCH (BODY[2.HEADER] {51}
+            S: From: Jürgen <jm@example.de>
+            S: Subject: Grüße
+            S: 
+            S:  BINARY.SIZE[2] 56)
+            S: f2 OK FETCH completed
+            """);
+    }
+
     sealed class Duplex(System.IO.Pipelines.PipeReader input, System.IO.Pipelines.PipeWriter output) : System.IO.Pipelines.IDuplexPipe
     {
         public System.IO.Pipelines.PipeReader Input { get; } = input;
