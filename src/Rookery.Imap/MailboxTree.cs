@@ -55,7 +55,11 @@ public sealed class MailboxTree
 
     public IReadOnlyList<Mailbox> All => mailboxes;
 
-    /// <summary>Finds a mailbox by name; INBOX in any case, other names exactly, or failing that case-insensitively (folder names are unique regardless of case).</summary>
+    /// <summary>
+    /// Finds a mailbox by name; INBOX in any case, other names exactly, or failing that case-insensitively
+    /// (folder names are unique regardless of case), and then in NFC (RFC 9051 §5.1: a name given
+    /// de-normalised finds its mailbox).
+    /// </summary>
     public Mailbox? Find(string name)
     {
         if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) || name.StartsWith("INBOX/", StringComparison.OrdinalIgnoreCase))
@@ -63,7 +67,23 @@ public sealed class MailboxTree
         name = name.TrimEnd(Delimiter);
         if (byName.TryGetValue(name, out var exact))
             return exact;
-        return mailboxes.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (mailboxes.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } caseless)
+            return caseless;
+        var normalized = Nfc(name);
+        return mailboxes.FirstOrDefault(m => string.Equals(Nfc(m.Name), normalized, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The text in Unicode normalization form C; text that cannot be normalised (a lone surrogate) as it is.</summary>
+    public static string Nfc(string text)
+    {
+        try
+        {
+            return text.IsNormalized() ? text : text.Normalize();
+        }
+        catch (ArgumentException)
+        {
+            return text;
+        }
     }
 
     public Mailbox? OfFolder(long folderId) => byFolder.GetValueOrDefault(folderId);

@@ -342,6 +342,54 @@ public sealed class Imap4rev2Tests : IAsyncLifetime
             """);
     }
 
+    [Fact]
+    public async Task New_mailbox_names_are_stored_in_nfc_without_control_characters_and_a_denormalised_name_selects_with_oldname()
+    {
+        const string Decomposed = "Gru\u0308\u00dfe", NextLine = "\u0085", LineSeparator = "\u2028";
+        await Run(LogInRev2 + $$"""
+
+            C: c1 CREATE "{{Decomposed}}"
+            S: c1 OK CREATE completed
+            C: l1 LIST "" "Gr*"
+            S: * LIST (\HasNoChildren) "/" "Grüße"
+            S: l1 OK LIST completed
+            C: c2 CREATE "Grüße"
+            S: c2 NO [ALREADYEXISTS] Mailbox already exists
+            C: c3 CREATE "a{{NextLine}}b"
+            S: c3 NO [CANNOT] Mailbox names cannot hold control characters or line separators
+            C: c4 CREATE "a{{LineSeparator}}b"
+            S: c4 NO [CANNOT] *
+            C: s SELECT "{{Decomposed}}"
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 0 EXISTS
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 1] *
+            S: * LIST (\HasNoChildren) "/" "Grüße" ("OLDNAME" ("{{Decomposed}}"))
+            S: s OK [READ-WRITE] SELECT completed
+            C: s2 SELECT "Grüße"
+            S: * OK [CLOSED] *
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 0 EXISTS
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 1] *
+            S: * LIST (\HasNoChildren) "/" "Grüße"
+            S: s2 OK [READ-WRITE] SELECT completed
+            """);
+        // octets that are not UTF-8 cannot name a new mailbox; modified UTF-7 cannot smuggle in a control character
+        await Transcript.RunAsync(harness.Session(), LogInRev2 + """
+
+            C: c5 CREATE "Grü"
+            S: c5 BAD Mailbox name is not valid UTF-8
+            """, System.Text.Encoding.Latin1);
+        await Run(LogIn + """
+
+            C: c6 CREATE "a&AAE-b"
+            S: c6 NO [CANNOT] Mailbox names cannot hold control characters or line separators
+            """);
+    }
+
     const string GlobalMessage = "From: a@example.com\r\nSubject: outer\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
         + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
         + "--b\r\nContent-Type: message/global\r\n\r\nFrom: J\u00fcrgen <jm@example.de>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nHallo\r\n"

@@ -46,7 +46,11 @@ public sealed partial class ImapSession
         writer.Untagged($"OK [UIDVALIDITY {folder.UidValidity}] UIDs valid");
         writer.Untagged($"OK [UIDNEXT {view.UidNext}] Predicted next UID");
         if (imap4rev2)
-            WriteListLine("LIST", ListAttributes(mailbox, isSubscribed: false, [], []), mailbox.Name); // the name as the server spells it (RFC 9051 §6.3.2)
+        {
+            // the name as the server spells it, and as the client did when that was not in NFC (RFC 9051 §6.3.2)
+            var given = name.TrimEnd(MailboxTree.Delimiter);
+            WriteListLine("LIST", ListAttributes(mailbox, isSubscribed: false, [], []), mailbox.Name, MailboxTree.Nfc(given) != given ? given : null);
+        }
         if (condStore)
             writer.Untagged($"OK [HIGHESTMODSEQ {view.HighestModSeq}] Highest");
         selected = view;
