@@ -390,6 +390,72 @@ public sealed class Imap4rev2Tests : IAsyncLifetime
             """);
     }
 
+    [Fact]
+    public async Task Changes_pushed_during_idle_carry_no_recent_in_imap4rev2()
+    {
+        // the IMAP4rev1 side is SessionTests.Changes_from_elsewhere_reach_an_idling_session_and_expunges_wait_for_an_allowed_point
+        await harness.DeliverAsync("alice", "one");
+        var toServer = new System.IO.Pipelines.Pipe();
+        var toClient = new System.IO.Pipelines.Pipe();
+        var session = harness.Session()(new Duplex(toServer.Reader, toClient.Writer));
+        using var reader = new StreamReader(toClient.Reader.AsStream());
+        async Task Send(string line) => await toServer.Writer.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line + "\r\n"));
+        async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
+        async Task Until(string prefix) { while (!(await Line()).StartsWith(prefix, StringComparison.Ordinal)) { } }
+
+        await Line();
+        await Send("a LOGIN alice pw");
+        await Until("a OK");
+        await Send("e ENABLE IMAP4rev2");
+        await Until("e OK");
+        await Send("s SELECT INBOX");
+        await Until("s OK");
+        await Send("i IDLE");
+        Assert.Equal("+ idling", await Line());
+
+        await harness.DeliverAsync("alice", "two");
+        Assert.Equal("* 2 EXISTS", await Line());
+        var inbox = await harness.FolderAsync("alice");
+        await harness.Store.SetFlagsAsync(inbox.Id, [1], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged))", await Line());
+        await Send("DONE");
+        Assert.Equal("i OK IDLE terminated", await Line());
+        await Send("l LOGOUT");
+        await Until("l OK");
+        await toServer.Writer.CompleteAsync();
+        await session.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Enable_imap4rev2_after_select_drops_recent_from_the_selected_mailbox()
+    {
+        await harness.DeliverAsync("alice", "one");
+        await Run(LogIn + """
+
+            C: s SELECT INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 1 EXISTS
+            S: * 1 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] *
+            S: s OK [READ-WRITE] SELECT completed
+            C: f1 FETCH 1 FLAGS
+            S: * 1 FETCH (FLAGS (\Recent))
+            S: f1 OK FETCH completed
+            C: e ENABLE IMAP4rev2
+            S: * ENABLED IMAP4rev2
+            S: e OK ENABLE completed
+            C: f2 FETCH 1 FLAGS
+            S: * 1 FETCH (FLAGS ())
+            S: f2 OK FETCH completed
+            C: q SEARCH ALL
+            S: * ESEARCH (TAG "q") ALL 1
+            S: q OK SEARCH completed
+            """);
+    }
+
     const string GlobalMessage = "From: a@example.com\r\nSubject: outer\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
         + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
         + "--b\r\nContent-Type: message/global\r\n\r\nFrom: J\u00fcrgen <jm@example.de>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nHallo\r\n"
