@@ -55,11 +55,7 @@ public sealed class MailboxTree
 
     public IReadOnlyList<Mailbox> All => mailboxes;
 
-    /// <summary>
-    /// Finds a mailbox by name; INBOX in any case, other names exactly, or failing that case-insensitively
-    /// (folder names are unique regardless of case), and then in NFC (RFC 9051 §5.1: a name given
-    /// de-normalised finds its mailbox).
-    /// </summary>
+    /// <summary>Finds a mailbox by name; INBOX in any case, other names exactly, or failing that case-insensitively (folder names are unique regardless of case).</summary>
     public Mailbox? Find(string name)
     {
         if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) || name.StartsWith("INBOX/", StringComparison.OrdinalIgnoreCase))
@@ -69,6 +65,7 @@ public sealed class MailboxTree
             return exact;
         if (mailboxes.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } caseless)
             return caseless;
+        // and then in NFC (RFC 9051 §5.1): a name given de-normalised finds its mailbox
         var normalized = Nfc(name);
         return mailboxes.FirstOrDefault(m => string.Equals(Nfc(m.Name), normalized, StringComparison.OrdinalIgnoreCase));
     }
