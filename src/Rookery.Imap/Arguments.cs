@@ -29,18 +29,31 @@ public sealed partial class ImapSession
     static IReadOnlyList<ImapArgument> List(ImapArgument argument) => argument is ImapList list ? list.Items : throw Bad("Expected a parenthesised list");
 
     /// <summary>
-    /// A mailbox name as the client sent it: modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT. A
-    /// name that is not valid modified UTF-7 is refused where it would be created, and elsewhere
-    /// taken as it is: no mailbox has it, so lookups answer NO and patterns match nothing.
+    /// A mailbox name as the client sent it: modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT or
+    /// IMAP4rev2. A name that is not valid modified UTF-7 is refused where it would be created, and
+    /// elsewhere taken as it is: no mailbox has it, so lookups answer NO and patterns match nothing.
+    /// A new name must follow RFC 9051 §5.1 whatever the revision: no control characters and no line or
+    /// paragraph separators; given in UTF-8, it must be valid UTF-8 and is stored in NFC.
     /// </summary>
     string MailboxName(ImapArgument argument, bool creating = false)
     {
         var raw = AString(argument);
+        string name;
         if (writer.Utf8)
-            return raw;
-        if (ModifiedUtf7.TryDecode(raw, out var name))
-            return name;
-        return creating ? throw Bad("Mailbox name is not valid modified UTF-7") : raw;
+        {
+            if (!creating)
+                return raw;
+            if (argument is ImapString quoted && !System.Text.Unicode.Utf8.IsValid(quoted.Content.Span))
+                throw Bad("Mailbox name is not valid UTF-8");
+            name = MailboxTree.Nfc(raw);
+        }
+        else if (ModifiedUtf7.TryDecode(raw, out var decoded))
+            name = decoded;
+        else
+            return creating ? throw Bad("Mailbox name is not valid modified UTF-7") : raw;
+        if (creating && name.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
+            throw No("Mailbox names cannot hold control characters or line separators", "CANNOT");
+        return name;
     }
 
     static SequenceSet Sequence(ImapArgument argument) =>

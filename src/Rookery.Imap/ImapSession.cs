@@ -40,6 +40,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     int announcedExists;
     /// <summary>RFC 7162: MODSEQ in FETCH responses (CONDSTORE), VANISHED instead of EXPUNGE (QRESYNC).</summary>
     bool condStore, qResync;
+    /// <summary>ENABLE IMAP4rev2 (RFC 9051) and ENABLE UTF8=ACCEPT (RFC 6855); IMAP4rev2 implies UTF-8 too.</summary>
+    bool imap4rev2, utf8Accept;
     /// <summary>SEARCHRES (RFC 5182): the UIDs the last SEARCH ... RETURN (SAVE) found, for "$".</summary>
     List<long> savedSearch = [];
 
@@ -229,7 +231,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             }
             foreach (var message in delta.FlagsChanged)
                 WriteFlags(selected.SequenceOf(message.Uid), message, includeUid: true);
-            if (delta.Added > 0 && !selected.ReadOnly)
+            if (delta.Added > 0 && !selected.ReadOnly && !imap4rev2)
             {
                 // new messages are \Recent in the one session that claims them first
                 var firstRecent = await Store.ClaimRecentAsync(selected.FolderId, cancellationToken);
@@ -249,7 +251,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             announcedExists = selected.Count;
             recentChanged = true;
         }
-        if (recentChanged)
+        if (recentChanged && !imap4rev2)
             writer.Untagged($"{selected.RecentCount} RECENT");
     }
 

@@ -63,7 +63,24 @@ public sealed class MailboxTree
         name = name.TrimEnd(Delimiter);
         if (byName.TryGetValue(name, out var exact))
             return exact;
-        return mailboxes.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (mailboxes.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } caseless)
+            return caseless;
+        // and then in NFC (RFC 9051 §5.1): a name given de-normalised finds its mailbox
+        var normalized = Nfc(name);
+        return mailboxes.FirstOrDefault(m => string.Equals(Nfc(m.Name), normalized, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The text in Unicode normalization form C; text that cannot be normalised (a lone surrogate) as it is.</summary>
+    public static string Nfc(string text)
+    {
+        try
+        {
+            return text.IsNormalized() ? text : text.Normalize();
+        }
+        catch (ArgumentException)
+        {
+            return text;
+        }
     }
 
     public Mailbox? OfFolder(long folderId) => byFolder.GetValueOrDefault(folderId);

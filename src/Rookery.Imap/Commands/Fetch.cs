@@ -71,7 +71,7 @@ public sealed partial class ImapSession
             Mime.MessageStructure? structure = null;
             if (items.Any(i => i.NeedsContent))
             {
-                structure = Mime.MessageStructure.Parse(await ReadContentAsync(message.Item, cancellationToken));
+                structure = Mime.MessageStructure.Parse(await ReadContentAsync(message.Item, cancellationToken), messageGlobal: imap4rev2);
                 // BINARY of an encoding we cannot undo refuses the whole command before anything is sent (RFC 3516)
                 foreach (var binary in items.Where(i => i.Kind is FetchKind.Binary or FetchKind.BinarySize))
                 {

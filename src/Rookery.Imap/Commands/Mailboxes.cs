@@ -127,9 +127,13 @@ public sealed partial class ImapSession
         return attributes;
     }
 
-    void WriteListLine(string kind, IEnumerable<string> attributes, string name)
+    /// <param name="oldName">The name the client gave, sent as OLDNAME (RFC 9051 §6.3.2) when it differs from the mailbox's.</param>
+    void WriteListLine(string kind, IEnumerable<string> attributes, string name, string? oldName = null)
     {
-        writer.Raw("* ").Raw(kind).Raw(" (").Raw(string.Join(' ', attributes)).Raw($") \"{MailboxTree.Delimiter}\" ").Mailbox(name).EndLine();
+        writer.Raw("* ").Raw(kind).Raw(" (").Raw(string.Join(' ', attributes)).Raw($") \"{MailboxTree.Delimiter}\" ").Mailbox(name);
+        if (oldName is not null)
+            writer.Raw(" (\"OLDNAME\" (").Mailbox(oldName).Raw("))");
+        writer.EndLine();
     }
 
     async Task<string?> LsubAsync(ImapCommandLine command, CancellationToken cancellationToken)
@@ -178,7 +182,7 @@ public sealed partial class ImapSession
             values.Add(item switch
             {
                 "MESSAGES" => $"MESSAGES {folder.MessageCount}",
-                "RECENT" => $"RECENT {(await Store.ListItemsAsync(folder.Id, new ItemQuery { UidFrom = folder.RecentUid }, cancellationToken)).Count}",
+                "RECENT" when !imap4rev2 => $"RECENT {(await Store.ListItemsAsync(folder.Id, new ItemQuery { UidFrom = folder.RecentUid }, cancellationToken)).Count}",
                 "UIDNEXT" => $"UIDNEXT {folder.UidNext}",
                 "UIDVALIDITY" => $"UIDVALIDITY {folder.UidValidity}",
                 "UNSEEN" => $"UNSEEN {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }, cancellationToken)).Count}",

@@ -75,6 +75,9 @@ public sealed partial class ImapSession
             CheckCharset(arguments[position + 1]);
             position += 2;
         }
+        // IMAP4rev2 has one SEARCH response, ESEARCH, with ALL when RETURN does not say (RFC 9051 §6.4.4)
+        if (returns is null && imap4rev2)
+            returns = ["ALL"];
         var key = ParseSearchProgram(arguments, position);
         var usesModSeq = UsesModSeq(key);
         if (usesModSeq)
@@ -157,6 +160,7 @@ public sealed partial class ImapSession
     /// <summary>The messages of the selected mailbox that match, in mailbox order.</summary>
     async Task<List<(int Seq, long Uid)>> FindAsync(SearchKey key, CancellationToken cancellationToken)
     {
+        RefuseRecentKeys(key);
         var view = selected!;
         var matches = new List<(int Seq, long Uid)>();
         for (var seq = 1; seq <= view.Count; seq++)

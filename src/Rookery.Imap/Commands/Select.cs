@@ -25,8 +25,9 @@ public sealed partial class ImapSession
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var items = await Store.ListItemsAsync(folder.Id, cancellationToken: cancellationToken);
         while (changes!.Reader.TryRead(out _)) { } // the view starts from what was just read
-        // SELECT takes the messages no session has seen as its \Recent ones; EXAMINE only looks
-        var firstRecent = readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, cancellationToken);
+        // SELECT takes the messages no session has seen as its \Recent ones; EXAMINE only looks; an
+        // IMAP4rev2 session has no \Recent and leaves them to the IMAP4rev1 sessions
+        var firstRecent = imap4rev2 ? long.MaxValue : readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, cancellationToken);
         var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent);
 
         var keywords = view.Messages.SelectMany(m => m.Item.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
@@ -34,12 +35,22 @@ public sealed partial class ImapSession
         writer.Untagged($"FLAGS ({flags})");
         writer.Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({flags} \\*)] Flags permitted");
         writer.Untagged($"{view.Count} EXISTS");
-        writer.Untagged($"{view.RecentCount} RECENT");
-        var firstUnseen = view.Messages.Select((m, i) => (m, i)).FirstOrDefault(x => !x.m.Item.Flags.HasFlag(MessageFlags.Seen));
-        if (firstUnseen.m is not null)
-            writer.Untagged($"OK [UNSEEN {firstUnseen.i + 1}] First unseen");
+        if (!imap4rev2)
+        {
+            // IMAP4rev1 only (RFC 9051 Appendix E drops both)
+            writer.Untagged($"{view.RecentCount} RECENT");
+            var firstUnseen = view.Messages.Select((m, i) => (m, i)).FirstOrDefault(x => !x.m.Item.Flags.HasFlag(MessageFlags.Seen));
+            if (firstUnseen.m is not null)
+                writer.Untagged($"OK [UNSEEN {firstUnseen.i + 1}] First unseen");
+        }
         writer.Untagged($"OK [UIDVALIDITY {folder.UidValidity}] UIDs valid");
         writer.Untagged($"OK [UIDNEXT {view.UidNext}] Predicted next UID");
+        if (imap4rev2)
+        {
+            // the name as the server spells it, and as the client did when that was not in NFC (RFC 9051 §6.3.2)
+            var given = name.TrimEnd(MailboxTree.Delimiter);
+            WriteListLine("LIST", ListAttributes(mailbox, isSubscribed: false, [], []), mailbox.Name, MailboxTree.Nfc(given) != given ? given : null);
+        }
         if (condStore)
             writer.Untagged($"OK [HIGHESTMODSEQ {view.HighestModSeq}] Highest");
         selected = view;

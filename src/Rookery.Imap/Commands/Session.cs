@@ -20,6 +20,7 @@ public sealed partial class ImapSession
             else
                 caps.Add("LOGINDISABLED");
         }
+        caps.Insert(1, "IMAP4rev2"); // beside IMAP4rev1: a session speaks rev1 until ENABLE IMAP4rev2 (RFC 9051 Appendix E)
         caps.Add($"APPENDLIMIT={Options.Limits.MaxLiteralSize}");
         return string.Join(' ', caps);
     }
@@ -72,9 +73,14 @@ public sealed partial class ImapSession
                     EnableCondStore();
                     enabled.Add("CONDSTORE");
                     break;
-                case "UTF8=ACCEPT" when !writer.Utf8:
+                case "UTF8=ACCEPT" when !utf8Accept:
+                    utf8Accept = true;
                     writer.Utf8 = true;
                     enabled.Add("UTF8=ACCEPT");
+                    break;
+                case "IMAP4REV2" when !imap4rev2:
+                    EnableImap4rev2();
+                    enabled.Add("IMAP4rev2");
                     break;
                 case "QRESYNC" when !qResync:
                     if (!condStore)

@@ -12,7 +12,7 @@ internal enum PartKind
     /// <summary>multipart/*: the body holds child parts between boundaries.</summary>
     Multipart,
 
-    /// <summary>message/rfc822: the body is one whole message, the only child.</summary>
+    /// <summary>message/rfc822 (and message/global for IMAP4rev2): the body is one whole message, the only child.</summary>
     Message,
 }
 
@@ -36,7 +36,8 @@ internal sealed class BodyPart(int offset)
 
     /// <summary>
     /// Set when the parser's nesting or part-count limits stopped it from looking inside a multipart or a
-    /// message/rfc822 part; BODYSTRUCTURE then calls the part application/octet-stream rather than lie.
+    /// message/rfc822 part, or a message/global part was transfer-encoded (IMAP4rev2); BODYSTRUCTURE then
+    /// calls the part application/octet-stream rather than lie.
     /// </summary>
     public bool Truncated { get; set; }
 

@@ -44,7 +44,7 @@ internal readonly struct BodyStructureWriter(ImapWriter writer, ReadOnlyMemory<b
         bool isText;
         if (part.Kind == PartKind.Message)
         {
-            writer.Raw("\"message\" \"rfc822\""u8);
+            writer.Raw(content.TypeIs("message"u8, "global"u8) ? "\"message\" \"global\""u8 : "\"message\" \"rfc822\""u8);
             isText = false;
         }
         else if (IsUnparsedContainer(part))

@@ -29,12 +29,13 @@ public sealed class MessageStructure
     public ReadOnlyMemory<byte> Message => message;
 
     /// <summary>Parses the message; never throws, whatever the octets.</summary>
-    public static MessageStructure Parse(ReadOnlyMemory<byte> message)
+    /// <param name="messageGlobal">Whether message/global parts hold a message (IMAP4rev2) or are opaque (IMAP4rev1).</param>
+    public static MessageStructure Parse(ReadOnlyMemory<byte> message, bool messageGlobal = false)
     {
         BodyPart root;
         try
         {
-            root = PartTreeParser.Parse(message.Span);
+            root = PartTreeParser.Parse(message.Span, messageGlobal);
         }
         catch (Exception)
         {

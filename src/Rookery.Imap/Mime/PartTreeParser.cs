@@ -26,14 +26,20 @@ internal ref struct PartTreeParser
     const int MaxBoundaryLineWithoutBreak = 80 + 4;
 
     readonly ReadOnlySpan<byte> message;
+    readonly bool messageGlobal;
     readonly List<Boundary> boundaries = [];
     int partCount = 1;
 
-    PartTreeParser(ReadOnlySpan<byte> message) => this.message = message;
-
-    public static BodyPart Parse(ReadOnlySpan<byte> message)
+    PartTreeParser(ReadOnlySpan<byte> message, bool messageGlobal)
     {
-        var parser = new PartTreeParser(message);
+        this.message = message;
+        this.messageGlobal = messageGlobal;
+    }
+
+    /// <param name="messageGlobal">Whether message/global parts hold a message, as in IMAP4rev2 (RFC 9051); IMAP4rev1 knows message/rfc822 only.</param>
+    public static BodyPart Parse(ReadOnlySpan<byte> message, bool messageGlobal = false)
+    {
+        var parser = new PartTreeParser(message, messageGlobal);
         var root = new BodyPart(0);
         parser.ParsePart(root, depth: 0, isMultipartChild: false, parentIsDigest: false);
         return root;
@@ -45,6 +51,13 @@ internal ref struct PartTreeParser
         var header = ScanHeader(part.Offset);
         part.Content = ContentFields.Parse(message[part.Offset..header.End], isMultipartChild);
         part.Kind = KindOf(part.Content, parentIsDigest);
+        if (part.Kind == PartKind.Basic && messageGlobal && part.Content.TypeIs("message"u8, "global"u8))
+        {
+            // RFC 6532 §3.5 lets message/global be base64 or quoted-printable, unlike message/rfc822: such a
+            // part is opaque here (sections are slices of the stored octets), and IMAP4rev2 forbids calling a
+            // message/global part basic, so BODYSTRUCTURE shows it as unparsed.
+            part.Truncated = true;
+        }
 
         // A multipart's own boundary is live from its blank line on, so a delimiter right after the blank
         // line opens its body. Any other boundary there takes the blank line as its line break (RFC 2046
@@ -133,13 +146,15 @@ internal ref struct PartTreeParser
         return child;
     }
 
-    static PartKind KindOf(ContentFields content, bool parentIsDigest)
+    readonly PartKind KindOf(ContentFields content, bool parentIsDigest)
     {
         if (content.Type is null)
             return parentIsDigest ? PartKind.Message : PartKind.Text; // RFC 2046 §5.1.5: digest parts default to message/rfc822
-        // Only message/rfc822 holds a parsed message, as in IMAP4rev1 and Dovecot 2.3; RFC 9051 adds
-        // message/global, which stays opaque here until the session speaks IMAP4rev2.
+        // message/rfc822 holds a parsed message, as in IMAP4rev1 and Dovecot 2.3; so does message/global for
+        // an IMAP4rev2 session (RFC 9051's media-message), when it is not transfer-encoded.
         if (content.TypeIs("message"u8, "rfc822"u8))
+            return PartKind.Message;
+        if (messageGlobal && content.TypeIs("message"u8, "global"u8) && IsIdentityEncoded(content))
             return PartKind.Message;
         if (content.TypeIs("text"u8))
             return PartKind.Text;
@@ -147,6 +162,13 @@ internal ref struct PartTreeParser
             return PartKind.Multipart;
         return PartKind.Basic;
     }
+
+    /// <summary>No Content-Transfer-Encoding, or 7bit, 8bit or binary: the body is the message as it is.</summary>
+    static bool IsIdentityEncoded(ContentFields content) =>
+        content.TransferEncoding is not { } encoding
+        || System.Text.Ascii.EqualsIgnoreCase(encoding, "7bit"u8)
+        || System.Text.Ascii.EqualsIgnoreCase(encoding, "8bit"u8)
+        || System.Text.Ascii.EqualsIgnoreCase(encoding, "binary"u8);
 
     /// <summary>Finds where the header starting at <paramref name="start"/> ends: after a blank line, at a boundary line, or at the end.</summary>
     readonly HeaderScan ScanHeader(int start)
