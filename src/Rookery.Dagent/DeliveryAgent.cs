@@ -157,13 +157,25 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
             return new DeliveryResult(recipient, DeliveryStatus.UnknownRecipient);
         try
         {
-            var folder = await ChooseFolderAsync(new DeliveryContext(sender, recipient, user, extraction.Headers, spam), cancellationToken);
-            var stored = await store.AppendAsync(folder.Id, staged, new AppendRequest
+            var context = new DeliveryContext(sender, recipient, user, extraction.Headers, spam);
+            var request = new AppendRequest
             {
                 Fields = extraction.Fields,
                 // a login given to pipe delivery is written as the account's address
                 TraceHeaders = TraceHeaders(sender, recipient.Contains('@', StringComparison.Ordinal) || user.Email.Length == 0 ? recipient : user.Email),
-            }, cancellationToken);
+            };
+            var folder = await ChooseFolderAsync(context, cancellationToken);
+            AppendResult stored;
+            try
+            {
+                stored = await store.AppendAsync(folder.Id, staged, request, cancellationToken);
+            }
+            catch (StoreObjectNotFoundException) when (folders.Forget(folder))
+            {
+                // the remembered folder is gone (a Junk E-mail folder deleted since): look again
+                folder = await ChooseFolderAsync(context, cancellationToken);
+                stored = await store.AppendAsync(folder.Id, staged, request, cancellationToken);
+            }
             log.LogInformation("Delivered to {Login} ({Folder}, uid {Uid})", user.Login, folder.Name, stored.Uid);
             return new DeliveryResult(recipient, DeliveryStatus.Delivered, null, stored, folder.SpecialUse, folder.Id);
         }
@@ -187,12 +199,52 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
             if (await plugin.ChooseFolderAsync(context, cancellationToken) is { } chosen)
                 return chosen;
         }
-        var info = await userStores.EnsureStoreAsync(context.Account, cancellationToken);
         var use = context.IsSpam ? SpecialUse.Junk : SpecialUse.Inbox;
-        var folders = await store.ListFoldersAsync(info.Id, cancellationToken);
-        return folders.FirstOrDefault(f => f.SpecialUse == use) ?? folders.First(f => f.SpecialUse == SpecialUse.Inbox);
+        if (folders.Find(context.Account.StoreOwner, use) is { } known)
+            return known;
+        var info = await userStores.EnsureStoreAsync(context.Account, cancellationToken);
+        var all = await store.ListFoldersAsync(info.Id, cancellationToken);
+        var folder = all.FirstOrDefault(f => f.SpecialUse == use) ?? all.First(f => f.SpecialUse == SpecialUse.Inbox);
+        folders.Remember(context.Account.StoreOwner, use, folder);
+        return folder;
     }
+
+    readonly DeliveryFolders folders = new(TimeProvider.System);
 
     bool IsSpam(MimeKit.HeaderList? headers) =>
         headers?[options.SpamHeaderName] is { } value && value.Trim().StartsWith(options.SpamHeaderValue, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// The Inbox and Junk E-mail folder of recent recipients, so a delivery does not look its store and
+/// folders up every time. Entries expire after a minute; one whose folder has gone is forgotten
+/// when the append says so, and the delivery looks again.
+/// </summary>
+sealed class DeliveryFolders(TimeProvider clock)
+{
+    const int MaxEntries = 10_000;
+    static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Owner, SpecialUse Use), (FolderInfo Folder, DateTimeOffset Until)> entries = new();
+
+    public FolderInfo? Find(string owner, SpecialUse use) =>
+        entries.TryGetValue((owner, use), out var entry) && entry.Until > clock.GetUtcNow() ? entry.Folder : null;
+
+    public void Remember(string owner, SpecialUse use, FolderInfo folder)
+    {
+        if (entries.Count >= MaxEntries)
+            entries.Clear();
+        entries[(owner, use)] = (folder, clock.GetUtcNow() + Lifetime);
+    }
+
+    /// <summary>Forgets every entry for <paramref name="folder"/>; true if there was one.</summary>
+    public bool Forget(FolderInfo folder)
+    {
+        var forgotten = false;
+        foreach (var (key, entry) in entries)
+        {
+            if (entry.Folder.Id == folder.Id)
+                forgotten |= entries.TryRemove(key, out _);
+        }
+        return forgotten;
+    }
 }

@@ -81,6 +81,10 @@ public sealed class Database
 
     public DatabaseSettings Settings { get; }
 
+    /// <summary>Native SQLite connections whose pragmas are set (pooled connections come back with them).</summary>
+    readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = new();
+    static readonly object Configured = new();
+
     public DatabaseEngine Engine => Settings.Engine;
 
     /// <summary>The isolation of write transactions: READ COMMITTED on the servers; SQLite has one writer and is serializable.</summary>
@@ -102,12 +106,14 @@ public sealed class Database
         try
         {
             await connection.OpenAsync(cancellationToken);
-            if (Engine == DatabaseEngine.Sqlite)
+            if (connection is SqliteConnection sqlite && sqlite.Handle is { } handle && !configured.TryGetValue(handle, out _))
             {
                 // FULL: a commit is on disk before it returns, so an acknowledgement survives power loss too.
+                // Pragmas live as long as the native connection, which the pool hands out again: set them once.
                 await using var command = connection.CreateCommand();
                 command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;";
                 await command.ExecuteNonQueryAsync(cancellationToken);
+                configured.AddOrUpdate(handle, Configured);
             }
             return new DataConnection(new DataOptions().UseConnection(provider, connection, true));
         }
