@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
@@ -37,12 +38,15 @@ public sealed class FileBlobStore
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long length = 0;
-            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            // Unbuffered (bufferSize 0): the copy below already writes in large chunks, and a staged
+            // message is written once; a pooled buffer keeps a delivery from allocating 128 KB of them.
+            var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+            try
             {
+                await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
                 Stream sink = compressionLevel == 0
                     ? file
                     : new GZipStream(file, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
-                var buffer = new byte[1 << 16];
                 int read;
                 while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
                 {
@@ -54,6 +58,10 @@ public sealed class FileBlobStore
                     await sink.DisposeAsync();
                 await file.FlushAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
             return new StagedBlob(BlobId.FromHash(hash.GetHashAndReset()), length, tempPath, null) { };
         }

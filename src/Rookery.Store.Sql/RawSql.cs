@@ -30,14 +30,44 @@ static class RawSql
     public static async Task<T?> FirstOrDefaultAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) where T : class =>
         (await db.QueryToListAsync<T>(sql, cancellationToken, parameters)).FirstOrDefault();
 
-    public static Task<T> ScalarAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
-        db.ExecuteAsync<T>(sql, cancellationToken, parameters);
+    public static async Task<T> ScalarAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters)
+    {
+        await using var command = Command(db, sql, parameters);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? default! : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
-    public static Task<int> RunAsync(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
-        db.ExecuteAsync(sql, cancellationToken, parameters);
+    public static async Task<int> RunAsync(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters)
+    {
+        await using var command = Command(db, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>Runs an INSERT and returns the identity it generated.</summary>
     public static Task<long> InsertReturningIdAsync(this DataConnection db, DatabaseEngine engine, string insert, CancellationToken cancellationToken, params DataParameter[] parameters) =>
         // MySQL has no INSERT … RETURNING (MariaDB has, from 10.5); LAST_INSERT_ID() is per connection.
-        db.ExecuteAsync<long>(engine == DatabaseEngine.MySql ? insert + "; SELECT LAST_INSERT_ID()" : insert + " RETURNING id", cancellationToken, parameters);
+        db.ScalarAsync<long>(engine == DatabaseEngine.MySql ? insert + "; SELECT LAST_INSERT_ID()" : insert + " RETURNING id", cancellationToken, parameters);
+
+    /// <summary>A plain ADO.NET command on the connection and in the transaction of <paramref name="db"/>.</summary>
+    static System.Data.Common.DbCommand Command(DataConnection db, string sql, DataParameter[] parameters)
+    {
+        var command = db.OpenDbConnection().CreateCommand();
+        command.Transaction = db.Transaction;
+        command.CommandText = sql;
+        foreach (var parameter in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = "@" + parameter.Name;
+            p.DbType = parameter.DataType switch
+            {
+                DataType.Int64 => System.Data.DbType.Int64,
+                DataType.Int32 => System.Data.DbType.Int32,
+                DataType.VarBinary => System.Data.DbType.Binary,
+                _ => System.Data.DbType.String,
+            };
+            p.Value = parameter.Value ?? DBNull.Value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
 }
