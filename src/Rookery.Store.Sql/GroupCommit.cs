@@ -70,9 +70,18 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
                 await using (var db = await database.OpenAsync())
                 {
                     await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation);
-                    foreach (var write in batch)
-                        await RunInSavepointAsync(db, write);
-                    await transaction.CommitAsync();
+                    if (batch.Count == 1)
+                    {
+                        // alone in its transaction: no savepoint needed, a failure rolls the transaction back
+                        if (await RunAsync(db, batch[0]))
+                            await transaction.CommitAsync();
+                    }
+                    else
+                    {
+                        foreach (var write in batch)
+                            await RunInSavepointAsync(db, write);
+                        await transaction.CommitAsync();
+                    }
                 }
                 break;
             }
@@ -97,22 +106,30 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
         }
     }
 
-    static async Task RunInSavepointAsync(DataConnection db, Write write)
+    async Task RunInSavepointAsync(DataConnection db, Write write)
+    {
+        await db.RunAsync("SAVEPOINT rookery_write", CancellationToken.None);
+        if (!await RunAsync(db, write))
+            await db.RunAsync("ROLLBACK TO rookery_write", CancellationToken.None);
+        await db.RunAsync("RELEASE rookery_write", CancellationToken.None);
+    }
+
+    /// <summary>Runs one write; false (and its <see cref="Write.Error"/> set) when it failed and must be undone.</summary>
+    async Task<bool> RunAsync(DataConnection db, Write write)
     {
         write.Reset();
-        await db.ExecuteAsync("SAVEPOINT rookery_write");
         try
         {
-            var modseqs = await SqlMailStore.TakeModSeqsAsync(db, write.StoreIds, write.CancellationToken);
+            var modseqs = await SqlMailStore.TakeModSeqsAsync(db, database.Engine, write.StoreIds, write.CancellationToken);
             await write.RunAsync(db, modseqs);
             write.ModSeqs = modseqs;
+            return true;
         }
         catch (Exception e) when (!Database.IsTransient(e))
         {
-            await db.ExecuteAsync("ROLLBACK TO rookery_write");
             write.Error = e;
+            return false;
         }
-        await db.ExecuteAsync("RELEASE rookery_write");
     }
 
     abstract class Write(long[] storeIds, CancellationToken cancellationToken)

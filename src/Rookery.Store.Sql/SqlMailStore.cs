@@ -304,7 +304,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var sizes = messages.Select(x => x.Content.Length + x.Request.TraceHeaders.Length).ToList();
             var total = sizes.Sum();
             await EnsureQuotaAsync(db, storeId, total, limits, cancellationToken);
-            var (firstUid, uidValidity) = await TakeUidsAsync(db, folderId, messages.Count, m, total, cancellationToken);
+            var (firstUid, uidValidity) = await TakeUidsAsync(db, database.Engine, folderId, messages.Count, m, total, cancellationToken);
             // Blob rows are locked in id order in every transaction, so two writers never wait on each other in a cycle.
             foreach (var group in messages.GroupBy(x => x.Content.Id.Value, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
                 await blobs.AddReferencesAsync(db, group.First().Content, group.Count(), cancellationToken);
@@ -492,7 +492,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var sources = await LoadItemsAsync(db, sourceFolderId, uids, cancellationToken);
             var total = sources.Sum(s => s.Size);
             await EnsureQuotaAsync(db, targetStore, total, limits, cancellationToken);
-            var (firstUid, uidValidity) = await TakeUidsAsync(db, targetFolderId, sources.Count, m, total, cancellationToken);
+            var (firstUid, uidValidity) = await TakeUidsAsync(db, database.Engine, targetFolderId, sources.Count, m, total, cancellationToken);
             var mappings = new List<UidMapping>(sources.Count);
             var uid = firstUid;
             // Blob rows are locked in id order in every transaction, so two writers never wait on each other in a cycle.
@@ -528,7 +528,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var total = sources.Sum(s => s.Size);
             if (sourceStore != targetStore)
                 await EnsureQuotaAsync(db, targetStore, total, limits, cancellationToken);
-            var (firstUid, uidValidity) = await TakeUidsAsync(db, targetFolderId, sources.Count, m, total, cancellationToken);
+            var (firstUid, uidValidity) = await TakeUidsAsync(db, database.Engine, targetFolderId, sources.Count, m, total, cancellationToken);
             var mappings = new List<UidMapping>(sources.Count);
             var uid = firstUid;
             foreach (var source in sources)
@@ -634,7 +634,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             // READ COMMITTED: every read after the store-row locks sees what committed before them
             // (MySQL's REPEATABLE READ would read an older snapshot), and InnoDB takes no gap locks.
             await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation, cancellationToken);
-            modseqs = await TakeModSeqsAsync(db, storeIds.Distinct().Order().ToArray(), cancellationToken);
+            modseqs = await TakeModSeqsAsync(db, database.Engine, storeIds.Distinct().Order().ToArray(), cancellationToken);
             result = await body(db, modseqs);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -644,15 +644,24 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     }
 
     /// <summary>Takes the next modseq of each store, locking their rows in the (ascending) order given.</summary>
-    internal static async Task<IReadOnlyDictionary<long, long>> TakeModSeqsAsync(DataConnection db, long[] orderedStoreIds, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyDictionary<long, long>> TakeModSeqsAsync(DataConnection db, DatabaseEngine engine, long[] orderedStoreIds, CancellationToken cancellationToken)
     {
         var modseqs = new Dictionary<long, long>(orderedStoreIds.Length);
         foreach (var storeId in orderedStoreIds)
         {
-            var updated = await db.RunAsync("UPDATE stores SET modseq = modseq + 1 WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
-            if (updated == 0)
-                throw new StoreObjectNotFoundException($"store {storeId}");
-            modseqs[storeId] = await db.ScalarAsync<long>("SELECT modseq FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
+            var id = RawSql.P("id", storeId);
+            long? modseq;
+            if (engine == DatabaseEngine.MySql)
+            {
+                modseq = await db.RunAsync("UPDATE stores SET modseq = modseq + 1 WHERE id = @id", cancellationToken, id) == 0
+                    ? null
+                    : await db.ScalarAsync<long>("SELECT modseq FROM stores WHERE id = @id", cancellationToken, id);
+            }
+            else
+            {
+                modseq = await db.ScalarAsync<long?>("UPDATE stores SET modseq = modseq + 1 WHERE id = @id RETURNING modseq", cancellationToken, id);
+            }
+            modseqs[storeId] = modseq ?? throw new StoreObjectNotFoundException($"store {storeId}");
         }
         return modseqs;
     }
@@ -680,14 +689,23 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             await blobs.ReleaseAsync(db, group.Key, group.Count(), cancellationToken);
     }
 
-    static async Task<(long FirstUid, long UidValidity)> TakeUidsAsync(DataConnection db, long folderId, int count, long modseq, long bytes, CancellationToken cancellationToken)
+    static async Task<(long FirstUid, long UidValidity)> TakeUidsAsync(DataConnection db, DatabaseEngine engine, long folderId, int count, long modseq, long bytes, CancellationToken cancellationToken)
     {
-        var updated = await db.RunAsync(
-            "UPDATE folders SET uid_next = uid_next + @count, modseq = @modseq, message_count = message_count + @count, size = size + @bytes WHERE id = @id",
-            cancellationToken, RawSql.P("count", (long)count), RawSql.P("modseq", modseq), RawSql.P("bytes", bytes), RawSql.P("id", folderId));
-        if (updated == 0)
+        const string Update = "UPDATE folders SET uid_next = uid_next + @count, modseq = @modseq, message_count = message_count + @count, size = size + @bytes WHERE id = @id";
+        DataParameter[] parameters = [RawSql.P("count", (long)count), RawSql.P("modseq", modseq), RawSql.P("bytes", bytes), RawSql.P("id", folderId)];
+        FolderRow? folder;
+        if (engine == DatabaseEngine.MySql)
+        {
+            folder = await db.RunAsync(Update, cancellationToken, parameters) == 0
+                ? null
+                : (await db.ListAsync<FolderRow>("SELECT uid_next, uid_validity FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId)))[0];
+        }
+        else
+        {
+            folder = await db.FirstOrDefaultAsync<FolderRow>(Update + " RETURNING uid_next, uid_validity", cancellationToken, parameters);
+        }
+        if (folder is null)
             throw new StoreObjectNotFoundException($"folder {folderId}");
-        var folder = (await db.ListAsync<FolderRow>("SELECT uid_next, uid_validity FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId)))[0];
         return (folder.UidNext - count, folder.UidValidity);
     }
 
