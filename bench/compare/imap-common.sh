@@ -3,8 +3,8 @@
 # builds Rookery and bench/compare/imap-load, starts Rookery (IMAP only) and a private Dovecot (IMAP,
 # maildir, mail_fsync = always) from configs written to a temp dir, and stops exactly what it started.
 #
-# The caller sets BENCH (name), BUILD, KEEP, USERS, and may set ROOKERY_GATEWAY_EXTRA / DOVECOT_EXTRA
-# (lines added to gateway.cfg / dovecot.conf) and NOFILE (ulimit -n for the servers and the client).
+# The caller sets BENCH (name), BUILD, KEEP, USERS, and may set ROOKERY_GATEWAY_EXTRA / DOVECOT_EXTRA /
+# DOVECOT_LOGIN_EXTRA (lines added to gateway.cfg / dovecot.conf / its service imap-login block) and NOFILE (ulimit -n for the servers and the client).
 
 say()  { printf '==> %s\n' "$*" >&2; }
 warn() { printf '!!! %s\n' "$*" >&2; }
@@ -258,6 +258,7 @@ service imap-login {
   inet_listener imaps {
     port = 0
   }
+${DOVECOT_LOGIN_EXTRA:-}
 }
 ${DOVECOT_EXTRA:-}
 EOF

@@ -2,18 +2,32 @@ using MimeKit;
 
 namespace ImapLoad;
 
-/// <summary>The messages of an mbox file (the "From " separator lines dropped), parsed once.</summary>
-static class Corpus
+/// <summary>
+/// The messages of an mbox file (the "From " separator lines dropped), kept as bytes: a parsed MimeMessage
+/// reads its parts from shared streams, so it must not be written by two clients at once — each APPEND parses its own.
+/// </summary>
+sealed class Corpus
 {
-    public static IReadOnlyList<MimeMessage> Load(string path)
+    readonly List<byte[]> messages = [];
+
+    Corpus(string path)
     {
         using var stream = File.OpenRead(path);
         var parser = new MimeParser(stream, MimeFormat.Mbox);
-        var messages = new List<MimeMessage>();
         while (!parser.IsEndOfStream)
-            messages.Add(parser.ParseMessage());
+        {
+            using var buffer = new MemoryStream();
+            parser.ParseMessage().WriteTo(buffer);
+            messages.Add(buffer.ToArray());
+        }
         if (messages.Count == 0)
             throw new InvalidDataException($"no messages in {path}");
-        return messages;
     }
+
+    public static Corpus Load(string path) => new(path);
+
+    public int Count => messages.Count;
+
+    /// <summary>A fresh copy of message <paramref name="index"/> for one APPEND.</summary>
+    public MimeMessage this[int index] => MimeMessage.Load(new MemoryStream(messages[index], writable: false));
 }

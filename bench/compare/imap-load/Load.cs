@@ -51,8 +51,6 @@ static class Load
                 var inbox = client.Inbox;
                 await inbox.OpenAsync(FolderAccess.ReadWrite, ct);
                 var have = inbox.Count;
-                // One APPEND per message: MULTIAPPEND batches from parallel MailKit clients sometimes get
-                // "BAD Missing space between arguments" from Rookery (to be fixed in its command parser).
                 for (var i = have; i < wanted; i++)
                     await inbox.AppendAsync(new AppendRequest(corpus[i % corpus.Count]), ct);
                 await inbox.StatusAsync(StatusItems.Count, ct);
@@ -140,7 +138,7 @@ static class Load
     }
 
     /// <summary>Runs cycles until the measurement window is over; stops only between cycles, so every APPEND is expunged again.</summary>
-    static async Task<int> DriveAsync(Options o, Client c, IReadOnlyList<MimeMessage> corpus, IFetchRequest headerItems, long measureFrom, long measureTo)
+    static async Task<int> DriveAsync(Options o, Client c, Corpus corpus, IFetchRequest headerItems, long measureFrom, long measureTo)
     {
         var random = new Random(c.Index);
         var inbox = c.Imap.Inbox;
