@@ -347,67 +347,61 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<ItemInfo?> GetItemAsync(long folderId, long uid, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.GetTable<ItemRow>().FirstOrDefaultAsync(i => i.FolderId == folderId && i.Uid == uid, cancellationToken);
+        var row = await db.FirstOrDefaultAsync<ItemRow>("SELECT * FROM items WHERE folder_id = @folder AND uid = @uid", cancellationToken,
+            RawSql.P("folder", folderId), RawSql.P("uid", uid));
         return row is null ? null : ToInfo(row);
     }
 
     public async Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var q = db.GetTable<ItemRow>().Where(i => i.FolderId == folderId);
+        var sql = new System.Text.StringBuilder("SELECT * FROM items WHERE folder_id = @folder");
+        var parameters = new List<DataParameter> { RawSql.P("folder", folderId) };
         if (query is not null)
-            q = Filter(q, query);
-        q = q.OrderBy(i => i.Uid);
+            Filter(sql, parameters, query);
+        sql.Append(" ORDER BY uid");
         if (query?.Limit is { } limit)
-            q = q.Take(limit);
-        var rows = await q.ToListAsync(cancellationToken);
+        {
+            sql.Append(" LIMIT @limit");
+            parameters.Add(RawSql.P("limit", (long)limit));
+        }
+        var rows = await db.ListAsync<ItemRow>(sql.ToString(), cancellationToken, [.. parameters]);
         return rows.ConvertAll(ToInfo);
     }
 
-    static IQueryable<ItemRow> Filter(IQueryable<ItemRow> q, ItemQuery query)
+    /// <summary>Appends the conditions of <paramref name="query"/> to a WHERE clause over items.</summary>
+    static void Filter(System.Text.StringBuilder sql, List<DataParameter> parameters, ItemQuery query)
     {
-        if (query.UidFrom is { } from) q = q.Where(i => i.Uid >= from);
-        if (query.UidTo is { } to) q = q.Where(i => i.Uid <= to);
-        if (query.ChangedSince is { } since) q = q.Where(i => i.ModSeq > since);
-        if (query.FlagsSet != MessageFlags.None)
+        void Where(string condition, string name, object? value, LinqToDB.DataType type)
         {
-            var set = (int)query.FlagsSet;
-            q = q.Where(i => (i.Flags & set) == set);
+            sql.Append(" AND ").Append(condition);
+            parameters.Add(new DataParameter(name, value, type));
         }
-        if (query.FlagsClear != MessageFlags.None)
-        {
-            var clear = (int)query.FlagsClear;
-            q = q.Where(i => (i.Flags & clear) == 0);
-        }
-        if (query.Keyword is { } keyword)
-        {
-            var pattern = " " + keyword.ToLowerInvariant() + " ";
-            q = q.Where(i => i.Keywords.ToLower().Contains(pattern));
-        }
-        if (query.SubjectContains is { } subject)
-        {
-            var s = subject.ToLowerInvariant();
-            q = q.Where(i => i.Subject.ToLower().Contains(s));
-        }
-        if (query.FromContains is { } fromText)
-        {
-            var s = fromText.ToLowerInvariant();
-            q = q.Where(i => i.From.ToLower().Contains(s));
-        }
-        if (query.ToContains is { } toText)
-        {
-            var s = toText.ToLowerInvariant();
-            q = q.Where(i => i.To.ToLower().Contains(s));
-        }
-        if (query.MessageId is { } messageId) q = q.Where(i => i.MessageId == messageId);
-        if (query.ReceivedBefore is { } rb) { var v = rb.ToUnixTimeMilliseconds(); q = q.Where(i => i.ReceivedAt < v); }
-        if (query.ReceivedSince is { } rs) { var v = rs.ToUnixTimeMilliseconds(); q = q.Where(i => i.ReceivedAt >= v); }
-        if (query.SentBefore is { } sb) { var v = sb.ToUnixTimeMilliseconds(); q = q.Where(i => i.SentAt != null && i.SentAt < v); }
-        if (query.SentSince is { } ss) { var v = ss.ToUnixTimeMilliseconds(); q = q.Where(i => i.SentAt != null && i.SentAt >= v); }
-        if (query.LargerThan is { } larger) q = q.Where(i => i.Size > larger);
-        if (query.SmallerThan is { } smaller) q = q.Where(i => i.Size < smaller);
-        return q;
+        void Long(string condition, string name, long value) => Where(condition, name, value, LinqToDB.DataType.Int64);
+        // case-insensitive substring, as the LINQ version's ToLower().Contains(): LIKE with '!' escaping its wildcards
+        void Contains(string column, string name, string text) =>
+            Where($"LOWER({column}) LIKE @{name} ESCAPE '!'", name, "%" + EscapeLike(text.ToLowerInvariant()) + "%", LinqToDB.DataType.NVarChar);
+
+        if (query.UidFrom is { } from) Long("uid >= @uidFrom", "uidFrom", from);
+        if (query.UidTo is { } to) Long("uid <= @uidTo", "uidTo", to);
+        if (query.ChangedSince is { } since) Long("modseq > @since", "since", since);
+        if (query.FlagsSet != MessageFlags.None) Long("(flags & @set) = @set", "set", (int)query.FlagsSet);
+        if (query.FlagsClear != MessageFlags.None) Long("(flags & @clear) = 0", "clear", (int)query.FlagsClear);
+        if (query.Keyword is { } keyword) Contains("keywords", "keyword", " " + keyword + " ");
+        if (query.SubjectContains is { } subject) Contains("subject", "subject", subject);
+        if (query.FromContains is { } fromText) Contains("from_addr", "fromText", fromText);
+        if (query.ToContains is { } toText) Contains("to_addr", "toText", toText);
+        if (query.MessageId is { } messageId) Where("message_id = @messageId", "messageId", messageId, LinqToDB.DataType.NVarChar);
+        if (query.ReceivedBefore is { } rb) Long("received_at < @receivedBefore", "receivedBefore", rb.ToUnixTimeMilliseconds());
+        if (query.ReceivedSince is { } rs) Long("received_at >= @receivedSince", "receivedSince", rs.ToUnixTimeMilliseconds());
+        if (query.SentBefore is { } sb) Long("sent_at IS NOT NULL AND sent_at < @sentBefore", "sentBefore", sb.ToUnixTimeMilliseconds());
+        if (query.SentSince is { } ss) Long("sent_at IS NOT NULL AND sent_at >= @sentSince", "sentSince", ss.ToUnixTimeMilliseconds());
+        if (query.LargerThan is { } larger) Long("size > @larger", "larger", larger);
+        if (query.SmallerThan is { } smaller) Long("size < @smaller", "smaller", smaller);
     }
+
+    static string EscapeLike(string text) =>
+        text.Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal);
 
     public async Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default)
     {
@@ -425,7 +419,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var failed = new List<long>();
             foreach (var chunk in uids.Distinct().Chunk(Chunk))
             {
-                var rows = await db.GetTable<ItemRow>().Where(i => i.FolderId == folderId && chunk.Contains(i.Uid)).ToListAsync(cancellationToken);
+                var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken);
                 foreach (var row in rows)
                 {
                     if (change.UnchangedSince is { } limit && row.ModSeq > limit)
@@ -441,12 +435,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     row.Flags = (int)newFlags;
                     row.Keywords = JoinKeywords(newKeywords);
                     row.ModSeq = m;
-                    await db.GetTable<ItemRow>()
-                        .Where(i => i.Id == row.Id)
-                        .Set(i => i.Flags, row.Flags)
-                        .Set(i => i.Keywords, row.Keywords)
-                        .Set(i => i.ModSeq, m)
-                        .UpdateAsync(cancellationToken);
+                    await db.RunAsync("UPDATE items SET flags = @flags, keywords = @keywords, modseq = @modseq WHERE id = @id", cancellationToken,
+                        RawSql.P("flags", row.Flags), RawSql.P("keywords", row.Keywords), RawSql.P("modseq", m), RawSql.P("id", row.Id));
                     await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, row.Id, folderId, row.Uid, cancellationToken);
                     changed.Add(ToInfo(row));
                 }
@@ -589,11 +579,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var rows = await db.GetTable<ChangeRow>()
-            .Where(c => c.StoreId == storeId && c.ModSeq > sinceModSeq)
-            .OrderBy(c => c.ModSeq).ThenBy(c => c.Id)
-            .Take(limit)
-            .ToListAsync(cancellationToken);
+        var rows = await db.ListAsync<ChangeRow>(
+            "SELECT * FROM changes WHERE store_id = @store AND modseq > @since ORDER BY modseq, id LIMIT @limit", cancellationToken,
+            RawSql.P("store", storeId), RawSql.P("since", sinceModSeq), RawSql.P("limit", (long)limit));
         return rows.ConvertAll(c => new Change(c.ModSeq, (ChangeEntity)c.Entity, (ChangeKind)c.Kind, c.ObjectId, c.FolderId, c.Uid,
             DateTimeOffset.FromUnixTimeMilliseconds(c.At)) { PreviousFolderId = c.PreviousFolderId, PreviousUid = c.PreviousUid });
     }
@@ -718,7 +706,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             .UpdateAsync(cancellationToken);
 
     static Task TouchFolderAsync(DataConnection db, long folderId, long modseq, CancellationToken cancellationToken) =>
-        db.GetTable<FolderRow>().Where(f => f.Id == folderId).Set(f => f.ModSeq, modseq).UpdateAsync(cancellationToken);
+        db.RunAsync("UPDATE folders SET modseq = @modseq WHERE id = @id", cancellationToken, RawSql.P("modseq", modseq), RawSql.P("id", folderId));
 
     static Task AddStoreSizeAsync(DataConnection db, long storeId, long delta, CancellationToken cancellationToken) =>
         delta == 0 ? Task.CompletedTask : db.RunAsync("UPDATE stores SET size = size + @delta WHERE id = @id", cancellationToken, RawSql.P("delta", delta), RawSql.P("id", storeId));
@@ -737,7 +725,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            rows.AddRange(await db.GetTable<ItemRow>().Where(i => i.FolderId == folderId && chunk.Contains(i.Uid)).ToListAsync(cancellationToken));
+        {
+            // UIDs are numbers: listed inline, they need no parameters (and make no parameter limit a concern)
+            var list = string.Join(',', chunk.Select(uid => uid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            rows.AddRange(await db.ListAsync<ItemRow>($"SELECT * FROM items WHERE folder_id = @folder AND uid IN ({list})", cancellationToken, RawSql.P("folder", folderId)));
+        }
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
