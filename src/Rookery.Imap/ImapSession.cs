@@ -181,6 +181,10 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         {
             writer.Tagged(command.Tag, "NO", "OVERQUOTA", "Quota exceeded");
         }
+        catch (AccessDeniedException e)
+        {
+            writer.Tagged(command.Tag, "NO", "NOPERM", e.Message);
+        }
         catch (FolderOperationException e)
         {
             writer.Tagged(command.Tag, "NO", "CANNOT", e.Message);
@@ -219,7 +223,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             dirty = true;
         if (dirty)
         {
-            var delta = await selected.SyncAsync(Store, store!.Id, cancellationToken);
+            var delta = await selected.SyncAsync(Store, selected.Mailbox.Folder.StoreId, cancellationToken);
             if (delta.MailboxGone)
             {
                 selected = null;

@@ -6,6 +6,7 @@ using MailKit.Net.Imap;
 using MailKit.Search;
 using Rookery.Store;
 using StoreFlags = Rookery.Store.MessageFlags;
+using FolderAccess = MailKit.FolderAccess;
 
 namespace Rookery.Imap.Tests;
 

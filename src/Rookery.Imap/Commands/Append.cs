@@ -16,6 +16,8 @@ public sealed partial class ImapSession
         var name = MailboxName(command.Arguments[0]);
         var messages = ParseAppendedMessages(command.Arguments);
         var mailbox = (await TreeAsync(cancellationToken)).Find(name) ?? throw No("Mailbox does not exist", "TRYCREATE");
+        if (!mailbox.Allows(FolderAction.Insert))
+            throw No("No permission to append to this mailbox", "NOPERM");
 
         var staged = new List<Blobs.StagedBlob>();
         try
@@ -28,10 +30,19 @@ public sealed partial class ImapSession
                 content.Position = 0;
                 var blob = await Store.StageAsync(content, cancellationToken);
                 staged.Add(blob);
+                // RFC 4314 §4: flags the user may not set are left off, not refused
+                var flags = message.Flags;
+                if (!mailbox.Allows(FolderAction.SetSeen))
+                    flags &= ~MessageFlags.Seen;
+                if (!mailbox.Allows(FolderAction.SetDeleted))
+                    flags &= ~MessageFlags.Deleted;
+                var mayFlag = mailbox.Allows(FolderAction.SetFlags);
+                if (!mayFlag)
+                    flags &= MessageFlags.Seen | MessageFlags.Deleted;
                 batch.Add((blob, new AppendRequest
                 {
-                    Flags = message.Flags,
-                    Keywords = message.Keywords,
+                    Flags = flags,
+                    Keywords = mayFlag ? message.Keywords : [],
                     ReceivedAt = message.InternalDate,
                     Fields = extraction.Fields,
                 }));
