@@ -311,7 +311,9 @@ public sealed partial class ImapSession
             throw No("Target mailbox already exists", "ALREADYEXISTS");
         if (target.StartsWith(source.Name + MailboxTree.Delimiter, StringComparison.Ordinal))
             throw No("A mailbox cannot be moved into itself", "CANNOT");
-        if (source.Shared || MailboxTree.IsSharedName(target))
+        if (source.Shared != MailboxTree.IsSharedName(target))
+            throw No("Mailboxes cannot be moved to another store", "CANNOT");
+        if (source.Shared)
         {
             Demand(source, FolderAction.DeleteFolder, "rename this mailbox");
             var (parent, newLeaf) = await SharedParentAsync(tree, target, cancellationToken);
