@@ -120,6 +120,25 @@ public sealed class FolderAccess(IMailStore store, IFolderGrants grants, FolderR
         return result;
     }
 
+    /// <summary>
+    /// What <paramref name="user"/> can see of stores other than their own: the other users' private
+    /// stores that grant them something, then their company's public store, each with every folder
+    /// and the user's rights on it (a folder is visible with <see cref="FolderRights.FolderVisible"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<SharedStore>> SharedFoldersAsync(UserAccount user, CancellationToken cancellationToken = default)
+    {
+        var result = new List<SharedStore>();
+        var stores = (await SharedStoresAsync(user, cancellationToken)).ToList();
+        if (await PublicStoreAsync(user, cancellationToken) is { } publicStore)
+            stores.Add(publicStore);
+        foreach (var other in stores)
+        {
+            var folders = await store.ListFoldersAsync(other.Id, cancellationToken);
+            result.Add(new SharedStore(other, folders, await RightsInStoreAsync(user, other, folders, cancellationToken)));
+        }
+        return result;
+    }
+
     /// <summary>The public store of the user's company, if there is one yet.</summary>
     public Task<StoreInfo?> PublicStoreAsync(UserAccount user, CancellationToken cancellationToken = default) =>
         store.FindStoreAsync(StoreKind.Public, user.Company, cancellationToken);
@@ -163,4 +182,10 @@ public sealed class FolderAccess(IMailStore store, IFolderGrants grants, FolderR
         FolderAction.DeleteFolder => "delete or rename folders",
         _ => "change permissions",
     };
+}
+
+/// <summary>A store other than the user's own, with all its folders and the user's rights on each.</summary>
+public sealed record SharedStore(StoreInfo Store, IReadOnlyList<FolderInfo> Folders, IReadOnlyDictionary<long, FolderRights> Rights)
+{
+    public IEnumerable<FolderInfo> Visible => Folders.Where(f => FolderAccess.Allows(Rights.GetValueOrDefault(f.Id), FolderAction.Lookup));
 }

@@ -77,6 +77,9 @@ public sealed class AclTests : IAsyncLifetime
             C: m MYRIGHTS "Other Users/bob/Shared"
             S: * MYRIGHTS "Other Users/bob/Shared" lrsip
             S: m OK MYRIGHTS completed
+            C: q GETQUOTAROOT "Other Users/bob/Shared"
+            S: * QUOTAROOT "Other Users/bob/Shared"
+            S: q OK GETQUOTAROOT completed
             C: st STATUS "Other Users/bob/Shared" (MESSAGES UNSEEN)
             S: * STATUS "Other Users/bob/Shared" (MESSAGES 1 UNSEEN 1)
             S: st OK STATUS completed

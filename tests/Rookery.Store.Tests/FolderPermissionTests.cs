@@ -105,6 +105,22 @@ public sealed class FolderPermissionTests : IAsyncLifetime
         Assert.Equal(publicStore.Id, (await access.PublicStoreAsync(Carol))!.Id);
     }
 
+    [Fact]
+    public async Task Shared_folders_list_the_other_stores_with_the_user_s_rights_and_the_public_store_last()
+    {
+        var hidden = await store.CreateFolderAsync(bobs.Id, null, "Private", ContainerClass.Mail);
+        await grants.SetAsync(shared.Id, Grantee.User(Alice), FolderRoles.Reviewer);
+        var publicStore = await store.EnsureStoreAsync(StoreKind.Public, "", "en");
+        await store.CreateFolderAsync(publicStore.Id, null, "News", ContainerClass.Mail);
+
+        var seen = await access.SharedFoldersAsync(Alice);
+        Assert.Equal([bobs.Id, publicStore.Id], seen.Select(s => s.Store.Id));
+        Assert.Equal(["Shared"], seen[0].Visible.Select(f => f.Name));
+        Assert.Equal(FolderRights.None, seen[0].Rights[hidden.Id]);
+        Assert.Equal(["News"], seen[1].Visible.Select(f => f.Name));
+        Assert.Equal([publicStore.Id], (await access.SharedFoldersAsync(Carol)).Select(s => s.Store.Id));
+    }
+
     [Theory]
     [InlineData("reviewer", FolderRoles.Reviewer)]
     [InlineData("Publishing Editor", FolderRoles.PublishingEditor)]

@@ -12,25 +12,21 @@ public sealed partial class ImapSession
     /// </summary>
     async Task<MailboxTree> TreeAsync(CancellationToken cancellationToken)
     {
-        var access = services.Access;
         var sections = new List<TreeSection> { new("", await Store.ListFoldersAsync(store!.Id, cancellationToken)) };
-        var others = new List<(string Login, StoreInfo Store)>();
-        foreach (var other in await access.SharedStoresAsync(user!, cancellationToken))
+        var others = new List<(string Login, SharedStore Shared)>();
+        TreeSection? publicSection = null;
+        foreach (var shared in await services.Access.SharedFoldersAsync(user!, cancellationToken))
         {
-            if (await services.Directory.FindByStoreOwnerAsync(other.Owner, cancellationToken) is { } owner && !owner.Login.Contains(MailboxTree.Delimiter, StringComparison.Ordinal))
-                others.Add((owner.Login, other));
+            if (shared.Store.Kind == StoreKind.Public)
+                publicSection = new TreeSection(MailboxTree.PublicPrefix, shared.Folders, shared.Rights);
+            else if (await services.Directory.FindByStoreOwnerAsync(shared.Store.Owner, cancellationToken) is { } owner && !owner.Login.Contains(MailboxTree.Delimiter, StringComparison.Ordinal))
+                others.Add((owner.Login, shared));
         }
-        foreach (var (login, other) in others.OrderBy(o => o.Login, StringComparer.OrdinalIgnoreCase))
-            sections.Add(await SectionAsync(MailboxTree.OtherUsersPrefix + login + MailboxTree.Delimiter, other, cancellationToken));
-        if (await access.PublicStoreAsync(user!, cancellationToken) is { } publicStore)
-            sections.Add(await SectionAsync(MailboxTree.PublicPrefix, publicStore, cancellationToken));
+        foreach (var (login, shared) in others.OrderBy(o => o.Login, StringComparer.OrdinalIgnoreCase))
+            sections.Add(new TreeSection(MailboxTree.OtherUsersPrefix + login + MailboxTree.Delimiter, shared.Folders, shared.Rights));
+        if (publicSection is not null)
+            sections.Add(publicSection);
         return new MailboxTree(sections, Options.OnlyMailFolders);
-    }
-
-    async Task<TreeSection> SectionAsync(string prefix, StoreInfo other, CancellationToken cancellationToken)
-    {
-        var folders = await Store.ListFoldersAsync(other.Id, cancellationToken);
-        return new TreeSection(prefix, folders, await services.Access.RightsInStoreAsync(user!, other, folders, cancellationToken));
     }
 
     static void Demand(Mailbox mailbox, FolderAction action, string what)
