@@ -35,6 +35,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
 
     UserAccount? user;
     StoreInfo? store;
+    /// <summary>The store as the logged-in user may use it: permissions are checked there.</summary>
+    UserMailStore? userStore;
     ChangeSubscription? changes;
     MailboxView? selected;
     int announcedExists;
@@ -46,7 +48,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     public SessionState State { get; private set; } = SessionState.NotAuthenticated;
 
     ImapOptions Options => services.Options;
-    IMailStore Store => services.Store;
+    IMailStore Store => (IMailStore?)userStore ?? services.Store;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

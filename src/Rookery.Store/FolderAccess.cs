@@ -169,7 +169,7 @@ public sealed class FolderAccess(IMailStore store, IFolderGrants grants, FolderR
             await DemandAsync(actor, folder, FolderAction.Administer, cancellationToken);
     }
 
-    static string Describe(FolderAction action) => action switch
+    internal static string Describe(FolderAction action) => action switch
     {
         FolderAction.Lookup => "see",
         FolderAction.Read => "read",

@@ -121,6 +121,43 @@ public sealed class FolderPermissionTests : IAsyncLifetime
         Assert.Equal([publicStore.Id], (await access.SharedFoldersAsync(Carol)).Select(s => s.Store.Id));
     }
 
+    [Fact]
+    public async Task A_user_s_store_refuses_what_the_grants_do_not_allow_and_leaves_off_flags()
+    {
+        var alices = new UserMailStore(store, access, Alice);
+        await store.AppendAsync(shared.Id, Messages.Make("bob's"));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.ListItemsAsync(shared.Id));
+
+        await grants.SetAsync(shared.Id, Grantee.User(Alice), FolderRoles.Reviewer);
+        alices.Forget();
+        var item = Assert.Single(await alices.ListItemsAsync(shared.Id));
+        await using (await alices.OpenContentAsync(item)) { }
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.SetFlagsAsync(shared.Id, [item.Uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen, [])));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.ExpungeAsync(shared.Id, [item.Uid]));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.CreateFolderAsync(bobs.Id, shared.Id, "Sub", ContainerClass.Mail));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.CreateFolderAsync(bobs.Id, null, "Top", ContainerClass.Mail));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.DeleteFolderAsync(shared.Id));
+        using (var staged = await store.StageAsync(new MemoryStream(Messages.Make("alice's"))))
+            await Assert.ThrowsAsync<AccessDeniedException>(() => alices.AppendAsync(shared.Id, staged, new AppendRequest()));
+
+        await grants.SetAsync(shared.Id, Grantee.User(Alice), FolderRoles.Author);
+        alices.Forget();
+        await alices.SetFlagsAsync(shared.Id, [item.Uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen, []));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.SetFlagsAsync(shared.Id, [item.Uid], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, [])));
+        using (var staged = await store.StageAsync(new MemoryStream(Messages.Make("alice's"))))
+        {
+            var appended = await alices.AppendAsync(shared.Id, staged, new AppendRequest { Flags = MessageFlags.Seen | MessageFlags.Flagged | MessageFlags.Deleted, Keywords = ["$Work"] });
+            var stored = (await store.GetItemAsync(shared.Id, appended.Uid))!;
+            Assert.Equal(MessageFlags.Seen, stored.Flags);
+            Assert.Empty(stored.Keywords);
+        }
+
+        // her own store is hers entirely
+        var own = await store.EnsureStoreAsync(StoreKind.Private, Alice.StoreOwner, "en");
+        var mine = await alices.CreateFolderAsync(own.Id, null, "Mine", ContainerClass.Mail);
+        await alices.DeleteFolderAsync(mine.Id);
+    }
+
     [Theory]
     [InlineData("reviewer", FolderRoles.Reviewer)]
     [InlineData("Publishing Editor", FolderRoles.PublishingEditor)]

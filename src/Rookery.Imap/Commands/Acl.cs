@@ -57,6 +57,7 @@ public sealed partial class ImapSession
             rights = mode == '+' ? current | given : current & ~given;
         }
         await services.Access.SetAsync(user, mailbox.Folder, grantee, rights, cancellationToken);
+        userStore?.Forget();
         return null;
     }
 
@@ -67,6 +68,7 @@ public sealed partial class ImapSession
         Demand(mailbox, FolderAction.Administer, "change the permissions of this mailbox");
         var grantee = await GranteeAsync(AString(command.Arguments[1]), cancellationToken);
         await services.Access.RemoveAsync(user, mailbox.Folder, grantee, cancellationToken);
+        userStore?.Forget();
         return null;
     }
 

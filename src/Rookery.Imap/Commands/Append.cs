@@ -30,19 +30,11 @@ public sealed partial class ImapSession
                 content.Position = 0;
                 var blob = await Store.StageAsync(content, cancellationToken);
                 staged.Add(blob);
-                // RFC 4314 §4: flags the user may not set are left off, not refused
-                var flags = message.Flags;
-                if (!mailbox.Allows(FolderAction.SetSeen))
-                    flags &= ~MessageFlags.Seen;
-                if (!mailbox.Allows(FolderAction.SetDeleted))
-                    flags &= ~MessageFlags.Deleted;
-                var mayFlag = mailbox.Allows(FolderAction.SetFlags);
-                if (!mayFlag)
-                    flags &= MessageFlags.Seen | MessageFlags.Deleted;
+                // flags the user may not set are left off by the store (RFC 4314 §4)
                 batch.Add((blob, new AppendRequest
                 {
-                    Flags = flags,
-                    Keywords = mayFlag ? message.Keywords : [],
+                    Flags = message.Flags,
+                    Keywords = message.Keywords,
                     ReceivedAt = message.InternalDate,
                     Fields = extraction.Fields,
                 }));

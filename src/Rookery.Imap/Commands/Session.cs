@@ -2,6 +2,7 @@ using System.Buffers;
 using Rookery.Common.Sasl;
 using Rookery.Directory;
 using Rookery.Imap.Protocol;
+using Rookery.Store;
 
 namespace Rookery.Imap;
 
@@ -177,6 +178,7 @@ public sealed partial class ImapSession
         if (!services.UserSessions.TryEnter(result.User!.Login))
             throw No($"Too many IMAP connections for this user (at most {services.UserSessions.Limit})", "LIMIT");
         user = result.User;
+        userStore = new UserMailStore(services.Store, services.Access, user);
         store = await services.Users.EnsureStoreAsync(user, cancellationToken);
         changes = Store.Notifier.Subscribe(store.Id);
         State = SessionState.Authenticated;
