@@ -189,6 +189,39 @@ public sealed class AclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_grant_to_a_group_reaches_its_members_and_anyone_reaches_everybody()
+    {
+        await harness.Repository.CreateGroupAsync("Sales", "", "");
+        await harness.Repository.AddGroupMemberAsync("Sales", "db", "alice");
+        await Run("""
+            S: * OK *
+            C: a LOGIN bob pw
+            S: a OK *
+            C: s SETACL Shared group:sales lr
+            S: s OK SETACL completed
+            C: g GETACL Shared
+            S: * ACL Shared bob lrswipkxtecda group:Sales lr
+            S: g OK GETACL completed
+            C: s2 SETACL INBOX anyone l
+            S: s2 OK SETACL completed
+            """);
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: l LIST "Other Users/bob/" *
+            S: * LIST (\HasNoChildren) "/" "Other Users/bob/INBOX"
+            S: * LIST (\HasNoChildren) "/" "Other Users/bob/Shared"
+            S: l OK LIST completed
+            C: m MYRIGHTS "Other Users/bob/Shared"
+            S: * MYRIGHTS "Other Users/bob/Shared" lr
+            S: m OK MYRIGHTS completed
+            C: s SELECT "Other Users/bob/INBOX"
+            S: s NO [NOPERM] No permission to read this mailbox
+            """);
+    }
+
+    [Fact]
     public async Task Acl_commands_check_their_arguments_and_keep_the_owner_s_rights()
     {
         await harness.Repository.CreateGroupAsync("Sales", "", "");
