@@ -175,7 +175,9 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     {
         await DemandAsync(sourceFolderId, FolderAction.Read, cancellationToken);
         await DemandAsync(targetFolderId, FolderAction.Insert, cancellationToken);
-        return await inner.CopyItemsAsync(sourceFolderId, uids, targetFolderId, cancellationToken);
+        var granted = await RightsAsync(targetFolderId, cancellationToken);
+        var keywords = FolderAccess.Allows(granted, FolderAction.SetFlags) ? [] : await KeywordsAsync(sourceFolderId, uids, cancellationToken);
+        return await StripFlagsAsync(targetFolderId, granted, keywords, await inner.CopyItemsAsync(sourceFolderId, uids, targetFolderId, cancellationToken), cancellationToken);
     }
 
     public async Task<CopyResult> MoveItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
@@ -183,7 +185,39 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         await DemandAsync(sourceFolderId, FolderAction.Read, cancellationToken);
         await DemandAsync(sourceFolderId, FolderAction.Expunge, cancellationToken);
         await DemandAsync(targetFolderId, FolderAction.Insert, cancellationToken);
-        return await inner.MoveItemsAsync(sourceFolderId, uids, targetFolderId, cancellationToken);
+        var granted = await RightsAsync(targetFolderId, cancellationToken);
+        var keywords = FolderAccess.Allows(granted, FolderAction.SetFlags) ? [] : await KeywordsAsync(sourceFolderId, uids, cancellationToken);
+        return await StripFlagsAsync(targetFolderId, granted, keywords, await inner.MoveItemsAsync(sourceFolderId, uids, targetFolderId, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The keywords the items to be copied carry, for a target where the user may not set them.</summary>
+    async Task<IReadOnlyList<string>> KeywordsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
+    {
+        if (uids.Count == 0)
+            return [];
+        var items = await inner.ListItemsAsync(sourceFolderId, new ItemQuery { UidFrom = uids.Min(), UidTo = uids.Max() }, cancellationToken);
+        var wanted = uids.ToHashSet();
+        return items.Where(i => wanted.Contains(i.Uid)).SelectMany(i => i.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>
+    /// Takes off the copies the flags the user may not set in the target, as an append would
+    /// (RFC 4314 §4); in a store the user owns, or with every flag right, nothing changes.
+    /// </summary>
+    async Task<CopyResult> StripFlagsAsync(long targetFolderId, FolderRights granted, IReadOnlyList<string> keywords, CopyResult result, CancellationToken cancellationToken)
+    {
+        var strip = MessageFlags.None;
+        if (!FolderAccess.Allows(granted, FolderAction.SetSeen))
+            strip |= MessageFlags.Seen;
+        if (!FolderAccess.Allows(granted, FolderAction.SetDeleted))
+            strip |= MessageFlags.Deleted;
+        var mayFlag = FolderAccess.Allows(granted, FolderAction.SetFlags);
+        if (!mayFlag)
+            strip |= MessageFlags.Answered | MessageFlags.Flagged | MessageFlags.Draft;
+        var dropKeywords = mayFlag ? [] : keywords;
+        if (result.Mappings.Count > 0 && (strip != MessageFlags.None || dropKeywords.Count > 0))
+            await inner.SetFlagsAsync(targetFolderId, result.Mappings.Select(m => m.TargetUid).ToList(), new FlagChange(FlagOperation.Remove, strip, dropKeywords), cancellationToken);
+        return result;
     }
 
     public async Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default)

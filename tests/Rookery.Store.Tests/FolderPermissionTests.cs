@@ -158,6 +158,29 @@ public sealed class FolderPermissionTests : IAsyncLifetime
         await alices.DeleteFolderAsync(mine.Id);
     }
 
+    [Fact]
+    public async Task Copies_into_another_store_lose_the_flags_the_user_may_not_set_there()
+    {
+        var alices = new UserMailStore(store, access, Alice);
+        var own = await store.EnsureStoreAsync(StoreKind.Private, Alice.StoreOwner, "en");
+        var inbox = await store.InboxAsync(own.Id);
+        var original = await store.AppendAsync(inbox.Id, Messages.Make("mine"), new AppendRequest { Flags = MessageFlags.Seen | MessageFlags.Flagged, Keywords = ["$Work"] });
+        await grants.SetAsync(shared.Id, Grantee.User(Alice), FolderRoles.Author); // edit own (\Seen), not edit all
+
+        var copied = await alices.CopyItemsAsync(inbox.Id, [original.Uid], shared.Id);
+        var copy = (await store.GetItemAsync(shared.Id, Assert.Single(copied.Mappings).TargetUid))!;
+        Assert.Equal(MessageFlags.Seen, copy.Flags);
+        Assert.Empty(copy.Keywords);
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.MoveItemsAsync(shared.Id, [copy.Uid], inbox.Id));
+
+        // within her own store nothing is lost
+        var drafts = (await store.ListFoldersAsync(own.Id)).Single(f => f.SpecialUse == SpecialUse.Drafts);
+        var again = await alices.CopyItemsAsync(inbox.Id, [original.Uid], drafts.Id);
+        var kept = (await store.GetItemAsync(drafts.Id, Assert.Single(again.Mappings).TargetUid))!;
+        Assert.Equal(MessageFlags.Seen | MessageFlags.Flagged, kept.Flags);
+        Assert.Equal(["$Work"], kept.Keywords);
+    }
+
     [Theory]
     [InlineData("reviewer", FolderRoles.Reviewer)]
     [InlineData("Publishing Editor", FolderRoles.PublishingEditor)]
