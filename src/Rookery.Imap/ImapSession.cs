@@ -225,7 +225,19 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             dirty = true;
         if (dirty)
         {
-            var delta = await selected.SyncAsync(Store, selected.Mailbox.Folder.StoreId, cancellationToken);
+            MailboxView.Delta delta;
+            try
+            {
+                delta = await selected.SyncAsync(Store, selected.Mailbox.Folder.StoreId, cancellationToken);
+            }
+            catch (AccessDeniedException)
+            {
+                // the owner took the right to read it away: the mailbox is gone for this user
+                selected = null;
+                State = SessionState.Authenticated;
+                writer.Untagged("OK [CLOSED] No permission to read the selected mailbox any more");
+                return;
+            }
             if (delta.MailboxGone)
             {
                 selected = null;

@@ -222,6 +222,48 @@ public sealed class AclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Changes_in_bob_s_store_reach_alice_and_a_revoked_right_closes_the_mailbox()
+    {
+        var alice = await UserAsync("alice");
+        await harness.Access.SetAsync(null, shared, Grantee.User(alice), FolderRoles.Author);
+        await Transcript.RunAsync(harness.Session(), """
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: s SELECT "Other Users/bob/Shared"
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS (\Seen)] Flags permitted
+            S: * 1 EXISTS
+            S: * 1 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] Predicted next UID
+            S: s OK [READ-WRITE] SELECT completed
+            ! deliver
+            C: n NOOP
+            S: * 2 EXISTS
+            S: * 2 RECENT
+            S: n OK NOOP completed
+            ! revoke
+            C: n2 NOOP
+            S: * OK [CLOSED] No permission to read the selected mailbox any more
+            S: n2 OK NOOP completed
+            C: f FETCH 1 FLAGS
+            S: f BAD FETCH: Select a mailbox first
+            """, actions: async action =>
+        {
+            if (action == "deliver")
+                await AppendAsync(shared, "delivered to bob");
+            else
+            {
+                await harness.Grants.RemoveAsync(shared.Id, Grantee.User(alice));
+                await Task.Delay(TimeSpan.FromSeconds(2.2)); // the session reuses rights read in the last two seconds
+                await AppendAsync(shared, "after the revocation");
+            }
+        });
+    }
+
+    [Fact]
     public async Task Acl_commands_check_their_arguments_and_keep_the_owner_s_rights()
     {
         await harness.Repository.CreateGroupAsync("Sales", "", "");
