@@ -7,8 +7,8 @@ namespace Rookery.Store;
 /// <summary>
 /// The store as one user may use it: what a protocol session does in a store other than the
 /// user's own is checked against the folder's permissions (<see cref="FolderAccess"/>) and refused
-/// with <see cref="AccessDeniedException"/>; flags the user may not set are left off appended
-/// messages. Protocols hold one per session, so they all get the same answer.
+/// with <see cref="AccessDeniedException"/>; flags the user may not set are left off appended,
+/// copied and moved messages. Protocols hold one per session, so they all get the same answer.
 /// </summary>
 public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAccount user, TimeProvider? time = null) : IMailStore
 {
