@@ -35,6 +35,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
 
     UserAccount? user;
     StoreInfo? store;
+    /// <summary>The store as the logged-in user may use it: permissions are checked there.</summary>
+    UserMailStore? userStore;
     ChangeSubscription? changes;
     MailboxView? selected;
     int announcedExists;
@@ -48,7 +50,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     public SessionState State { get; private set; } = SessionState.NotAuthenticated;
 
     ImapOptions Options => services.Options;
-    IMailStore Store => services.Store;
+    IMailStore Store => (IMailStore?)userStore ?? services.Store;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -183,6 +185,10 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         {
             writer.Tagged(command.Tag, "NO", "OVERQUOTA", "Quota exceeded");
         }
+        catch (AccessDeniedException e)
+        {
+            writer.Tagged(command.Tag, "NO", "NOPERM", e.Message);
+        }
         catch (FolderOperationException e)
         {
             writer.Tagged(command.Tag, "NO", "CANNOT", e.Message);
@@ -221,7 +227,19 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             dirty = true;
         if (dirty)
         {
-            var delta = await selected.SyncAsync(Store, store!.Id, cancellationToken);
+            MailboxView.Delta delta;
+            try
+            {
+                delta = await selected.SyncAsync(Store, selected.Mailbox.Folder.StoreId, cancellationToken);
+            }
+            catch (AccessDeniedException)
+            {
+                // the owner took the right to read it away: the mailbox is gone for this user
+                selected = null;
+                State = SessionState.Authenticated;
+                writer.Untagged("OK [CLOSED] No permission to read the selected mailbox any more");
+                return;
+            }
             if (delta.MailboxGone)
             {
                 selected = null;

@@ -2,7 +2,7 @@ using Rookery.Store;
 
 namespace Rookery.Imap;
 
-/// <summary>One folder as IMAP shows it: its full name with '/' between levels, and its attributes.</summary>
+/// <summary>One folder as IMAP shows it: its full name with '/' between levels, its attributes, and what the user may do with it.</summary>
 public sealed record Mailbox(string Name, FolderInfo Folder, bool HasChildren)
 {
     /// <summary>The RFC 6154 special-use attribute of a default folder, or null.</summary>
@@ -16,44 +16,121 @@ public sealed record Mailbox(string Name, FolderInfo Folder, bool HasChildren)
     };
 
     public bool IsInbox => Name == "INBOX";
+
+    /// <summary>The session user's rights on the folder; everything in their own store.</summary>
+    public FolderRights Rights { get; init; } = FolderRights.All;
+
+    /// <summary>In a store other than the user's own (Other Users/…, Public Folders/…).</summary>
+    public bool Shared { get; init; }
+
+    public bool Allows(FolderAction action) => FolderAccess.Allows(Rights, action);
 }
+
+/// <summary>
+/// The folders of one store under a name prefix: the user's own ("" prefix, every folder), or
+/// another user's or the public store with the user's rights per folder.
+/// </summary>
+public sealed record TreeSection(string Prefix, IReadOnlyList<FolderInfo> Folders, IReadOnlyDictionary<long, FolderRights>? Rights = null);
 
 /// <summary>
 /// The folders of a store as IMAP mailboxes: the Inbox is "INBOX" whatever the store's language
 /// calls it, levels are separated by '/', and with imap_only_mailfolders the calendar, contacts,
 /// tasks, notes and journal folders (and what lies under them) are left out, as the original did.
+/// Other stores appear under their namespace prefix with only the folders the user may see
+/// (folder-visible); a folder the user may not see that holds one they may is listed as
+/// \Noselect, and so are the namespace levels themselves.
 /// </summary>
 public sealed class MailboxTree
 {
     public const char Delimiter = '/';
+    public const string OtherUsersPrefix = "Other Users/";
+    public const string PublicPrefix = "Public Folders/";
 
     readonly List<Mailbox> mailboxes = [];
     readonly Dictionary<string, Mailbox> byName = new(StringComparer.Ordinal);
     readonly Dictionary<long, Mailbox> byFolder = [];
+    readonly List<string> names = [];
+    readonly HashSet<string> placeholders = new(StringComparer.Ordinal);
 
     public MailboxTree(IReadOnlyList<FolderInfo> folders, bool onlyMailFolders)
+        : this([new TreeSection("", folders)], onlyMailFolders)
     {
-        var children = folders.ToLookup(f => f.ParentId ?? 0);
+    }
+
+    public MailboxTree(IEnumerable<TreeSection> sections, bool onlyMailFolders)
+    {
+        foreach (var section in sections)
+            Add(section, onlyMailFolders);
+    }
+
+    void Add(TreeSection section, bool onlyMailFolders)
+    {
+        var children = section.Folders.ToLookup(f => f.ParentId ?? 0);
+        var shared = section.Rights is not null;
+        bool Visible(FolderInfo f) => section.Rights is not { } rights || FolderAccess.Allows(rights.GetValueOrDefault(f.Id), FolderAction.Lookup);
+        bool Included(FolderInfo f) => (!onlyMailFolders || f.ContainerClass == ContainerClass.Mail) && !f.Name.Contains(Delimiter, StringComparison.Ordinal);
+        var listedBelow = new Dictionary<long, bool>();
+        bool AnyListed(FolderInfo f)
+        {
+            if (!listedBelow.TryGetValue(f.Id, out var any))
+                listedBelow[f.Id] = any = Included(f) && (Visible(f) || children[f.Id].Any(AnyListed));
+            return any;
+        }
+        var entries = new List<(string Name, Mailbox? Mailbox)>();
         void Walk(long parentId, string prefix)
         {
             foreach (var folder in children[parentId].OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                if (onlyMailFolders && folder.ContainerClass != ContainerClass.Mail)
-                    continue;
-                if (folder.Name.Contains(Delimiter, StringComparison.Ordinal))
-                    continue; // not addressable with '/' as the hierarchy delimiter
-                var name = prefix.Length == 0 && folder.SpecialUse == Store.SpecialUse.Inbox ? "INBOX" : prefix + folder.Name;
-                var mailbox = new Mailbox(name, folder, children[folder.Id].Any(c => !onlyMailFolders || c.ContainerClass == ContainerClass.Mail));
-                mailboxes.Add(mailbox);
-                byName.TryAdd(name, mailbox);
-                byFolder[folder.Id] = mailbox;
+                if (!AnyListed(folder))
+                    continue; // not a mail folder, not addressable with '/', or nothing the user may see
+                var name = parentId == 0 && folder.SpecialUse == Store.SpecialUse.Inbox ? prefix + "INBOX" : prefix + folder.Name;
+                var hasChildren = children[folder.Id].Any(AnyListed);
+                entries.Add((name, Visible(folder)
+                    ? new Mailbox(name, folder, hasChildren) { Rights = section.Rights?.GetValueOrDefault(folder.Id) ?? FolderRights.All, Shared = shared }
+                    : null));
                 Walk(folder.Id, name + Delimiter);
             }
         }
-        Walk(0, "");
+        Walk(0, section.Prefix);
+        if (section.Prefix.Length > 0 && entries.Count > 0)
+        {
+            // the namespace levels above the folders: "Other Users", "Other Users/bob"
+            var levels = section.Prefix.TrimEnd(Delimiter).Split(Delimiter);
+            for (var i = 1; i <= levels.Length; i++)
+                AddPlaceholder(string.Join(Delimiter, levels[..i]));
+        }
+        foreach (var (name, mailbox) in entries)
+        {
+            if (mailbox is null)
+            {
+                AddPlaceholder(name);
+                continue;
+            }
+            names.Add(name);
+            mailboxes.Add(mailbox);
+            byName.TryAdd(name, mailbox);
+            byFolder[mailbox.Folder.Id] = mailbox;
+        }
+    }
+
+    void AddPlaceholder(string name)
+    {
+        if (placeholders.Add(name))
+            names.Add(name);
     }
 
     public IReadOnlyList<Mailbox> All => mailboxes;
+
+    /// <summary>Every name LIST shows, in order: mailboxes and the \Noselect levels above shared ones.</summary>
+    public IReadOnlyList<string> Names => names;
+
+    /// <summary>Whether <paramref name="name"/> is a level that exists only to hold other mailboxes (\Noselect).</summary>
+    public bool IsPlaceholder(string name) => placeholders.Contains(name.TrimEnd(Delimiter));
+
+    /// <summary>Whether a name lies in the shared namespaces, where only the stores' folders exist.</summary>
+    public static bool IsSharedName(string name) =>
+        name.StartsWith(OtherUsersPrefix, StringComparison.OrdinalIgnoreCase) || name.StartsWith(PublicPrefix, StringComparison.OrdinalIgnoreCase)
+        || name.Equals(OtherUsersPrefix.TrimEnd(Delimiter), StringComparison.OrdinalIgnoreCase) || name.Equals(PublicPrefix.TrimEnd(Delimiter), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Finds a mailbox by name; INBOX in any case, other names exactly, or failing that case-insensitively (folder names are unique regardless of case).</summary>
     public Mailbox? Find(string name)

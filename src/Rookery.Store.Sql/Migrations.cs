@@ -12,7 +12,23 @@ static class Migrations
         new(2, "per-item trace headers (Return-Path, Delivered-To) kept beside the shared content", TraceHeaders),
         new(3, "mailbox subscriptions", Subscriptions),
         new(4, "IMAP \\Recent bookkeeping per folder; the Date header's own zone per item", RecentAndSentZone),
+        new(5, "folder permissions: grants of rights on a folder to a user, a group or anyone", FolderGrants),
     ];
+
+    static IEnumerable<string> FolderGrants(Ddl t)
+    {
+        yield return $"""
+            CREATE TABLE folder_grants (
+                folder_id {t.BigInt} NOT NULL,
+                grantee_kind {t.Int} NOT NULL,
+                grantee {t.Text(255)} NOT NULL,
+                store_id {t.BigInt} NOT NULL,
+                rights {t.Int} NOT NULL,
+                PRIMARY KEY (folder_id, grantee_kind, grantee)){t.TableOptions}
+            """;
+        yield return "CREATE INDEX ix_folder_grants_store ON folder_grants (store_id)";
+        yield return "CREATE INDEX ix_folder_grants_grantee ON folder_grants (grantee_kind, grantee)";
+    }
 
     static IEnumerable<string> RecentAndSentZone(Ddl t)
     {

@@ -168,3 +168,14 @@ sealed class SubscriptionRow
     [Column("store_id"), PrimaryKey(0)] public long StoreId { get; set; }
     [Column("name"), PrimaryKey(1)] public string Name { get; set; } = "";
 }
+
+[Table("folder_grants")]
+sealed class FolderGrantRow
+{
+    [Column("folder_id"), PrimaryKey(0)] public long FolderId { get; set; }
+    [Column("grantee_kind"), PrimaryKey(1)] public int GranteeKind { get; set; }
+    /// <summary>A user's store-owner key, a group name in lower case, or empty for anyone.</summary>
+    [Column("grantee"), PrimaryKey(2)] public string Grantee { get; set; } = "";
+    [Column("store_id")] public long StoreId { get; set; }
+    [Column("rights")] public int Rights { get; set; }
+}

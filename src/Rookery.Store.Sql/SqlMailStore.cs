@@ -153,6 +153,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 CreatedAt = now,
             }, token: cancellationToken);
             await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Created, id, id, null, cancellationToken);
+            if (parent != 0)
+            {
+                // a new folder starts with its parent's permissions, as in the original
+                foreach (var grant in await db.GetTable<FolderGrantRow>().Where(g => g.FolderId == parent).ToListAsync(cancellationToken))
+                    await db.InsertAsync(new FolderGrantRow { FolderId = id, GranteeKind = grant.GranteeKind, Grantee = grant.Grantee, StoreId = storeId, Rights = grant.Rights }, token: cancellationToken);
+            }
             return ToInfo(await LoadFolderAsync(db, id, cancellationToken));
         }, cancellationToken);
     }
@@ -218,6 +224,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 freed += items.Sum(i => i.Size);
                 await db.GetTable<ItemRow>().DeleteAsync(i => i.FolderId == victim.Id, cancellationToken);
                 await db.GetTable<FolderRow>().DeleteAsync(f => f.Id == victim.Id, cancellationToken);
+                await db.GetTable<FolderGrantRow>().DeleteAsync(g => g.FolderId == victim.Id, cancellationToken);
                 await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Deleted, victim.Id, victim.Id, null, cancellationToken, previousFolderId: victim.ParentId);
             }
             await ReleaseBlobsAsync(db, released, cancellationToken);

@@ -36,6 +36,16 @@ public sealed class ServerRuntime
         Notifier = new DatabaseChangeNotifier(Database, TimeSpan.FromMilliseconds(config.GetInt("change_poll_interval")), loggers.CreateLogger<DatabaseChangeNotifier>());
         Store = new SqlMailStore(Database, Blobs, new AccountQuotaPolicy(Directory, ServerQuota), Notifier);
         UserStores = new UserStores(Store, Directory, config.GetString("default_store_locale"));
+        FolderGrants = new SqlFolderGrants(Database);
+        FolderAccess = new FolderAccess(Store, FolderGrants, PublicDefaultRights(config));
+    }
+
+    static FolderRights PublicDefaultRights(ComponentConfig config)
+    {
+        var text = config.GetString("public_store_default_rights");
+        return FolderRoles.TryParse(text, out var rights)
+            ? rights
+            : throw new ConfigException($"public_store_default_rights = {text}: expected a role (reviewer, author, …) or rights (read create folder-visible …)");
     }
 
     static UnixDirectoryOptions UnixOptions(ComponentConfig server, RookeryPaths paths)
@@ -80,6 +90,8 @@ public sealed class ServerRuntime
     public DatabaseChangeNotifier Notifier { get; }
     public SqlMailStore Store { get; }
     public UserStores UserStores { get; }
+    public SqlFolderGrants FolderGrants { get; }
+    public FolderAccess FolderAccess { get; }
 
     /// <summary>Loads server.cfg and opens the database, creating or upgrading the schema.</summary>
     public static async Task<ServerRuntime> StartAsync(ComponentConfig config, RookeryPaths paths, ILoggerFactory loggers, CancellationToken cancellationToken)

@@ -17,15 +17,20 @@ sealed class ImapHarness : IAsyncDisposable
         var directory = new DbUserDirectory(Repository);
         Store = new SqlMailStore(test.Database, test.CreateBlobs(), new AccountQuotaPolicy(directory, QuotaLimits.None), new ChangeNotifier());
         Users = new UserStores(Store, directory, "en_US.UTF-8");
+        Grants = new SqlFolderGrants(test.Database);
+        Access = new FolderAccess(Store, Grants, FolderRights.ReadItems | FolderRights.CreateItems | FolderRights.FolderVisible);
         Services = new ImapServices(Store, Users,
             new Authenticator(directory, ["pop3"], new AuthenticationLimits { FailureDelay = TimeSpan.FromMilliseconds(10), MaxFailureDelay = TimeSpan.FromMilliseconds(50) }, TimeProvider.System),
-            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0), new AccountQuotaPolicy(directory, QuotaLimits.None));
+            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0), new AccountQuotaPolicy(directory, QuotaLimits.None),
+            Access, directory);
     }
 
     public TestDatabase Test { get; }
     public SqlDirectoryRepository Repository { get; }
     public SqlMailStore Store { get; }
     public UserStores Users { get; }
+    public SqlFolderGrants Grants { get; }
+    public FolderAccess Access { get; }
     public ImapServices Services { get; set; }
 
     public static async Task<ImapHarness> CreateAsync()

@@ -6,6 +6,7 @@ using MailKit.Net.Imap;
 using MailKit.Search;
 using Rookery.Store;
 using StoreFlags = Rookery.Store.MessageFlags;
+using FolderAccess = MailKit.FolderAccess;
 
 namespace Rookery.Imap.Tests;
 
@@ -131,6 +132,50 @@ public sealed class MailKitTests : IAsyncLifetime, IDisposable
         Assert.Equal([new UniqueId(validity, 2)], flagged);
         Assert.True(inbox.HighestModSeq > highest);
         Assert.Equal(3, inbox.Count);
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Acl_through_MailKit_and_idle_in_a_folder_bob_shares()
+    {
+        await harness.Repository.UpdateUserAsync("db", "bob", new Directory.UserUpdate { ResetFeatures = ["imap"] }, null);
+        using (var bob = new ImapClient())
+        {
+            await bob.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, MailKit.Security.SecureSocketOptions.None);
+            await bob.AuthenticateAsync("bob", "pw");
+            Assert.True(bob.Capabilities.HasFlag(ImapCapabilities.Acl));
+            var shared = (await bob.GetFolder(bob.PersonalNamespaces[0]).CreateAsync("Shared", true))!;
+            await shared.SetAccessRightsAsync("alice", new AccessRights("lrsi"));
+            var acl = await shared.GetAccessControlListAsync();
+            Assert.Equal(["bob", "alice"], acl.Select(a => a.Name));
+            Assert.Equal("lrsip", acl[1].Rights.ToString());
+            Assert.Equal("lrswipkxtecda", (await shared.GetMyAccessRightsAsync()).ToString());
+            await bob.DisconnectAsync(true);
+        }
+
+        using var client = await ConnectAsync();
+        Assert.Equal("Other Users", client.OtherNamespaces[0].Path);
+        Assert.Equal("Public Folders", client.SharedNamespaces[0].Path);
+        var folder = await client.GetFolderAsync("Other Users/bob/Shared");
+        Assert.Equal("lrsip", (await folder.GetMyAccessRightsAsync()).ToString());
+        await Assert.ThrowsAsync<ImapCommandException>(() => folder.GetAccessControlListAsync());
+        await folder.OpenAsync(FolderAccess.ReadWrite);
+        var arrived = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        folder.CountChanged += (_, _) => arrived.TrySetResult(folder.Count);
+        using var done = new CancellationTokenSource();
+        var idling = client.IdleAsync(done.Token);
+        await Task.Delay(200); // let IDLE start
+
+        // delivered to bob's store, outside any session: alice's IDLE follows bob's change log
+        var bobsStore = (await harness.Store.FindStoreAsync(StoreKind.Private, (await harness.Repository.FindUserAsync("db", "bob"))!.StoreOwner))!;
+        var target = (await harness.Store.ListFoldersAsync(bobsStore.Id)).Single(f => f.Name == "Shared");
+        using (var staged = await harness.Store.StageAsync(new MemoryStream("Subject: for the team\r\n\r\nHi.\r\n"u8.ToArray())))
+            await harness.Store.AppendAsync(target.Id, staged, new Store.AppendRequest());
+        Assert.Equal(1, await arrived.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        await done.CancelAsync();
+        await idling;
+        await folder.AppendAsync(new MimeKit.MimeMessage(new MimeKit.MailboxAddress[] { new("Alice", "alice@example.com") }, new MimeKit.MailboxAddress[] { new("Bob", "bob@example.com") }, "from alice", new MimeKit.TextPart("plain") { Text = "Hi." }));
+        Assert.Equal(2, (await harness.Store.GetFolderAsync(target.Id)).MessageCount);
         await client.DisconnectAsync(true);
     }
 

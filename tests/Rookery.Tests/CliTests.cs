@@ -105,6 +105,34 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Admin_permissions_grant_list_and_revoke_folder_rights()
+    {
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "owner", "--password", "pw", "--email", "owner@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
+
+        var granted = await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--grant", "alice", "--role", "reviewer");
+        Assert.True(granted.ExitCode == 0, granted.Error);
+        Assert.Equal(0, (await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "inbox", "--grant", "anyone", "--role", "read folder-visible create")).ExitCode);
+        var list = await cli.RunAsync("admin", "permissions", "--user", "owner", "--json");
+        var rows = JsonDocument.Parse(list.Out).RootElement.EnumerateArray()
+            .Select(r => (r.GetProperty("folder").GetString(), r.GetProperty("grantee").GetString(), r.GetProperty("rights").GetString(), r.GetProperty("imap").GetString())).ToList();
+        Assert.Equal([("Inbox", "alice", "reviewer", "lr"), ("Inbox", "anyone", "read create folder-visible", "lrip")], rows);
+
+        Assert.Equal(0, (await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--revoke", "alice")).ExitCode);
+        rows = JsonDocument.Parse((await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--json")).Out).RootElement.EnumerateArray()
+            .Select(r => (r.GetProperty("folder").GetString(), r.GetProperty("grantee").GetString(), r.GetProperty("rights").GetString(), r.GetProperty("imap").GetString())).ToList();
+        Assert.Equal([("Inbox", "anyone", "read create folder-visible", "lrip")], rows);
+
+        var unknownRole = await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--grant", "alice", "--role", "janitor");
+        Assert.Equal(1, unknownRole.ExitCode);
+        Assert.Contains("unknown role", unknownRole.Error, StringComparison.Ordinal);
+        var ownerRights = await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--grant", "owner", "--role", "none");
+        Assert.Equal(1, ownerRights.ExitCode);
+        var noFolder = await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Nowhere", "--grant", "alice", "--role", "author");
+        Assert.Contains("does not exist", noFolder.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Wrong_admin_arguments_print_usage_and_exit_non_zero()
     {
         var missing = await cli.RunAsync("admin", "user", "add", "carol");

@@ -6,7 +6,9 @@ namespace Rookery.Testing;
 /// <summary>
 /// Runs a C:/S: transcript against a session over in-memory pipes. Consecutive C: lines are
 /// sent in one write (pipelining); each S: line must match the next line the server sends
-/// (a trailing * matches any rest of the line, … matches anything anywhere).
+/// (a trailing * matches any rest of the line, … matches anything anywhere). A "! name" line
+/// sends what is pending and runs the test's action of that name, for changes made from outside
+/// the session at that point.
 /// </summary>
 sealed class Transcript
 {
@@ -17,7 +19,7 @@ sealed class Transcript
     }
 
     /// <param name="encoding">How lines are sent and read: Latin-1 (one character per octet) unless a test needs UTF-8.</param>
-    public static async Task RunAsync(Func<IDuplexPipe, Task> session, string script, Encoding? encoding = null)
+    public static async Task RunAsync(Func<IDuplexPipe, Task> session, string script, Encoding? encoding = null, Func<string, Task>? actions = null)
     {
         encoding ??= Encoding.Latin1;
         var toServer = new Pipe();
@@ -35,6 +37,16 @@ sealed class Transcript
             if (raw.StartsWith("C: ", StringComparison.Ordinal) || raw == "C:")
             {
                 pending.Append(raw.Length > 3 ? raw[3..] : "").Append("\r\n");
+                continue;
+            }
+            if (raw.StartsWith("! ", StringComparison.Ordinal))
+            {
+                if (pending.Length > 0)
+                {
+                    await toServer.Writer.WriteAsync(encoding.GetBytes(pending.ToString()), timeout.Token);
+                    pending.Clear();
+                }
+                await (actions ?? throw new FormatException($"transcript line {lineNumber}: '{raw}' names an action, but the test has none"))(raw[2..]);
                 continue;
             }
             if (!raw.StartsWith("S: ", StringComparison.Ordinal))

@@ -81,6 +81,8 @@ public static partial class ConfigSchema
         { Allowed = ["imap", "pop3", "mobile", "outlook", "webapp"] },
         new("default_store_locale", ParameterKind.String, "en_US.UTF-8",
             "Locale that names the default folders (Inbox, Calendar, ...) of a newly created store."),
+        new("public_store_default_rights", ParameterKind.String, "read create folder-visible",
+            "Rights every user of a company has on its public folders unless an \"anyone\" grant says otherwise: a role (reviewer, author, editor, ...) or right names (read create edit-own edit-all delete-own delete-all create-subfolders folder-owner folder-contact folder-visible)."),
 
         new("log_level", ParameterKind.Int, "3",
             "Log verbosity: 0 none, 1 critical, 2 error, 3 warning, 4 notice, 5 info, 6 debug.")

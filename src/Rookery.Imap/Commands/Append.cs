@@ -16,6 +16,8 @@ public sealed partial class ImapSession
         var name = MailboxName(command.Arguments[0]);
         var messages = ParseAppendedMessages(command.Arguments);
         var mailbox = (await TreeAsync(cancellationToken)).Find(name) ?? throw No("Mailbox does not exist", "TRYCREATE");
+        if (!mailbox.Allows(FolderAction.Insert))
+            throw No("No permission to append to this mailbox", "NOPERM");
 
         var staged = new List<Blobs.StagedBlob>();
         try
@@ -28,6 +30,7 @@ public sealed partial class ImapSession
                 content.Position = 0;
                 var blob = await Store.StageAsync(content, cancellationToken);
                 staged.Add(blob);
+                // flags the user may not set are left off by the store (RFC 4314 §4)
                 batch.Add((blob, new AppendRequest
                 {
                     Flags = message.Flags,

@@ -45,7 +45,7 @@ public sealed partial class ImapSession
 
         // \Seen is set before answering, so the FLAGS sent are the ones stored
         var markSeen = new HashSet<long>();
-        if (!view.ReadOnly && items.Any(i => i.SetsSeen))
+        if (!view.ReadOnly && view.Mailbox.Allows(FolderAction.SetSeen) && items.Any(i => i.SetsSeen))
         {
             var unseen = targets.Where(t => !t.Message.Expunged && !t.Message.Item.Flags.HasFlag(MessageFlags.Seen)).Select(t => t.Message.Uid).ToList();
             if (unseen.Count > 0)

@@ -6,8 +6,34 @@ namespace Rookery.Imap;
 /// <summary>NAMESPACE, LIST, LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE and UNSUBSCRIBE.</summary>
 public sealed partial class ImapSession
 {
-    async Task<MailboxTree> TreeAsync(CancellationToken cancellationToken) =>
-        new(await Store.ListFoldersAsync(store!.Id, cancellationToken), Options.OnlyMailFolders);
+    /// <summary>
+    /// The mailboxes this user sees: their own store, then "Other Users/&lt;login&gt;/…" for every
+    /// store that grants them something, then "Public Folders/…" for their company's public store.
+    /// </summary>
+    async Task<MailboxTree> TreeAsync(CancellationToken cancellationToken)
+    {
+        var sections = new List<TreeSection> { new("", await Store.ListFoldersAsync(store!.Id, cancellationToken)) };
+        var others = new List<(string Login, SharedStore Shared)>();
+        TreeSection? publicSection = null;
+        foreach (var shared in await services.Access.SharedFoldersAsync(user!, cancellationToken))
+        {
+            if (shared.Store.Kind == StoreKind.Public)
+                publicSection = new TreeSection(MailboxTree.PublicPrefix, shared.Folders, shared.Rights);
+            else if (await services.Directory.FindByStoreOwnerAsync(shared.Store.Owner, cancellationToken) is { } owner && !owner.Login.Contains(MailboxTree.Delimiter, StringComparison.Ordinal))
+                others.Add((owner.Login, shared));
+        }
+        foreach (var (login, shared) in others.OrderBy(o => o.Login, StringComparer.OrdinalIgnoreCase))
+            sections.Add(new TreeSection(MailboxTree.OtherUsersPrefix + login + MailboxTree.Delimiter, shared.Folders, shared.Rights));
+        if (publicSection is not null)
+            sections.Add(publicSection);
+        return new MailboxTree(sections, Options.OnlyMailFolders);
+    }
+
+    static void Demand(Mailbox mailbox, FolderAction action, string what)
+    {
+        if (!mailbox.Allows(action))
+            throw No($"No permission to {what}", "NOPERM");
+    }
 
     async Task<Mailbox> ExistingAsync(string name, CancellationToken cancellationToken) =>
         (await TreeAsync(cancellationToken)).Find(name) ?? throw No($"Mailbox does not exist", "NONEXISTENT");
@@ -15,7 +41,8 @@ public sealed partial class ImapSession
     Task<string?> NamespaceAsync(ImapCommandLine command)
     {
         ExpectArguments(command, 0);
-        writer.Untagged($"NAMESPACE ((\"\" \"{MailboxTree.Delimiter}\")) NIL NIL");
+        // personal, other users' (RFC 2342 §5: "Other Users/bob/…") and shared (the public store)
+        writer.Untagged($"NAMESPACE ((\"\" \"{MailboxTree.Delimiter}\")) ((\"{MailboxTree.OtherUsersPrefix}\" \"{MailboxTree.Delimiter}\")) ((\"{MailboxTree.PublicPrefix}\" \"{MailboxTree.Delimiter}\"))");
         return Task.FromResult<string?>(null);
     }
 
@@ -76,7 +103,7 @@ public sealed partial class ImapSession
         if (selection.Contains("SUBSCRIBED"))
             names.AddRange(subscribed.Order(StringComparer.Ordinal));
         else
-            names.AddRange(tree.All.Select(m => m.Name));
+            names.AddRange(tree.Names);
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in names)
         {
@@ -94,7 +121,7 @@ public sealed partial class ImapSession
                         if (Matches(parent) && listed.Add(parent))
                         {
                             var parentBox = tree.Find(parent);
-                            var attributes = ListAttributes(parentBox, subscribed.Contains(parent), selection, returns);
+                            var attributes = ListAttributes(parentBox, tree.IsPlaceholder(parent), subscribed.Contains(parent), selection, returns);
                             writer.Raw("* LIST (").Raw(string.Join(' ', attributes)).Raw($") \"{MailboxTree.Delimiter}\" ").Mailbox(parent)
                                 .Raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))").EndLine();
                         }
@@ -104,17 +131,19 @@ public sealed partial class ImapSession
             }
             if (!listed.Add(name))
                 continue;
-            WriteListLine("LIST", ListAttributes(mailbox, subscribed.Contains(name), selection, returns), mailbox?.Name ?? name);
-            if (statusItems is not null && mailbox is not null)
+            WriteListLine("LIST", ListAttributes(mailbox, tree.IsPlaceholder(name), subscribed.Contains(name), selection, returns), mailbox?.Name ?? name);
+            if (statusItems is not null && mailbox is not null && mailbox.Allows(FolderAction.Read))
                 await WriteStatusAsync(mailbox, statusItems, cancellationToken);
         }
         return null;
     }
 
-    static List<string> ListAttributes(Mailbox? mailbox, bool isSubscribed, HashSet<string> selection, HashSet<string> returns)
+    static List<string> ListAttributes(Mailbox? mailbox, bool placeholder, bool isSubscribed, HashSet<string> selection, HashSet<string> returns)
     {
         var attributes = new List<string>();
-        if (mailbox is null)
+        if (placeholder)
+            attributes.AddRange(["\\Noselect", "\\HasChildren"]);
+        else if (mailbox is null)
             attributes.Add("\\NonExistent");
         else
         {
@@ -167,7 +196,9 @@ public sealed partial class ImapSession
         var items = List(command.Arguments[1]).Select(i => Atom(i).ToUpperInvariant()).ToList();
         if (items.Count == 0)
             throw Bad("STATUS needs at least one item");
-        await WriteStatusAsync(await ExistingAsync(name, cancellationToken), items, cancellationToken);
+        var mailbox = await ExistingAsync(name, cancellationToken);
+        Demand(mailbox, FolderAction.Read, "read this mailbox");
+        await WriteStatusAsync(mailbox, items, cancellationToken);
         return null;
     }
 
@@ -202,10 +233,38 @@ public sealed partial class ImapSession
         if (name.Length == 0 || name.Split(MailboxTree.Delimiter).Any(level => level.Length == 0))
             throw No("Invalid mailbox name", "CANNOT");
         var tree = await TreeAsync(cancellationToken);
-        if (tree.Find(name) is not null)
+        if (tree.Find(name) is not null || tree.IsPlaceholder(name))
             throw No("Mailbox already exists", "ALREADYEXISTS");
+        if (MailboxTree.IsSharedName(name))
+        {
+            var (parent, leaf) = await SharedParentAsync(tree, name, cancellationToken);
+            await Store.CreateFolderAsync(parent.StoreId, parent.FolderId, leaf, ContainerClass.Mail, cancellationToken);
+            return null;
+        }
         await CreatePathAsync(tree, name, cancellationToken);
         return null;
+    }
+
+    /// <summary>
+    /// Where a new mailbox in another store goes: under an existing folder the user may create
+    /// folders in, or at the top of their company's public store for an administrator.
+    /// </summary>
+    async Task<((long StoreId, long? FolderId) Parent, string Leaf)> SharedParentAsync(MailboxTree tree, string name, CancellationToken cancellationToken)
+    {
+        var (parentName, leaf) = MailboxTree.Split(name);
+        if (tree.Find(parentName) is { Shared: true } parent)
+        {
+            Demand(parent, FolderAction.CreateSubfolder, "create mailboxes here");
+            return ((parent.Folder.StoreId, parent.Folder.Id), leaf);
+        }
+        if (parentName.Equals(MailboxTree.PublicPrefix.TrimEnd(MailboxTree.Delimiter), StringComparison.OrdinalIgnoreCase) && user!.IsAdmin)
+        {
+            var publicStore = await Store.EnsureStoreAsync(StoreKind.Public, user.Company, store!.Locale, cancellationToken);
+            return ((publicStore.Id, null), leaf);
+        }
+        if (tree.IsPlaceholder(parentName) || !MailboxTree.IsSharedName(parentName))
+            throw No("No permission to create mailboxes here", "NOPERM");
+        throw No("The parent mailbox does not exist", "NONEXISTENT");
     }
 
     /// <summary>Creates a mailbox and any missing parents; returns the new folder.</summary>
@@ -224,6 +283,7 @@ public sealed partial class ImapSession
     {
         ExpectArguments(command, 1);
         var mailbox = await ExistingAsync(MailboxName(command.Arguments[0]), cancellationToken);
+        Demand(mailbox, FolderAction.DeleteFolder, "delete this mailbox");
         if (mailbox.IsInbox)
             throw No("INBOX cannot be deleted", "CANNOT");
         if (mailbox.Folder.SpecialUse != SpecialUse.None)
@@ -251,6 +311,17 @@ public sealed partial class ImapSession
             throw No("Target mailbox already exists", "ALREADYEXISTS");
         if (target.StartsWith(source.Name + MailboxTree.Delimiter, StringComparison.Ordinal))
             throw No("A mailbox cannot be moved into itself", "CANNOT");
+        if (source.Shared != MailboxTree.IsSharedName(target))
+            throw No("Mailboxes cannot be moved to another store", "CANNOT");
+        if (source.Shared)
+        {
+            Demand(source, FolderAction.DeleteFolder, "rename this mailbox");
+            var (parent, newLeaf) = await SharedParentAsync(tree, target, cancellationToken);
+            if (parent.StoreId != source.Folder.StoreId)
+                throw No("Mailboxes cannot be moved to another store", "CANNOT");
+            await Store.MoveFolderAsync(source.Folder.Id, parent.FolderId, newLeaf, cancellationToken);
+            return null;
+        }
         var (parentName, leaf) = MailboxTree.Split(target);
         long? parentId = parentName.Length == 0 ? null : (tree.Find(parentName)?.Folder ?? await CreatePathAsync(tree, parentName, cancellationToken)).Id;
         if (source.IsInbox)

@@ -12,6 +12,12 @@ public sealed partial class ImapSession
     {
         ExpectArguments(command, 1);
         var mailbox = await ExistingAsync(MailboxName(command.Arguments[0]), cancellationToken);
+        if (mailbox.Shared)
+        {
+            // another store's quota is its owner's business: no quota root the user could query
+            writer.Raw("* QUOTAROOT ").Mailbox(mailbox.Name).EndLine();
+            return null;
+        }
         writer.Raw("* QUOTAROOT ").Mailbox(mailbox.Name).Raw(" \"\"").EndLine();
         await WriteQuotaAsync(cancellationToken);
         return null;

@@ -21,7 +21,18 @@ public sealed partial class ImapSession
         }
         savedSearch = [];
         var mailbox = await ExistingAsync(name, cancellationToken);
-        var modSeq = (await Store.GetStoreAsync(store!.Id, cancellationToken)).ModSeq;
+        if (!mailbox.Allows(FolderAction.Read))
+            throw No("No permission to read this mailbox", "NOPERM");
+        // RFC 4314 §4: without any right to change messages the mailbox opens read-only
+        readOnly |= !(mailbox.Allows(FolderAction.SetSeen) || mailbox.Allows(FolderAction.SetFlags) || mailbox.Allows(FolderAction.SetDeleted) || mailbox.Allows(FolderAction.Expunge));
+        var storeId = mailbox.Folder.StoreId;
+        if (changes!.StoreId != storeId)
+        {
+            // follow the change log of the store the mailbox is in: another user's or the public store
+            changes.Dispose();
+            changes = Store.Notifier.Subscribe(storeId);
+        }
+        var modSeq = (await Store.GetStoreAsync(storeId, cancellationToken)).ModSeq;
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var items = await Store.ListItemsAsync(folder.Id, cancellationToken: cancellationToken);
         while (changes!.Reader.TryRead(out _)) { } // the view starts from what was just read
@@ -33,7 +44,7 @@ public sealed partial class ImapSession
         var keywords = view.Messages.SelectMany(m => m.Item.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         var flags = SystemFlags + string.Concat(keywords.Select(k => " " + k));
         writer.Untagged($"FLAGS ({flags})");
-        writer.Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({flags} \\*)] Flags permitted");
+        writer.Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({PermanentFlags(mailbox, keywords)})] Flags permitted");
         writer.Untagged($"{view.Count} EXISTS");
         if (!imap4rev2)
         {
@@ -49,7 +60,7 @@ public sealed partial class ImapSession
         {
             // the name as the server spells it, and as the client did when that was not in NFC (RFC 9051 §6.3.2)
             var given = name.TrimEnd(MailboxTree.Delimiter);
-            WriteListLine("LIST", ListAttributes(mailbox, isSubscribed: false, [], []), mailbox.Name, MailboxTree.Nfc(given) != given ? given : null);
+            WriteListLine("LIST", ListAttributes(mailbox, placeholder: false, isSubscribed: false, [], []), mailbox.Name, MailboxTree.Nfc(given) != given ? given : null);
         }
         if (condStore)
             writer.Untagged($"OK [HIGHESTMODSEQ {view.HighestModSeq}] Highest");
@@ -60,6 +71,22 @@ public sealed partial class ImapSession
             await ResynchronizeAsync(r, cancellationToken);
         completionCode = readOnly ? "READ-ONLY" : "READ-WRITE";
         return "completed";
+    }
+
+    /// <summary>The flags this user may change (RFC 4314 §4: \Seen with "s", \Deleted with "t", the others with "w").</summary>
+    static string PermanentFlags(Mailbox mailbox, IEnumerable<string> keywords)
+    {
+        var w = mailbox.Allows(FolderAction.SetFlags);
+        var flags = new List<string>();
+        if (w)
+            flags.AddRange(["\\Answered", "\\Flagged"]);
+        if (mailbox.Allows(FolderAction.SetDeleted))
+            flags.Add("\\Deleted");
+        if (mailbox.Allows(FolderAction.SetSeen))
+            flags.Add("\\Seen");
+        if (w)
+            flags.AddRange(["\\Draft", .. keywords, "\\*"]);
+        return string.Join(' ', flags);
     }
 
     /// <summary>QRESYNC's SELECT parameter: what the client last saw of the mailbox.</summary>
@@ -112,7 +139,7 @@ public sealed partial class ImapSession
     {
         ExpectArguments(command, 0);
         var view = selected!;
-        if (expunge && !view.ReadOnly)
+        if (expunge && !view.ReadOnly && view.Mailbox.Allows(FolderAction.Expunge))
         {
             var deleted = view.Messages.Where(m => !m.Expunged && m.Item.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList();
             if (deleted.Count > 0)
@@ -130,6 +157,8 @@ public sealed partial class ImapSession
         var view = selected!;
         if (view.ReadOnly)
             throw No("The mailbox is read-only", "READ-ONLY");
+        if (!view.Mailbox.Allows(FolderAction.Expunge))
+            throw No("No permission to expunge messages in this mailbox", "NOPERM");
         IEnumerable<ViewMessage> candidates = uids ? Resolve(Sequence(command.Arguments[0]), uids: true).Select(r => r.Message) : view.Messages;
         var deleted = candidates.Where(m => !m.Expunged && m.Item.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList();
         if (deleted.Count == 0)

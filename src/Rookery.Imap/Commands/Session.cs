@@ -2,6 +2,7 @@ using System.Buffers;
 using Rookery.Common.Sasl;
 using Rookery.Directory;
 using Rookery.Imap.Protocol;
+using Rookery.Store;
 
 namespace Rookery.Imap;
 
@@ -10,7 +11,7 @@ public sealed partial class ImapSession
 {
     string Capabilities()
     {
-        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT", "MULTIAPPEND", "SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY" };
+        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT", "MULTIAPPEND", "SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "ACL", "RIGHTS=texk" };
         if (State == SessionState.NotAuthenticated)
         {
             if (startTls is not null && !connection.Secure)
@@ -183,6 +184,7 @@ public sealed partial class ImapSession
         if (!services.UserSessions.TryEnter(result.User!.Login))
             throw No($"Too many IMAP connections for this user (at most {services.UserSessions.Limit})", "LIMIT");
         user = result.User;
+        userStore = new UserMailStore(services.Store, services.Access, user);
         store = await services.Users.EnsureStoreAsync(user, cancellationToken);
         changes = Store.Notifier.Subscribe(store.Id);
         State = SessionState.Authenticated;

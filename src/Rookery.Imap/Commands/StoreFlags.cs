@@ -37,6 +37,7 @@ public sealed partial class ImapSession
         };
         var flagArguments = command.Arguments.Count == next + 2 && command.Arguments[next + 1] is ImapList list ? list.Items : command.Arguments.Skip(next + 1).ToList();
         var (flags, keywords) = ParseFlags(flagArguments);
+        DemandFlagRights(view.Mailbox, operation, flags, keywords);
 
         var live = targets.Where(t => !t.Message.Expunged).ToList();
         var changedUids = new HashSet<long>();
@@ -69,5 +70,17 @@ public sealed partial class ImapSession
         if (live.Count < targets.Count)
             throw No("Some of the messages no longer exist", "EXPUNGEISSUED");
         return null;
+    }
+
+    /// <summary>RFC 4314 §4: \Seen needs "s", \Deleted "t", other flags and keywords "w"; replacing the flags may change any of them.</summary>
+    static void DemandFlagRights(Mailbox mailbox, FlagOperation operation, MessageFlags flags, IReadOnlyCollection<string> keywords)
+    {
+        var replace = operation == FlagOperation.Replace;
+        if ((replace || flags.HasFlag(MessageFlags.Seen)) && !mailbox.Allows(FolderAction.SetSeen))
+            throw No("No permission to change \\Seen in this mailbox", "NOPERM");
+        if ((replace || flags.HasFlag(MessageFlags.Deleted)) && !mailbox.Allows(FolderAction.SetDeleted))
+            throw No("No permission to change \\Deleted in this mailbox", "NOPERM");
+        if ((replace || (flags & ~(MessageFlags.Seen | MessageFlags.Deleted)) != 0 || keywords.Count > 0) && !mailbox.Allows(FolderAction.SetFlags))
+            throw No("No permission to change flags in this mailbox", "NOPERM");
     }
 }

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Rookery.Commands;
 
-/// <summary><c>rookery admin</c>: users, groups, companies and maintenance, like kopano-admin/kopano-cli.</summary>
+/// <summary><c>rookery admin</c>: users, groups, companies, folder permissions and maintenance, like kopano-admin/kopano-cli.</summary>
 public static class AdminCommand
 {
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -22,6 +22,7 @@ public static class AdminCommand
         admin.Subcommands.Add(GroupCommand(common));
         admin.Subcommands.Add(CompanyCommand(common));
         admin.Subcommands.Add(StoreCommand(common));
+        admin.Subcommands.Add(PermissionsCommand.Create(common));
         admin.Subcommands.Add(ConvertAttachmentsCommand(common));
         admin.SetAction(async (parse, ct) =>
         {
@@ -31,7 +32,7 @@ public static class AdminCommand
                 return await WithRuntime(common, parse, r => ListGroupsAsync(r, parse.GetValue(common.Json), ct), ct);
             if (parse.GetValue(listOrphans))
                 return await WithRuntime(common, parse, r => ListOrphansAsync(r, parse.GetValue(common.Json), ct), ct);
-            await Console.Error.WriteLineAsync("rookery admin: say what to do: user, group, company, convert-attachments, --list-users or --list-groups (rookery admin --help)");
+            await Console.Error.WriteLineAsync("rookery admin: say what to do: user, group, company, permissions, store, convert-attachments, --list-users or --list-groups (rookery admin --help)");
             return 2;
         });
         return admin;

@@ -177,7 +177,8 @@ public static class ServeCommand
                 MaxNonSyncLiteralSize = maxMessage,
                 MaxNesting = gateway.GetInt("imap_max_nesting"),
             },
-        }, new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_user")), new Store.AccountQuotaPolicy(runtime.Directory, runtime.ServerQuota));
+        }, new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_user")), new Store.AccountQuotaPolicy(runtime.Directory, runtime.ServerQuota),
+            runtime.FolderAccess, runtime.Directory);
         var pop3 = new Pop3.Pop3Services(runtime.Store, runtime.UserStores, authenticator, new Pop3.Pop3Options { HostName = hostName });
         var imapLog = loggers.CreateLogger<Imap.ImapSession>();
         var pop3Log = loggers.CreateLogger<Pop3.Pop3Session>();

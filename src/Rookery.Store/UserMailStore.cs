@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using Rookery.Blobs;
+using Rookery.Directory;
+
+namespace Rookery.Store;
+
+/// <summary>
+/// The store as one user may use it: what a protocol session does in a store other than the
+/// user's own is checked against the folder's permissions (<see cref="FolderAccess"/>) and refused
+/// with <see cref="AccessDeniedException"/>; flags the user may not set are left off appended,
+/// copied and moved messages. Protocols hold one per session, so they all get the same answer.
+/// </summary>
+public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAccount user, TimeProvider? time = null) : IMailStore
+{
+    /// <summary>How long a folder's rights are reused before the grants are read again.</summary>
+    static readonly TimeSpan RightsLifetime = TimeSpan.FromSeconds(2);
+
+    readonly TimeProvider clock = time ?? TimeProvider.System;
+    // a store's kind and owner and a folder's store never change: remembered for the session
+    readonly ConcurrentDictionary<long, StoreInfo> stores = new();
+    readonly ConcurrentDictionary<long, long> folderStores = new();
+    readonly ConcurrentDictionary<long, (FolderRights Rights, DateTimeOffset Until)> rights = new();
+
+    public UserAccount User => user;
+
+    public IChangeNotifier Notifier => inner.Notifier;
+
+    /// <summary>Forgets the rights read so far (after the user changed a grant).</summary>
+    public void Forget() => rights.Clear();
+
+    /// <summary>The user's rights on a folder: all of them in their own store.</summary>
+    public async Task<FolderRights> RightsAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        var owner = await StoreOfFolderAsync(folderId, cancellationToken);
+        if (FolderAccess.OwnsStore(user, owner))
+            return FolderRights.All;
+        var now = clock.GetUtcNow();
+        if (rights.TryGetValue(folderId, out var known) && known.Until > now)
+            return known.Rights;
+        var current = access.Effective(user, owner, await access.Grants.ListAsync(folderId, cancellationToken));
+        rights[folderId] = (current, now + RightsLifetime);
+        return current;
+    }
+
+    async Task DemandAsync(long folderId, FolderAction action, CancellationToken cancellationToken)
+    {
+        if (!FolderAccess.Allows(await RightsAsync(folderId, cancellationToken), action))
+            throw new AccessDeniedException($"no permission to {FolderAccess.Describe(action)} in this folder");
+    }
+
+    async Task<StoreInfo> StoreOfFolderAsync(long folderId, CancellationToken cancellationToken)
+    {
+        if (!folderStores.TryGetValue(folderId, out var storeId))
+            folderStores[folderId] = storeId = (await inner.GetFolderAsync(folderId, cancellationToken)).StoreId;
+        return await IdentityAsync(storeId, cancellationToken);
+    }
+
+    async Task<StoreInfo> IdentityAsync(long storeId, CancellationToken cancellationToken)
+    {
+        if (!stores.TryGetValue(storeId, out var info))
+            stores[storeId] = info = await inner.GetStoreAsync(storeId, cancellationToken);
+        return info;
+    }
+
+    // ---- stores and folders ----
+
+    public Task<StoreInfo> EnsureStoreAsync(StoreKind kind, string owner, string locale, CancellationToken cancellationToken = default) =>
+        inner.EnsureStoreAsync(kind, owner, locale, cancellationToken);
+
+    public Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default) => inner.FindStoreAsync(kind, owner, cancellationToken);
+
+    /// <summary>Giving a store away is the administrator's (<c>rookery admin store hook</c>), never a user's.</summary>
+    public Task<StoreInfo> ChangeStoreOwnerAsync(long storeId, string newOwner, CancellationToken cancellationToken = default) =>
+        throw new AccessDeniedException("only an administrator can give a store to another owner");
+
+    public Task<StoreInfo> GetStoreAsync(long storeId, CancellationToken cancellationToken = default) => inner.GetStoreAsync(storeId, cancellationToken);
+
+    public Task<IReadOnlyList<StoreInfo>> ListStoresAsync(CancellationToken cancellationToken = default) => inner.ListStoresAsync(cancellationToken);
+
+    public Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default) => inner.ListFoldersAsync(storeId, cancellationToken);
+
+    public Task<FolderInfo> GetFolderAsync(long folderId, CancellationToken cancellationToken = default) => inner.GetFolderAsync(folderId, cancellationToken);
+
+    public async Task<FolderInfo> CreateFolderAsync(long storeId, long? parentId, string name, ContainerClass containerClass, CancellationToken cancellationToken = default)
+    {
+        var target = await IdentityAsync(storeId, cancellationToken);
+        if (!FolderAccess.OwnsStore(user, target))
+        {
+            if (parentId is { } parent)
+                await DemandAsync(parent, FolderAction.CreateSubfolder, cancellationToken);
+            else if (access.Effective(user, target, []) != FolderRights.All)
+                throw new AccessDeniedException("no permission to create folders at the top of this store");
+        }
+        return await inner.CreateFolderAsync(storeId, parentId, name, containerClass, cancellationToken);
+    }
+
+    public async Task<FolderInfo> RenameFolderAsync(long folderId, string newName, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.DeleteFolder, cancellationToken);
+        return await inner.RenameFolderAsync(folderId, newName, cancellationToken);
+    }
+
+    public async Task<FolderInfo> MoveFolderAsync(long folderId, long? newParentId, string? newName = null, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.DeleteFolder, cancellationToken);
+        if (newParentId is { } parent)
+            await DemandAsync(parent, FolderAction.CreateSubfolder, cancellationToken);
+        else if (!FolderAccess.OwnsStore(user, await StoreOfFolderAsync(folderId, cancellationToken))
+            && access.Effective(user, await StoreOfFolderAsync(folderId, cancellationToken), []) != FolderRights.All)
+            throw new AccessDeniedException("no permission to move folders to the top of this store");
+        return await inner.MoveFolderAsync(folderId, newParentId, newName, cancellationToken);
+    }
+
+    public async Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.DeleteFolder, cancellationToken);
+        await inner.DeleteFolderAsync(folderId, cancellationToken);
+    }
+
+    // ---- items ----
+
+    public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default) => inner.StageAsync(content, cancellationToken);
+
+    public async Task<AppendResult> AppendAsync(long folderId, StagedBlob content, AppendRequest request, CancellationToken cancellationToken = default) =>
+        (await AppendManyAsync(folderId, [(content, request)], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<AppendResult>> AppendManyAsync(long folderId, IReadOnlyList<(StagedBlob Content, AppendRequest Request)> messages, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Insert, cancellationToken);
+        var granted = await RightsAsync(folderId, cancellationToken);
+        return await inner.AppendManyAsync(folderId, messages.Select(m => (m.Content, Permitted(m.Request, granted))).ToList(), cancellationToken);
+    }
+
+    /// <summary>An append without the flags the user may not set (RFC 4314 §4 leaves them off rather than failing).</summary>
+    static AppendRequest Permitted(AppendRequest request, FolderRights granted)
+    {
+        var flags = request.Flags;
+        if (!FolderAccess.Allows(granted, FolderAction.SetSeen))
+            flags &= ~MessageFlags.Seen;
+        if (!FolderAccess.Allows(granted, FolderAction.SetDeleted))
+            flags &= ~MessageFlags.Deleted;
+        var mayFlag = FolderAccess.Allows(granted, FolderAction.SetFlags);
+        if (!mayFlag)
+            flags &= MessageFlags.Seen | MessageFlags.Deleted;
+        return flags == request.Flags && (mayFlag || request.Keywords.Count == 0) ? request : request with { Flags = flags, Keywords = mayFlag ? request.Keywords : [] };
+    }
+
+    public async Task<ItemInfo?> GetItemAsync(long folderId, long uid, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.GetItemAsync(folderId, uid, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.ListItemsAsync(folderId, query, cancellationToken);
+    }
+
+    public async Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(item.FolderId, FolderAction.Read, cancellationToken);
+        return await inner.OpenContentAsync(item, cancellationToken);
+    }
+
+    public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
+    {
+        var replace = change.Operation == FlagOperation.Replace;
+        if (replace || change.Flags.HasFlag(MessageFlags.Seen))
+            await DemandAsync(folderId, FolderAction.SetSeen, cancellationToken);
+        if (replace || change.Flags.HasFlag(MessageFlags.Deleted))
+            await DemandAsync(folderId, FolderAction.SetDeleted, cancellationToken);
+        if (replace || (change.Flags & ~(MessageFlags.Seen | MessageFlags.Deleted)) != 0 || change.Keywords.Count > 0)
+            await DemandAsync(folderId, FolderAction.SetFlags, cancellationToken);
+        return await inner.SetFlagsAsync(folderId, uids, change, cancellationToken);
+    }
+
+    public async Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(sourceFolderId, FolderAction.Read, cancellationToken);
+        await DemandAsync(targetFolderId, FolderAction.Insert, cancellationToken);
+        var granted = await RightsAsync(targetFolderId, cancellationToken);
+        var keywords = FolderAccess.Allows(granted, FolderAction.SetFlags) ? [] : await KeywordsAsync(sourceFolderId, uids, cancellationToken);
+        return await StripFlagsAsync(targetFolderId, granted, keywords, await inner.CopyItemsAsync(sourceFolderId, uids, targetFolderId, cancellationToken), cancellationToken);
+    }
+
+    public async Task<CopyResult> MoveItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(sourceFolderId, FolderAction.Read, cancellationToken);
+        await DemandAsync(sourceFolderId, FolderAction.Expunge, cancellationToken);
+        await DemandAsync(targetFolderId, FolderAction.Insert, cancellationToken);
+        var granted = await RightsAsync(targetFolderId, cancellationToken);
+        var keywords = FolderAccess.Allows(granted, FolderAction.SetFlags) ? [] : await KeywordsAsync(sourceFolderId, uids, cancellationToken);
+        return await StripFlagsAsync(targetFolderId, granted, keywords, await inner.MoveItemsAsync(sourceFolderId, uids, targetFolderId, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The keywords the items to be copied carry, for a target where the user may not set them.</summary>
+    async Task<IReadOnlyList<string>> KeywordsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
+    {
+        if (uids.Count == 0)
+            return [];
+        var items = await inner.ListItemsAsync(sourceFolderId, new ItemQuery { UidFrom = uids.Min(), UidTo = uids.Max() }, cancellationToken);
+        var wanted = uids.ToHashSet();
+        return items.Where(i => wanted.Contains(i.Uid)).SelectMany(i => i.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>
+    /// Takes off the copies the flags the user may not set in the target, as an append would
+    /// (RFC 4314 §4); in a store the user owns, or with every flag right, nothing changes.
+    /// </summary>
+    async Task<CopyResult> StripFlagsAsync(long targetFolderId, FolderRights granted, IReadOnlyList<string> keywords, CopyResult result, CancellationToken cancellationToken)
+    {
+        var strip = MessageFlags.None;
+        if (!FolderAccess.Allows(granted, FolderAction.SetSeen))
+            strip |= MessageFlags.Seen;
+        if (!FolderAccess.Allows(granted, FolderAction.SetDeleted))
+            strip |= MessageFlags.Deleted;
+        var mayFlag = FolderAccess.Allows(granted, FolderAction.SetFlags);
+        if (!mayFlag)
+            strip |= MessageFlags.Answered | MessageFlags.Flagged | MessageFlags.Draft;
+        var dropKeywords = mayFlag ? [] : keywords;
+        if (result.Mappings.Count > 0 && (strip != MessageFlags.None || dropKeywords.Count > 0))
+            await inner.SetFlagsAsync(targetFolderId, result.Mappings.Select(m => m.TargetUid).ToList(), new FlagChange(FlagOperation.Remove, strip, dropKeywords), cancellationToken);
+        return result;
+    }
+
+    public async Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Expunge, cancellationToken);
+        return await inner.ExpungeAsync(folderId, uids, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default) =>
+        inner.GetChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
+
+    public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.ClaimRecentAsync(folderId, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default) => inner.ListSubscriptionsAsync(storeId, cancellationToken);
+
+    public Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default) =>
+        inner.SetSubscriptionAsync(storeId, name, subscribed, cancellationToken);
+}
