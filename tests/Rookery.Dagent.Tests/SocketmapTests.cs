@@ -253,6 +253,14 @@ public sealed class SocketmapSessionTests : IAsyncLifetime
             """, new SocketmapLimits { MaxRequestLength = 1000 });
 
     [Fact]
+    public Task An_idle_connection_is_closed() =>
+        RunAsync(harness.Directory, """
+            C: mailbox bob@example.com
+            S: OK bob@example.com
+            S: <closed>
+            """, new SocketmapLimits { IdleTimeout = TimeSpan.FromMilliseconds(200) });
+
+    [Fact]
     public Task A_directory_that_cannot_be_asked_answers_temp_and_the_connection_stays_usable() =>
         RunAsync(new UnavailableDirectory(), """
             C: mailbox alice@example.com
