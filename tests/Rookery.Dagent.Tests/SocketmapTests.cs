@@ -100,11 +100,11 @@ public sealed class SocketmapSessionTests : IAsyncLifetime
     /// write), <c>C! bytes</c> sends raw bytes, <c>S: payload</c> expects one reply netstring (a trailing
     /// * matches any rest) and <c>S: &lt;closed&gt;</c> expects the server to close the connection.
     /// </summary>
-    static async Task RunAsync(IUserDirectory directory, string script, SocketmapLimits? limits = null)
+    static async Task RunAsync(IUserDirectory directory, string script, SocketmapLimits? limits = null, bool expandGroups = false)
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var session = new SocketmapSession(new Duplex(toServer.Reader, toClient.Writer), new PostfixMaps(directory), limits ?? new SocketmapLimits());
+        var session = new SocketmapSession(new Duplex(toServer.Reader, toClient.Writer), new PostfixMaps(directory, expandGroups), limits ?? new SocketmapLimits());
         var running = session.RunAsync(CancellationToken.None);
         var replies = toClient.Reader.AsStream();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -215,6 +215,19 @@ public sealed class SocketmapSessionTests : IAsyncLifetime
             C: group alice@example.com
             S: NOTFOUND 
             """);
+
+    [Fact]
+    public Task With_expand_groups_a_group_address_is_a_mailbox_and_postfix_is_not_given_its_members() =>
+        RunAsync(harness.Directory, """
+            C: mailbox staff@example.com
+            S: OK staff@example.com
+            C: group staff@example.com
+            S: NOTFOUND 
+            C: mailbox alice@example.com
+            S: OK alice@example.com
+            C: mailbox nobody@example.com
+            S: NOTFOUND 
+            """, expandGroups: true);
 
     [Fact]
     public Task Pipelined_requests_get_their_replies_in_order_and_an_unknown_map_is_perm() =>

@@ -10,7 +10,9 @@ namespace Rookery.Dagent.Socketmap;
 /// alias → primary address) and <c>group</c> (virtual_alias_maps: group address → its members'
 /// addresses). A directory that cannot be asked answers TEMP, so Postfix defers instead of bouncing.
 /// </summary>
-public sealed class PostfixMaps(IUserDirectory directory, ILogger? logger = null)
+/// <param name="groupsAreMailboxes">dagent.cfg's expand_groups: the LMTP server then takes a group's
+/// address itself, so <c>mailbox</c> answers it too, and Postfix must not be the one expanding it.</param>
+public sealed class PostfixMaps(IUserDirectory directory, bool groupsAreMailboxes = false, ILogger? logger = null)
 {
     public const string Mailbox = "mailbox";
     public const string Alias = "alias";
@@ -29,8 +31,12 @@ public sealed class PostfixMaps(IUserDirectory directory, ILogger? logger = null
             switch (request.Map)
             {
                 case Mailbox:
-                    return isAddress && await directory.FindByAddressAsync(key, cancellationToken) is { } user
-                        ? SocketmapReply.Ok(PrimaryAddress(user))
+                    if (!isAddress)
+                        return SocketmapReply.NotFound;
+                    if (await directory.FindByAddressAsync(key, cancellationToken) is { } user)
+                        return SocketmapReply.Ok(PrimaryAddress(user));
+                    return groupsAreMailboxes && await directory.FindGroupByAddressAsync(key, cancellationToken) is { } mailGroup
+                        ? SocketmapReply.Ok(mailGroup.Email.Length > 0 ? mailGroup.Email : key)
                         : SocketmapReply.NotFound;
                 case Alias:
                     // Only an alias is rewritten: a primary address maps to nothing, which ends Postfix's recursion.
@@ -39,7 +45,7 @@ public sealed class PostfixMaps(IUserDirectory directory, ILogger? logger = null
                         ? SocketmapReply.Ok(owner.Email)
                         : SocketmapReply.NotFound;
                 case Group:
-                    return isAddress ? await GroupAsync(key, cancellationToken) : SocketmapReply.NotFound;
+                    return isAddress && !groupsAreMailboxes ? await GroupAsync(key, cancellationToken) : SocketmapReply.NotFound;
                 default:
                     return new SocketmapReply(SocketmapStatus.Perm, $"no map named {request.Map}; this server has {Mailbox}, {Alias} and {Group}");
             }

@@ -97,7 +97,7 @@ public static class ServeCommand
         var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
         var socketmapListeners = components.Contains("dagent") ? dagentConfig.GetListen("postfix_socketmap_listen") : [];
         var socketmapPermissions = UnixSocketPermissions.From(dagentConfig, "postfix_socketmap_socket_mode", "postfix_socketmap_socket_group");
-        var socketmapHandler = new SocketmapConnectionHandler(new Dagent.Socketmap.PostfixMaps(runtime.Directory, loggers.CreateLogger<Dagent.Socketmap.PostfixMaps>()),
+        var socketmapHandler = new SocketmapConnectionHandler(new Dagent.Socketmap.PostfixMaps(runtime.Directory, dagentConfig.GetBool("expand_groups"), loggers.CreateLogger<Dagent.Socketmap.PostfixMaps>()),
             new Dagent.Socketmap.SocketmapLimits(), loggers.CreateLogger<Dagent.Socketmap.SocketmapSession>());
         var gatewayListeners = components.Contains("gateway")
             ? new[] { "imap", "imaps", "pop3", "pop3s" }.SelectMany(service => GatewayListeners.Resolve(gatewayConfig, service).Select(address => (service, address))).ToList()
