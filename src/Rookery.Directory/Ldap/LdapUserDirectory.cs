@@ -191,6 +191,8 @@ public sealed class LdapUserDirectory : IUserDirectory, IDisposable
     /// </summary>
     public async Task<IReadOnlyList<string>> ReadUserAttributeAsync(UserAccount user, string attribute, CancellationToken cancellationToken = default)
     {
+        if (attribute.Length == 0)
+            return [];
         var found = await SearchAsync(settings.SearchBase, And(UserFilter(), Equal(settings.LoginName, user.Login)), [attribute], cancellationToken, sizeLimit: 1);
         return found.Count > 0 ? Values(found[0], attribute) : [];
     }
