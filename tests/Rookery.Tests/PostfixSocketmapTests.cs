@@ -30,7 +30,9 @@ public sealed class PostfixSocketmapTests : IAsyncDisposable
     /// <summary>
     /// With db: accounts and a group made with rookery admin. With ldap: TestLdif's alice (alias
     /// a.liddell@), bob, group staff and the public-folder entry (movetopublicldap on), and slapd
-    /// stopped for a while: Postfix then defers at RCPT instead of refusing.
+    /// stopped for a while: Postfix then defers at RCPT instead of refusing. The db run mixes a unix
+    /// and a TCP socketmap; the ldap run uses deploy/postfix/main.cf.socketmap as shipped, paths
+    /// changed, LMTP over the unix socket.
     /// </summary>
     [PostfixTheory]
     [InlineData("db")]
@@ -41,11 +43,13 @@ public sealed class PostfixSocketmapTests : IAsyncDisposable
         var socketmapPort = Cli.FreePort();
         var socketDirectory = Path.Combine(cli.Root, "run");
         var socket = Path.Combine(socketDirectory, "postfix.sock");
+        var dagentSocket = Path.Combine(socketDirectory, "dagent.sock");
         Postfix.LetPostfixThrough(cli.Root);
         Postfix.LetPostfixThrough(socketDirectory);
         // Both kinds of socketmap listener: Postfix's daemons (user postfix) reach the unix one by its group.
         var dagent = $"""
-            lmtp_listen = 127.0.0.1:{lmtpPort}
+            lmtp_listen = 127.0.0.1:{lmtpPort} unix:{dagentSocket}
+            lmtp_socket_group = postfix
             postfix_socketmap_listen = 127.0.0.1:{socketmapPort} unix:{socket}
             postfix_socketmap_socket_group = postfix
 
@@ -82,17 +86,21 @@ public sealed class PostfixSocketmapTests : IAsyncDisposable
                 owners[login] = (await repository.FindUserAsync("db", login))!.StoreOwner;
         }
 
-        var relay = $"127.0.0.1[127.0.0.1]:{lmtpPort}";
+        var mainCf = userPlugin == "ldap"
+            ? (await File.ReadAllTextAsync(Path.Combine(Slapd.RepositoryRoot, "deploy", "postfix", "main.cf.socketmap")))
+                .Replace("/run/rookery/postfix.sock", socket, StringComparison.Ordinal).Replace("/var/spool/rookery/dagent.sock", dagentSocket, StringComparison.Ordinal)
+            : $"""
+                virtual_mailbox_maps = socketmap:unix:{socket}:mailbox
+                virtual_alias_maps = socketmap:inet:127.0.0.1:{socketmapPort}:alias, socketmap:inet:127.0.0.1:{socketmapPort}:group
+                """;
+        var relay = userPlugin == "ldap" ? $"mx.postfix.test[{dagentSocket}]" : $"127.0.0.1[127.0.0.1]:{lmtpPort}";
         using var server = Process.Start(cli.StartInfo("serve"))!;
         try
         {
             await Cli.WaitForBannerAsync(server);
             _ = server.StandardOutput.ReadToEndAsync();
             _ = server.StandardError.ReadToEndAsync();
-            postfix = await Postfix.StartAsync(Path.Combine(cli.Root, "postfix"), $"lmtp:inet:127.0.0.1:{lmtpPort}", $"""
-                virtual_mailbox_maps = socketmap:unix:{socket}:mailbox
-                virtual_alias_maps = socketmap:inet:127.0.0.1:{socketmapPort}:alias, socketmap:inet:127.0.0.1:{socketmapPort}:group
-                """);
+            postfix = await Postfix.StartAsync(Path.Combine(cli.Root, "postfix"), $"lmtp:inet:127.0.0.1:{lmtpPort}", mainCf);
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             var replies = await postfix.RecipientRepliesAsync(Sender, ["nobody@example.com", "hidden@example.com", "a.liddell@example.com", "staff@example.com"], timeout.Token);
@@ -121,7 +129,7 @@ public sealed class PostfixSocketmapTests : IAsyncDisposable
             }
             Assert.DoesNotContain("status=deferred", postfix.Log);
             Assert.DoesNotContain("status=bounced", postfix.Log);
-            // (main.cf sets virtual_mailbox_maps twice on purpose: Postfix warns of that; the outage warns of the lookup failures)
+            // (main.cf sets virtual_mailbox_maps and more twice on purpose: Postfix warns of that; the outage warns of the lookup failures)
             var warnings = postfix.Log.Split('\n').Where(line => line.Contains("warning:", StringComparison.Ordinal)
                 && !line.Contains("overriding earlier entry", StringComparison.Ordinal)
                 && !(slapd is not null && (line.Contains(" lookup error for ", StringComparison.Ordinal) || line.Contains("socketmap server temporary error: user directory unavailable", StringComparison.Ordinal)))).ToList();
