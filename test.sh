@@ -326,6 +326,8 @@ command -v fetchmail >/dev/null || missing+=(fetchmail)   # POP3 and POP3S downl
 command -v mbsync >/dev/null || missing+=(isync)   # two-way IMAP sync of the gateway tests
 # PostfixDeliveryTests run a private Postfix instance (own config and queue in a temp dir).
 [[ -x /usr/sbin/postfix ]] || missing+=(postfix)
+# deploy/postfix's LDAP query files are checked with Postfix's own LDAP client (postmap -q).
+[[ -f /usr/lib/postfix/postfix-ldap.so ]] || missing+=(postfix-ldap)
 # The LDAP plugin tests run throwaway slapd instances (own cn=config in a temp dir, /etc/ldap/schema only read).
 [[ -x /usr/sbin/slapd && -x /usr/sbin/slapadd ]] || missing+=(slapd)
 command -v ldapdelete >/dev/null || missing+=(ldap-utils)

@@ -156,8 +156,13 @@ public sealed class ServerRuntime
                     throw new ConfigException($"plugins = movetopublic: {e.Message}");
                 }
                 return new Dagent.Plugins.MoveToPublicPlugin(Store, rules, Config.GetString("default_store_locale"), Loggers.CreateLogger<Dagent.Plugins.MoveToPublicPlugin>());
+            case Dagent.Plugins.MoveToPublicLdapPlugin.PluginName:
+                if (Directory is not LdapUserDirectory ldap)
+                    throw new ConfigException($"plugins = movetopublicldap needs user_plugin = ldap (it is {Directory.Name}); use movetopublic with movetopublic.cfg instead");
+                return new Dagent.Plugins.MoveToPublicLdapPlugin(Store, ldap, dagent.GetString("ldap_public_folder_attribute"), dagent.GetString("ldap_public_folder_attribute_token"),
+                    Config.GetString("default_store_locale"), Loggers.CreateLogger<Dagent.Plugins.MoveToPublicLdapPlugin>());
             default:
-                throw new ConfigException($"plugins = {name} needs user_plugin = ldap, which this version of Rookery does not have yet");
+                throw new ConfigException($"plugins = {name}: no such delivery plugin");
         }
     }
 

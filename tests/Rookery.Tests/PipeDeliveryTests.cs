@@ -55,6 +55,16 @@ public sealed class PipeDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Movetopublicldap_without_the_ldap_user_plugin_is_a_configuration_error()
+    {
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "public", "--password", "pw", "--email", "public@example.com")).ExitCode);
+        cli.Environment["DAGENT_PLUGINS"] = "movetopublicldap";
+        var result = await cli.RunWithInputAsync(Encoding.ASCII.GetBytes("Subject: x\n\nx\n"), "dagent", "public@example.com");
+        Assert.Equal(78, result.ExitCode);
+        Assert.Contains("plugins = movetopublicldap needs user_plugin = ldap (it is db)", result.Error);
+    }
+
+    [Fact]
     public async Task Pipe_delivery_with_an_unreachable_database_asks_the_mta_to_retry()
     {
         cli.UseDefaultEngine();

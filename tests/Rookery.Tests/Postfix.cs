@@ -36,14 +36,15 @@ public sealed class Postfix : IDisposable
     public string Log => File.Exists(logFile) ? File.ReadAllText(logFile) : "";
 
     /// <summary>Writes the configuration into <paramref name="directory"/> and starts the master daemon (as root, as Postfix requires).</summary>
-    public static async Task<Postfix> StartAsync(string directory, string virtualTransport)
+    /// <param name="mainCf">Lines appended to main.cf; a parameter set there overrides the default above it (the last definition wins).</param>
+    public static async Task<Postfix> StartAsync(string directory, string virtualTransport, string mainCf = "")
     {
         var postfix = new Postfix(directory, Cli.FreePort());
         // The daemons run as user postfix and must reach their queue (its parents too: the caller's part).
         LetPostfixThrough(directory);
         System.IO.Directory.CreateDirectory(postfix.configDirectory);
         System.IO.Directory.CreateDirectory(postfix.queueDirectory); // its subdirectories and owners: postfix creates them at start
-        await File.WriteAllTextAsync(Path.Combine(postfix.configDirectory, "main.cf"), postfix.MainCf(directory, virtualTransport));
+        await File.WriteAllTextAsync(Path.Combine(postfix.configDirectory, "main.cf"), postfix.MainCf(directory, virtualTransport) + mainCf + "\n");
         await File.WriteAllTextAsync(Path.Combine(postfix.configDirectory, "master.cf"), postfix.MasterCf());
         var (exitCode, output) = await postfix.RunAsync("start");
         if (exitCode == 0)
@@ -141,6 +142,34 @@ public sealed class Postfix : IDisposable
         var queued = await Send(".", "250");
         await Send("QUIT", "221");
         return queued.Split(' ')[^1]; // "250 2.0.0 Ok: queued as 4C1F3B1E0D1"
+    }
+
+    /// <summary>Gives each recipient in RCPT TO and returns Postfix's replies, then ends the transaction without sending anything.</summary>
+    public async Task<IReadOnlyList<string>> RecipientRepliesAsync(string sender, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", SmtpPort, cancellationToken);
+        var stream = tcp.GetStream();
+        using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+        async Task<string> Send(string command)
+        {
+            if (command.Length > 0)
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cancellationToken);
+            string line;
+            do
+                line = await reader.ReadLineAsync(cancellationToken) ?? throw new IOException($"Postfix closed the connection after {command}");
+            while (line.Length > 3 && line[3] == '-');
+            return line;
+        }
+
+        await Send("");
+        await Send("EHLO client.test");
+        await Send($"MAIL FROM:<{sender}>");
+        var replies = new List<string>();
+        foreach (var recipient in recipients)
+            replies.Add(await Send($"RCPT TO:<{recipient}>"));
+        await Send("QUIT");
+        return replies;
     }
 
     static async Task<string> ReplyAsync(StreamReader reader, string command, string expected, CancellationToken cancellationToken)

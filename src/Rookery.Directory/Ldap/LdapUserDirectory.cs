@@ -185,6 +185,18 @@ public sealed class LdapUserDirectory : IUserDirectory, IDisposable
         return result.OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// The values of <paramref name="attribute"/> on the entry of <paramref name="user"/> (found by its
+    /// login), read fresh: what only a plugin gives meaning to, such as movetopublicldap's public folder.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ReadUserAttributeAsync(UserAccount user, string attribute, CancellationToken cancellationToken = default)
+    {
+        if (attribute.Length == 0)
+            return [];
+        var found = await SearchAsync(settings.SearchBase, And(UserFilter(), Equal(settings.LoginName, user.Login)), [attribute], cancellationToken, sizeLimit: 1);
+        return found.Count > 0 ? Values(found[0], attribute) : [];
+    }
+
     /// <summary>Forgets every remembered lookup (a reload).</summary>
     public void ClearCache()
     {

@@ -95,6 +95,10 @@ public static class ServeCommand
         };
         var socketPermissions = UnixSocketPermissions.From(dagentConfig, "lmtp_socket_mode", "lmtp_socket_group");
         var lmtpHandler = new LmtpConnectionHandler(agent, hostName, lmtpLimits, loggers.CreateLogger<Dagent.LmtpSession>());
+        var socketmapListeners = components.Contains("dagent") ? dagentConfig.GetListen("postfix_socketmap_listen") : [];
+        var socketmapPermissions = UnixSocketPermissions.From(dagentConfig, "postfix_socketmap_socket_mode", "postfix_socketmap_socket_group");
+        var socketmapHandler = new SocketmapConnectionHandler(new Dagent.Socketmap.PostfixMaps(runtime.Directory, dagentConfig.GetBool("expand_groups"), loggers.CreateLogger<Dagent.Socketmap.PostfixMaps>()),
+            new Dagent.Socketmap.SocketmapLimits(), loggers.CreateLogger<Dagent.Socketmap.SocketmapSession>());
         var gatewayListeners = components.Contains("gateway")
             ? new[] { "imap", "imaps", "pop3", "pop3s" }.SelectMany(service => GatewayListeners.Resolve(gatewayConfig, service).Select(address => (service, address))).ToList()
             : [];
@@ -107,6 +111,8 @@ public static class ServeCommand
                 Listen(kestrel, listen, endpoint => endpoint.Use(next => lmtpHandler.OnConnectedAsync));
             foreach (var (service, listen) in gatewayListeners)
                 Listen(kestrel, listen, endpoint => endpoint.Use(next => gatewayHandlers[service].OnConnectedAsync));
+            foreach (var listen in socketmapListeners)
+                Listen(kestrel, listen, endpoint => endpoint.Use(next => socketmapHandler.OnConnectedAsync));
         });
         var app = builder.Build();
         app.MapGet("/health", async (ServerRuntime r, CancellationToken ct) =>
@@ -117,8 +123,10 @@ public static class ServeCommand
         await app.StartAsync(cancellationToken);
         foreach (var listen in lmtpListeners.Where(l => l.IsUnix))
             socketPermissions.ApplyTo(listen.UnixPath!);
+        foreach (var listen in socketmapListeners.Where(l => l.IsUnix))
+            socketmapPermissions.ApplyTo(listen.UnixPath!);
 
-        Banner(runtime, listeners, lmtpListeners, gatewayListeners, demo);
+        Banner(runtime, listeners, lmtpListeners, [.. gatewayListeners, .. socketmapListeners.Select(l => ("socketmap", l))], demo);
         log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
