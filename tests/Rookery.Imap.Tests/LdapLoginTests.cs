@@ -24,7 +24,8 @@ public sealed class LdapLoginTests : IAsyncLifetime, IDisposable
         var quota = new AccountQuotaPolicy(directory, QuotaLimits.None);
         services = new ImapServices(store, new UserStores(store, directory, "en_US.UTF-8"),
             new Authenticator(directory, [], new AuthenticationLimits { FailureDelay = TimeSpan.FromMilliseconds(10), MaxFailureDelay = TimeSpan.FromMilliseconds(50) }, TimeProvider.System),
-            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0), quota);
+            new ImapOptions { HostName = "imap.test" }, new Common.ConnectionCounter(0), quota,
+            new FolderAccess(store, new SqlFolderGrants(test.Database), FolderRights.ReadItems | FolderRights.CreateItems | FolderRights.FolderVisible), directory);
     }
 
     public void Dispose() => directory?.Dispose();
