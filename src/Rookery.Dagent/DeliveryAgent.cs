@@ -42,6 +42,8 @@ public sealed record DeliveryOptions
     public bool ExpandGroups { get; init; }
     /// <summary>The delivery plugins in the order they run (dagent.cfg's <c>plugins</c>).</summary>
     public IReadOnlyList<IDeliveryPlugin> Plugins { get; init; } = [];
+    /// <summary>Describes the message's structure once for every recipient (IMAP ENVELOPE and BODYSTRUCTURE); none leaves it to the first FETCH.</summary>
+    public IStructureDescriber? Structure { get; init; }
 }
 
 /// <summary>
@@ -112,6 +114,11 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
             log.LogWarning("Delivering a message whose header could not be parsed ({Problem}); stored as received", extraction.Problem);
         var spam = IsSpam(extraction.Headers);
         message.Position = start;
+        if (options.Structure is { } describer)
+        {
+            extraction = extraction with { Structure = describer.Describe(await ContentAsync(message, cancellationToken)) };
+            message.Position = start;
+        }
 
         // The content is the same for every recipient and stored once; what differs per copy
         // (Delivered-To) goes into that copy's trace headers.
@@ -144,6 +151,16 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
         return new DeliveryResult(address, DeliveryStatus.Delivered, $"{outcomes.Count(o => o.Status == DeliveryStatus.Delivered)} of {members.Count} members");
     }
 
+    /// <summary>The rest of a seekable stream, without a copy when it is a memory stream.</summary>
+    static async Task<ReadOnlyMemory<byte>> ContentAsync(Stream message, CancellationToken cancellationToken)
+    {
+        if (message is MemoryStream memory && memory.TryGetBuffer(out var buffer))
+            return buffer.AsMemory((int)memory.Position, (int)(memory.Length - memory.Position));
+        using var copy = new MemoryStream((int)Math.Min(message.Length - message.Position, int.MaxValue));
+        await message.CopyToAsync(copy, cancellationToken);
+        return copy.GetBuffer().AsMemory(0, (int)copy.Length);
+    }
+
     /// <summary>The header lines in front of one recipient's copy, as Postfix's local(8) and Dovecot's LMTP write them.</summary>
     public static byte[] TraceHeaders(string sender, string recipient) =>
         Encoding.UTF8.GetBytes($"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n");
@@ -161,6 +178,7 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
             var request = new AppendRequest
             {
                 Fields = extraction.Fields,
+                Structure = extraction.Structure,
                 // a login given to pipe delivery is written as the account's address
                 TraceHeaders = TraceHeaders(sender, recipient.Contains('@', StringComparison.Ordinal) || user.Email.Length == 0 ? recipient : user.Email),
             };

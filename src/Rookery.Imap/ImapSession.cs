@@ -197,6 +197,12 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         {
             writer.Tagged(command.Tag, "NO", "NONEXISTENT", e.Message);
         }
+        catch (Blobs.BlobNotFoundException e)
+        {
+            // a row whose content is gone (lost or damaged storage): the session goes on, other messages still answer
+            log.LogError(e, "IMAP {Command} for {User}: message content is missing", command.Name, user?.Login);
+            writer.Tagged(command.Tag, "NO", "UNAVAILABLE", "The message content cannot be read");
+        }
         catch (Exception e) when (e is not OperationCanceledException and not IOException)
         {
             log.LogError(e, "IMAP {Command} failed for {User}", command.Name, user?.Login);

@@ -151,6 +151,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             if (deleted == 0)
                 continue;
             await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
+            await db.RunAsync("DELETE FROM message_structures WHERE blob_id = @id", cancellationToken, RawSql.P("id", id));
             files.Delete(new BlobId(id));
             await transaction.CommitAsync(cancellationToken);
             removed++;

@@ -13,7 +13,13 @@ static class Migrations
         new(3, "mailbox subscriptions", Subscriptions),
         new(4, "IMAP \\Recent bookkeeping per folder; the Date header's own zone per item", RecentAndSentZone),
         new(5, "folder permissions: grants of rights on a folder to a user, a group or anyone", FolderGrants),
+        new(6, "message structure (IMAP ENVELOPE and BODYSTRUCTURE) described at ingest, once per content", MessageStructures),
     ];
+
+    static IEnumerable<string> MessageStructures(Ddl t)
+    {
+        yield return $"CREATE TABLE message_structures (blob_id {t.Text(64)} NOT NULL PRIMARY KEY, structure {t.Binary} NOT NULL){t.TableOptions}";
+    }
 
     static IEnumerable<string> FolderGrants(Ddl t)
     {

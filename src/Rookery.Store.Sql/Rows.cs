@@ -179,3 +179,11 @@ sealed class FolderGrantRow
     [Column("store_id")] public long StoreId { get; set; }
     [Column("rights")] public int Rights { get; set; }
 }
+
+/// <summary>A content's structure as a protocol described it at ingest (IMAP ENVELOPE and BODYSTRUCTURE); one row per blob.</summary>
+[Table("message_structures")]
+sealed class StructureRow
+{
+    [Column("blob_id"), PrimaryKey] public string BlobId { get; set; } = "";
+    [Column("structure")] public byte[] Structure { get; set; } = [];
+}

@@ -314,7 +314,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var (firstUid, uidValidity) = await TakeUidsAsync(db, database.Engine, folderId, messages.Count, m, total, cancellationToken);
             // Blob rows are locked in id order in every transaction, so two writers never wait on each other in a cycle.
             foreach (var group in messages.GroupBy(x => x.Content.Id.Value, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
                 await blobs.AddReferencesAsync(db, group.First().Content, group.Count(), cancellationToken);
+                if (group.Select(x => x.Request.Structure).FirstOrDefault(d => d is not null) is { } structure)
+                    await InsertStructureAsync(db, group.Key, structure, replace: false, cancellationToken);
+            }
             var results = new List<AppendResult>(messages.Count);
             for (var i = 0; i < messages.Count; i++)
             {
@@ -414,6 +418,45 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         var content = await blobs.OpenReadAsync(item.BlobId, cancellationToken);
         return item.TraceHeaders.IsEmpty ? content : new PrefixedStream(item.TraceHeaders, content);
+    }
+
+    public async Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<string> blobIds, CancellationToken cancellationToken = default)
+    {
+        var found = new Dictionary<string, byte[]>(blobIds.Count, StringComparer.Ordinal);
+        if (blobIds.Count == 0)
+            return found;
+        await using var db = await database.OpenAsync(cancellationToken);
+        foreach (var chunk in blobIds.Distinct(StringComparer.Ordinal).Chunk(Chunk))
+        {
+            var names = string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => "@b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var parameters = chunk.Select((id, i) => RawSql.P("b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), id)).ToArray();
+            foreach (var row in await db.ListAsync<StructureRow>($"SELECT blob_id, structure FROM message_structures WHERE blob_id IN ({names})", cancellationToken, parameters))
+                found[row.BlobId] = row.Structure;
+        }
+        return found;
+    }
+
+    public async Task SaveStructureAsync(string blobId, byte[] structure, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        await InsertStructureAsync(db, blobId, structure, replace: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Keeps a content's structure description. At ingest the content's first description stays (the same
+    /// content has the same structure); a late one replaces what is there, which a reader found unusable.
+    /// </summary>
+    Task InsertStructureAsync(DataConnection db, string blobId, byte[] structure, bool replace, CancellationToken cancellationToken)
+    {
+        var mysql = database.Engine == DatabaseEngine.MySql;
+        var sql = (mysql, replace) switch
+        {
+            (true, false) => "INSERT IGNORE INTO message_structures (blob_id, structure) VALUES (@blob, @structure)",
+            (true, true) => "INSERT INTO message_structures (blob_id, structure) VALUES (@blob, @structure) ON DUPLICATE KEY UPDATE structure = VALUES(structure)",
+            (false, false) => "INSERT INTO message_structures (blob_id, structure) VALUES (@blob, @structure) ON CONFLICT (blob_id) DO NOTHING",
+            (false, true) => "INSERT INTO message_structures (blob_id, structure) VALUES (@blob, @structure) ON CONFLICT (blob_id) DO UPDATE SET structure = excluded.structure",
+        };
+        return db.RunAsync(sql, cancellationToken, RawSql.P("blob", blobId), RawSql.P("structure", structure));
     }
 
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)

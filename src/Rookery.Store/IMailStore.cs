@@ -52,6 +52,15 @@ public interface IMailStore
 
     Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The structure descriptions kept for these contents (<see cref="ItemInfo.BlobId"/>), read without opening
+    /// them; content stored before descriptions were kept, or stored without one, is missing from the answer.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<string> blobIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps a description computed after ingest (missing, or of an older format), replacing any kept before.</summary>
+    Task SaveStructureAsync(string blobId, byte[] structure, CancellationToken cancellationToken = default);
+
     Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default);
 
     Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default);

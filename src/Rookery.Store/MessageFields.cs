@@ -14,6 +14,9 @@ public static class MessageFields
     public sealed record Extraction(ItemFields Fields, HeaderList? Headers, string? Problem)
     {
         public bool Parsed => Headers is not null;
+
+        /// <summary>The structure description (<see cref="IStructureDescriber"/>) when the caller made one.</summary>
+        public byte[]? Structure { get; init; }
     }
 
     public static async Task<Extraction> ExtractAsync(Stream content, CancellationToken cancellationToken = default)

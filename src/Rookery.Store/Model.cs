@@ -109,6 +109,11 @@ public sealed record AppendRequest
     public ItemFields Fields { get; init; } = new();
     /// <summary>Header lines for this copy only, put in front of the shared content: each ends with CRLF.</summary>
     public ReadOnlyMemory<byte> TraceHeaders { get; init; }
+    /// <summary>
+    /// The content's structure as <see cref="IStructureDescriber"/> describes it, kept once per content
+    /// (every copy shares it); null leaves it to be computed on first use.
+    /// </summary>
+    public byte[]? Structure { get; init; }
 }
 
 public sealed record AppendResult(long ItemId, long Uid, long ModSeq, long UidValidity);

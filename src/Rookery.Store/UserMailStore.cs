@@ -163,6 +163,12 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.OpenContentAsync(item, cancellationToken);
     }
 
+    public Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<string> blobIds, CancellationToken cancellationToken = default) =>
+        inner.GetStructuresAsync(blobIds, cancellationToken);
+
+    public Task SaveStructureAsync(string blobId, byte[] structure, CancellationToken cancellationToken = default) =>
+        inner.SaveStructureAsync(blobId, structure, cancellationToken);
+
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
     {
         var replace = change.Operation == FlagOperation.Replace;

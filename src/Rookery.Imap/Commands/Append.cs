@@ -30,6 +30,8 @@ public sealed partial class ImapSession
                 content.Position = 0;
                 var blob = await Store.StageAsync(content, cancellationToken);
                 staged.Add(blob);
+                content.Position = 0;
+                var structure = await Mime.MessageStructure.DescribeAsync(content, cancellationToken);
                 // flags the user may not set are left off by the store (RFC 4314 §4)
                 batch.Add((blob, new AppendRequest
                 {
@@ -37,6 +39,7 @@ public sealed partial class ImapSession
                     Keywords = message.Keywords,
                     ReceivedAt = message.InternalDate,
                     Fields = extraction.Fields,
+                    Structure = structure,
                 }));
             }
             var results = await Store.AppendManyAsync(mailbox.Folder.Id, batch, cancellationToken);

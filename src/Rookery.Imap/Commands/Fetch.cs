@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Rookery.Imap.Protocol;
 using Rookery.Store;
 
@@ -60,43 +61,81 @@ public sealed partial class ImapSession
             }
         }
 
+        // ENVELOPE, BODY and BODYSTRUCTURE alone are answered from the structure described at ingest,
+        // a batch of messages per query, without opening their content.
+        var needsContent = items.Any(i => i.NeedsContent);
+        var describedOnly = needsContent && items.All(i => !i.NeedsContent || i.Kind is FetchKind.Envelope or FetchKind.Body or FetchKind.BodyStructure);
         var expunged = false;
-        foreach (var (seq, message) in targets)
+        foreach (var batch in targets.Chunk(describedOnly ? DescribedBatch : Math.Max(targets.Count, 1)))
         {
-            if (message.Expunged)
+            var described = describedOnly
+                ? await Store.GetStructuresAsync(batch.Where(t => !t.Message.Expunged).Select(t => t.Message.Item.BlobId).ToHashSet(StringComparer.Ordinal), cancellationToken)
+                : null;
+            foreach (var (seq, message) in batch)
             {
-                expunged = true;
-                continue;
-            }
-            Mime.MessageStructure? structure = null;
-            if (items.Any(i => i.NeedsContent))
-            {
-                structure = Mime.MessageStructure.Parse(await ReadContentAsync(message.Item, cancellationToken), messageGlobal: imap4rev2);
-                // BINARY of an encoding we cannot undo refuses the whole command before anything is sent (RFC 3516)
-                foreach (var binary in items.Where(i => i.Kind is FetchKind.Binary or FetchKind.BinarySize))
+                if (message.Expunged)
                 {
-                    if (!structure.TryGetBinarySize(binary.Section, out _, out var unknown) && unknown)
-                        throw No("The content transfer encoding of that part is unknown", "UNKNOWN-CTE");
+                    expunged = true;
+                    continue;
                 }
+                Mime.MessageStructure? structure = null;
+                if (described is not null && described.TryGetValue(message.Item.BlobId, out var description))
+                    structure = Mime.MessageStructure.FromDescription(description, messageGlobal: imap4rev2);
+                if (structure is null && needsContent)
+                {
+                    var content = await ReadContentAsync(message.Item, cancellationToken);
+                    structure = Mime.MessageStructure.Parse(content, messageGlobal: imap4rev2);
+                    if (described is not null)
+                        await DescribeLateAsync(message.Item, content, cancellationToken);
+                    // BINARY of an encoding we cannot undo refuses the whole command before anything is sent (RFC 3516)
+                    foreach (var binary in items.Where(i => i.Kind is FetchKind.Binary or FetchKind.BinarySize))
+                    {
+                        if (!structure.TryGetBinarySize(binary.Section, out _, out var unknown) && unknown)
+                            throw No("The content transfer encoding of that part is unknown", "UNKNOWN-CTE");
+                    }
+                }
+                writer.Raw("* ").Number(seq).Raw(" FETCH (");
+                var first = true;
+                foreach (var item in items)
+                {
+                    if (!first)
+                        writer.Space();
+                    first = false;
+                    WriteFetchItem(item, message, structure);
+                }
+                if (markSeen.Contains(message.Uid) && !items.Any(i => i.Kind == FetchKind.Flags))
+                    writer.Raw(" FLAGS ").Raw(FlagList(message));
+                writer.Raw(")").EndLine();
+                if (structure is { HasContent: true })
+                    await transport.Output.FlushAsync(cancellationToken);
             }
-            writer.Raw("* ").Number(seq).Raw(" FETCH (");
-            var first = true;
-            foreach (var item in items)
-            {
-                if (!first)
-                    writer.Space();
-                first = false;
-                WriteFetchItem(item, message, structure);
-            }
-            if (markSeen.Contains(message.Uid) && !items.Any(i => i.Kind == FetchKind.Flags))
-                writer.Raw(" FLAGS ").Raw(FlagList(message));
-            writer.Raw(")").EndLine();
-            if (structure is not null)
+            if (described is not null)
                 await transport.Output.FlushAsync(cancellationToken);
         }
         if (expunged)
             throw No("Some of the requested messages no longer exist", "EXPUNGEISSUED");
         return null;
+    }
+
+    /// <summary>Messages whose structure descriptions one query reads.</summary>
+    const int DescribedBatch = 250;
+
+    /// <summary>
+    /// Keeps the description of content stored before descriptions were kept (or in an older format), so the
+    /// next FETCH need not read it. Best effort: the answer was made from the content either way.
+    /// </summary>
+    async Task DescribeLateAsync(ItemInfo item, byte[] content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var shared = content.AsMemory(Math.Min(item.TraceHeaders.Length, content.Length));
+            if (Mime.MessageStructure.Describe(shared) is { } description)
+                await Store.SaveStructureAsync(item.BlobId, description, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Could not keep the structure of blob {Blob}", item.BlobId);
+        }
     }
 
     async Task<byte[]> ReadContentAsync(ItemInfo item, CancellationToken cancellationToken)

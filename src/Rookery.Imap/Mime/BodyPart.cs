@@ -48,4 +48,7 @@ internal sealed class BodyPart(int offset)
 
     /// <summary>The envelope of a message (the root, or the child of a message/rfc822 part), read when first asked for.</summary>
     public Envelope? Envelope { get; set; }
+
+    /// <summary>Lines of the body, when the part comes from a stored description rather than from the octets.</summary>
+    public long? Lines { get; set; }
 }

@@ -103,7 +103,7 @@ internal readonly struct BodyStructureWriter(ImapWriter writer, ReadOnlyMemory<b
     }
 
     /// <summary>Lines of the body: its line feeds, as servers count them.</summary>
-    long LineCount(BodyPart part) => message.Span.Slice(part.BodyOffset, part.BodyLength).Count((byte)'\n');
+    long LineCount(BodyPart part) => part.Lines ?? message.Span.Slice(part.BodyOffset, part.BodyLength).Count((byte)'\n');
 
     void WriteDispositionLanguageLocation(ContentFields content)
     {

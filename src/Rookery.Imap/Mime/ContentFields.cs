@@ -9,31 +9,31 @@ internal sealed class ContentFields
     public static readonly ContentFields None = new();
 
     /// <summary>The main type as written; null without a Content-Type field, empty when the field cannot be read.</summary>
-    public byte[]? Type { get; private set; }
+    public byte[]? Type { get; internal set; }
 
     /// <summary>The subtype as written; empty when there is none.</summary>
-    public byte[] Subtype { get; private set; } = [];
+    public byte[] Subtype { get; internal set; } = [];
 
     /// <summary>Whether type/subtype read cleanly; only then are parameters (and so a boundary) taken from the field.</summary>
-    public bool TypeIsWellFormed { get; private set; }
+    public bool TypeIsWellFormed { get; internal set; }
 
-    public IReadOnlyList<MimeParameter> TypeParameters { get; private set; } = [];
+    public IReadOnlyList<MimeParameter> TypeParameters { get; internal set; } = [];
 
-    public byte[]? TransferEncoding { get; private set; }
+    public byte[]? TransferEncoding { get; internal set; }
 
-    public byte[]? Id { get; private set; }
+    public byte[]? Id { get; internal set; }
 
-    public byte[]? Description { get; private set; }
+    public byte[]? Description { get; internal set; }
 
-    public byte[]? Md5 { get; private set; }
+    public byte[]? Md5 { get; internal set; }
 
-    public byte[]? Disposition { get; private set; }
+    public byte[]? Disposition { get; internal set; }
 
-    public IReadOnlyList<MimeParameter> DispositionParameters { get; private set; } = [];
+    public IReadOnlyList<MimeParameter> DispositionParameters { get; internal set; } = [];
 
-    public IReadOnlyList<byte[]>? Languages { get; private set; }
+    public IReadOnlyList<byte[]>? Languages { get; internal set; }
 
-    public byte[]? Location { get; private set; }
+    public byte[]? Location { get; internal set; }
 
     public bool TypeIs(ReadOnlySpan<byte> type) => Type is not null && Ascii.EqualsIgnoreCase(Type, type);
 

@@ -78,6 +78,36 @@ internal sealed class Envelope
         writer.Space().NString(inReplyTo).Space().NString(messageId).Raw(")"u8);
     }
 
+    /// <summary>Writes the fields as read, for a stored description (<see cref="StructureDescription"/>).</summary>
+    public void Encode(StructureDescription.Encoder encoder)
+    {
+        encoder.Octets(date).Octets(subject).Octets(inReplyTo).Octets(messageId);
+        foreach (var list in (ReadOnlySpan<List<EnvelopeAddress>>)[from, sender, replyTo, to, cc, bcc])
+        {
+            encoder.Number(list.Count);
+            foreach (var address in list)
+                encoder.Octets(address.Name).Octets(address.Route).Octets(address.Mailbox).Octets(address.Host);
+        }
+    }
+
+    public static Envelope Decode(ref StructureDescription.Decoder decoder)
+    {
+        var envelope = new Envelope
+        {
+            date = decoder.Octets(),
+            subject = decoder.Octets(),
+            inReplyTo = decoder.Octets(),
+            messageId = decoder.Octets(),
+        };
+        foreach (var list in (ReadOnlySpan<List<EnvelopeAddress>>)[envelope.from, envelope.sender, envelope.replyTo, envelope.to, envelope.cc, envelope.bcc])
+        {
+            var count = decoder.Count();
+            for (var i = 0; i < count; i++)
+                list.Add(new EnvelopeAddress(decoder.Octets(), decoder.Octets(), decoder.Octets(), decoder.Octets()));
+        }
+        return envelope;
+    }
+
     static void WriteAddresses(ImapWriter writer, List<EnvelopeAddress> addresses)
     {
         if (addresses.Count == 0)

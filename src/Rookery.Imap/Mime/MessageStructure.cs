@@ -19,14 +19,27 @@ public sealed class MessageStructure
     readonly ReadOnlyMemory<byte> message;
     readonly BodyPart root;
 
-    MessageStructure(ReadOnlyMemory<byte> message, BodyPart root)
+    MessageStructure(ReadOnlyMemory<byte> message, BodyPart root, bool messageGlobal, bool hasContent = true)
     {
         this.message = message;
         this.root = root;
+        MessageGlobal = messageGlobal;
+        HasContent = hasContent;
     }
 
-    /// <summary>The raw message the structure describes (not copied).</summary>
+    /// <summary>The raw message the structure describes (not copied); empty for a structure read from a description.</summary>
     public ReadOnlyMemory<byte> Message => message;
+
+    /// <summary>
+    /// False for a structure read from a stored description (<see cref="FromDescription"/>): it writes ENVELOPE,
+    /// BODY and BODYSTRUCTURE, and has no octets for sections.
+    /// </summary>
+    public bool HasContent { get; }
+
+    /// <summary>Whether message/global parts were read as messages (IMAP4rev2).</summary>
+    public bool MessageGlobal { get; }
+
+    internal BodyPart Root => root;
 
     /// <summary>Parses the message; never throws, whatever the octets.</summary>
     /// <param name="messageGlobal">Whether message/global parts hold a message (IMAP4rev2) or are opaque (IMAP4rev1).</param>
@@ -43,7 +56,51 @@ public sealed class MessageStructure
             // the raw octets are the truth, so fall back to one text/plain part holding them all.
             root = OnePart(message.Span);
         }
-        return new MessageStructure(message, root);
+        return new MessageStructure(message, root, messageGlobal);
+    }
+
+    /// <summary>
+    /// The compact, versioned description the store keeps from ingest so ENVELOPE, BODY and BODYSTRUCTURE
+    /// need not read the message again; it holds both the IMAP4rev1 and the IMAP4rev2 view when message/global
+    /// parts make them differ. Give it the content without per-copy trace headers: they change nothing here.
+    /// Null only if describing failed, which is not expected: FETCH then parses the message as before.
+    /// </summary>
+    public static byte[]? Describe(ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            var imap4rev1 = Parse(message);
+            var imap4rev2 = HasMessageGlobal(imap4rev1.root) ? Parse(message, messageGlobal: true) : null;
+            return StructureDescription.Encode(imap4rev1, imap4rev2);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reads the rest of the stream and describes it (<see cref="Describe"/>).</summary>
+    public static async Task<byte[]?> DescribeAsync(Stream message, CancellationToken cancellationToken)
+    {
+        using var buffer = message.CanSeek ? new MemoryStream((int)Math.Clamp(message.Length - message.Position, 0, int.MaxValue)) : new MemoryStream();
+        await message.CopyToAsync(buffer, cancellationToken);
+        return Describe(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    /// <summary>A structure that answers ENVELOPE, BODY and BODYSTRUCTURE from a description; null when it is of another version or damaged.</summary>
+    public static MessageStructure? FromDescription(ReadOnlySpan<byte> description, bool messageGlobal = false) =>
+        StructureDescription.Decode(description, messageGlobal) is { } root ? new MessageStructure(ReadOnlyMemory<byte>.Empty, root, messageGlobal, hasContent: false) : null;
+
+    static bool HasMessageGlobal(BodyPart part)
+    {
+        if (part.Content.TypeIs("message"u8, "global"u8))
+            return true;
+        foreach (var child in part.Children)
+        {
+            if (HasMessageGlobal(child))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Reads the whole stream and parses it.</summary>
@@ -74,6 +131,7 @@ public sealed class MessageStructure
     public bool TryGetSection(string section, out ReadOnlyMemory<byte> content)
     {
         content = default;
+        EnsureContent();
         if (!SectionSpec.TryParse(section, out var spec) || Find(spec.Part) is not { } part)
             return false;
         if (spec.Text is SectionText.Content)
@@ -113,6 +171,7 @@ public sealed class MessageStructure
     {
         decoded = [];
         unknownEncoding = false;
+        EnsureContent();
         if (!SectionSpec.TryParsePart(part, out var path, out var rest) || !rest.IsEmpty || Find(path) is not { } found)
             return false;
         var includeHeader = path.Length == 0;
@@ -134,6 +193,12 @@ public sealed class MessageStructure
         var found = TryGetBinary(part, out var decoded, out unknownEncoding);
         size = decoded.Length;
         return found;
+    }
+
+    void EnsureContent()
+    {
+        if (!HasContent)
+            throw new InvalidOperationException("a structure read from a description has no content; parse the message for sections");
     }
 
     internal static Envelope EnvelopeOf(BodyPart part, ReadOnlySpan<byte> message)

@@ -13,12 +13,27 @@ internal static class Fetch
 
     public static byte[] Crlf(string text) => Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\r\n"));
 
+    // Each of these also answers from the description the store keeps (MessageStructure.Describe) and checks that
+    // the two agree, so every structure test here pins the cached FETCH path too.
+
     public static string Envelope(MessageStructure message, bool utf8 = false, bool? decodeAsUtf8 = null) =>
-        Render(message.WriteEnvelope, utf8, decodeAsUtf8 ?? utf8);
+        Same(message, m => Render(m.WriteEnvelope, utf8, decodeAsUtf8 ?? utf8));
 
-    public static string BodyStructure(MessageStructure message) => Render(w => message.WriteBodyStructure(w, extensible: true));
+    public static string BodyStructure(MessageStructure message) => Same(message, m => Render(w => m.WriteBodyStructure(w, extensible: true)));
 
-    public static string Body(MessageStructure message) => Render(w => message.WriteBodyStructure(w, extensible: false));
+    public static string Body(MessageStructure message) => Same(message, m => Render(w => m.WriteBodyStructure(w, extensible: false)));
+
+    /// <summary>The structure as FETCH reads it from the stored description, for the same kind of session.</summary>
+    public static MessageStructure Described(MessageStructure message) =>
+        MessageStructure.FromDescription(MessageStructure.Describe(message.Message)!, message.MessageGlobal)!;
+
+    static string Same(MessageStructure message, Func<MessageStructure, string> render)
+    {
+        var parsed = render(message);
+        if (message.HasContent)
+            Xunit.Assert.Equal(parsed, render(Described(message)));
+        return parsed;
+    }
 
     /// <summary>BODY[section] as text (Latin-1, so any octet shows), or null when the section names nothing.</summary>
     public static string? Section(MessageStructure message, string section) =>
