@@ -25,7 +25,11 @@ internal static class Fetch
 
     /// <summary>The structure as FETCH reads it from the stored description, for the same kind of session.</summary>
     public static MessageStructure Described(MessageStructure message) =>
-        MessageStructure.FromDescription(MessageStructure.Describe(message.Message)!, message.MessageGlobal)!;
+        DescribedFrom(message.Message.ToArray(), message.MessageGlobal);
+
+    /// <summary>The structure FETCH reads from the description of <paramref name="content"/>.</summary>
+    public static MessageStructure DescribedFrom(byte[] content, bool messageGlobal = false) =>
+        MessageStructure.FromDescription(MessageStructure.Describe(content)!, messageGlobal)!;
 
     static string Same(MessageStructure message, Func<MessageStructure, string> render)
     {

@@ -25,6 +25,24 @@ internal static class StructureInvariants
 
         var structure = ImapValue.Parse(Fetch.BodyStructure(message));
         CheckPart(message, text, structure, path: "1", isRoot: true);
+        CheckDescription(raw);
+    }
+
+    /// <summary>
+    /// The description kept at ingest answers as the message does, in IMAP4rev1 and IMAP4rev2 sessions, with and
+    /// without UTF8=ACCEPT; and, described without them, for a copy with trace headers in front.
+    /// </summary>
+    static void CheckDescription(byte[] raw)
+    {
+        var imap4rev2 = MessageStructure.Parse(raw, messageGlobal: true);
+        Fetch.BodyStructure(imap4rev2);
+        Fetch.Envelope(imap4rev2, utf8: true);
+        Fetch.Envelope(MessageStructure.Parse(raw), utf8: true);
+
+        var traced = MessageStructure.Parse((byte[])[.. "Return-Path: <s@example.net>\r\nDelivered-To: r@example.com\r\n"u8, .. raw]);
+        var described = Fetch.DescribedFrom(raw);
+        Assert.Equal(Fetch.BodyStructure(traced), Fetch.Render(w => described.WriteBodyStructure(w, extensible: true)));
+        Assert.Equal(Fetch.Envelope(traced), Fetch.Render(described.WriteEnvelope));
     }
 
     static void CheckPart(MessageStructure message, string text, object? structure, string path, bool isRoot)
