@@ -65,6 +65,36 @@ public sealed class DeliveryAgentTests : IAsyncLifetime
         Assert.Equal("Return-Path: <sender@example.net>\r\nDelivered-To: bob@example.com\r\n" + raw, Encoding.UTF8.GetString(await store.ReadAllAsync(item)));
     }
 
+    /// <summary>Records what it was asked to describe.</summary>
+    sealed class RecordingDescriber : IStructureDescriber
+    {
+        public List<string> Described { get; } = [];
+
+        public byte[]? Describe(ReadOnlyMemory<byte> message)
+        {
+            Described.Add(Encoding.UTF8.GetString(message.Span));
+            return [1, (byte)Described.Count];
+        }
+    }
+
+    [Fact]
+    public async Task The_structure_is_described_once_for_all_recipients_from_the_content_without_trace_headers()
+    {
+        var describer = new RecordingDescriber();
+        var raw = "From: sender@example.net\r\nSubject: described\r\n\r\nbody\r\n";
+        var stream = new MemoryStream();
+        stream.Write(Encoding.UTF8.GetBytes("ignored prefix"));
+        var start = stream.Position;
+        stream.Write(Encoding.UTF8.GetBytes(raw));
+        stream.Position = start;
+        await harness.CreateAgent(new DeliveryOptions { Structure = describer }).DeliverAsync("sender@example.net", ["alice@example.com", "bob@example.com"], stream);
+
+        Assert.Equal([raw], describer.Described);
+        var alice = Assert.Single(await ItemsOf("alice"));
+        Assert.Equal(raw, Encoding.UTF8.GetString(await store.ReadAllAsync(alice))[alice.TraceHeaders.Length..]);
+        Assert.Equal([1, 1], (await store.GetStructuresAsync([alice.BlobId]))[alice.BlobId]);
+    }
+
     [Fact]
     public async Task Spam_goes_to_junk_e_mail()
     {

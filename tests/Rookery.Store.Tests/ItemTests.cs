@@ -221,6 +221,40 @@ public sealed class ItemTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_structure_description_is_kept_once_per_content_and_goes_with_its_blob()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        store = test.CreateStore(time: time);
+        var content = Messages.Make("described");
+        var other = Messages.Make("not described");
+        using (var staged = await store.StageAsync(new MemoryStream(content)))
+        {
+            await store.AppendManyAsync(inbox.Id, [
+                (staged, new AppendRequest { Structure = [1, 2, 3] }),
+                (staged, new AppendRequest { Structure = [1, 2, 3] }),
+            ]);
+        }
+        var a = await store.AppendAsync(inbox.Id, content, new AppendRequest { Structure = [9, 9] }); // the first description stays
+        await store.AppendAsync(inbox.Id, other);
+        var id = Messages.Id(content).Value;
+        var otherId = Messages.Id(other).Value;
+
+        var found = await store.GetStructuresAsync([id, otherId, "0000"]);
+        Assert.Equal([id], found.Keys);
+        Assert.Equal([1, 2, 3], found[id]);
+
+        await store.SaveStructureAsync(id, [4, 5]);
+        await store.SaveStructureAsync(otherId, [6]);
+        Assert.Equal([4, 5], (await store.GetStructuresAsync([id]))[id]);
+        Assert.Equal([6], (await store.GetStructuresAsync([otherId]))[otherId]);
+
+        await store.ExpungeAsync(inbox.Id, [1, 2, a.Uid]);
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await test.CreateBlobs(time: time).CollectAsync(TimeSpan.FromHours(1)));
+        Assert.Equal([otherId], (await store.GetStructuresAsync([id, otherId])).Keys);
+    }
+
+    [Fact]
     public async Task A_blob_referenced_again_before_collection_is_kept()
     {
         var time = new ManualTime(DateTimeOffset.UtcNow);
