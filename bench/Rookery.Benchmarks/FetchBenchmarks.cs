@@ -59,7 +59,8 @@ public class FetchBenchmarks
         for (var i = 0; i < Messages; i++)
         {
             var message = Message(i);
-            await SendAsync($"a{i} APPEND INBOX {{{message.Length}+}}\r\n");
+            await SendAsync($"a{i} APPEND INBOX {{{message.Length}}}\r\n");
+            await ReadUntilAsync("+");
             await toServer.Writer.WriteAsync(message);
             await SendAsync("\r\n");
             await ReadUntilAsync($"a{i} OK");
