@@ -10,8 +10,9 @@ namespace Rookery.Imap.Mime;
 /// <remarks>
 /// Layout: a version byte, the number of trees (1, or 2 when message/global parts make IMAP4rev1 and IMAP4rev2
 /// see different trees), then each tree: the root's envelope and the root part. A part is its kind (high bit:
-/// truncated), body length, line count (text and message parts), Content-* fields, for a message part the
-/// enclosed message's envelope, then its children. Numbers are unsigned LEB128; an octet string is its length
+/// truncated), body length, line count (of every part but a multipart, so a writer never counts lines in
+/// octets it does not have), Content-* fields, for a message part the enclosed message's envelope, then its
+/// children. Numbers are unsigned LEB128; an octet string is its length
 /// plus one, 0 meaning NIL. A description of another version is not read: the caller parses the message again
 /// and stores a new one.
 /// </remarks>
@@ -73,7 +74,7 @@ internal static class StructureDescription
     static void EncodePart(Encoder encoder, BodyPart part, ReadOnlySpan<byte> message)
     {
         encoder.Byte((byte)((byte)part.Kind | (part.Truncated ? 0x80 : 0))).Number(part.BodyLength);
-        if (part.Kind is PartKind.Text or PartKind.Message)
+        if (part.Kind != PartKind.Multipart)
             encoder.Number(part.Lines ?? message.Slice(part.BodyOffset, part.BodyLength).Count((byte)'\n'));
         var content = part.Content;
         encoder.Octets(content.Type).Octets(content.Subtype);
@@ -104,13 +105,14 @@ internal static class StructureDescription
         var kind = (PartKind)(kindAndFlags & 0x7f);
         if (kind is not (PartKind.Basic or PartKind.Text or PartKind.Multipart or PartKind.Message))
             throw new FormatException("unknown part kind");
+        var bodyLength = decoder.Number();
         var part = new BodyPart(0)
         {
             Kind = kind,
             Truncated = (kindAndFlags & 0x80) != 0,
-            BodyLength = checked((int)decoder.Number()),
+            BodyLength = bodyLength <= int.MaxValue ? (int)bodyLength : throw new FormatException("a body length is out of range"),
         };
-        if (kind is PartKind.Text or PartKind.Message)
+        if (kind != PartKind.Multipart)
             part.Lines = decoder.Number();
         var content = new ContentFields
         {

@@ -26,7 +26,7 @@ public sealed class ConformanceCorpusTests
     }
 
     /// <summary>The messages of the mbox, without their "From " separator lines and the blank line after each.</summary>
-    static List<byte[]> CorpusMessages()
+    internal static List<byte[]> CorpusMessages()
     {
         // ../shared beside the checkout, or the workspace's copy when CI clones elsewhere
         var candidates = new[] { Path.Combine(RepositoryRoot(), "..", "shared"), "/work/shared" }
