@@ -12,8 +12,8 @@ namespace Rookery.Benchmarks;
 
 /// <summary>
 /// FETCH 1:* (ENVELOPE BODYSTRUCTURE) over a mailbox of 1000 messages stored by IMAP APPEND, through a real
-/// session over in-memory pipes: what a client opening a folder for the first time asks. Uses only what every
-/// version of the store has, so the same file measures a branch before and after a change.
+/// session over in-memory pipes: what a client opening a folder for the first time asks. Stores the mail through
+/// the session, as clients do, so the same file measures a branch before and after a change to ingest.
 /// </summary>
 [MemoryDiagnoser]
 [WarmupCount(2)]

@@ -420,13 +420,13 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return item.TraceHeaders.IsEmpty ? content : new PrefixedStream(item.TraceHeaders, content);
     }
 
-    public async Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<string> blobIds, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<ItemInfo> items, CancellationToken cancellationToken = default)
     {
-        var found = new Dictionary<string, byte[]>(blobIds.Count, StringComparer.Ordinal);
-        if (blobIds.Count == 0)
+        var found = new Dictionary<string, byte[]>(items.Count, StringComparer.Ordinal);
+        if (items.Count == 0)
             return found;
         await using var db = await database.OpenAsync(cancellationToken);
-        foreach (var chunk in blobIds.Distinct(StringComparer.Ordinal).Chunk(Chunk))
+        foreach (var chunk in items.Select(i => i.BlobId).Distinct(StringComparer.Ordinal).Chunk(Chunk))
         {
             var names = string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => "@b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             var parameters = chunk.Select((id, i) => RawSql.P("b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), id)).ToArray();
@@ -436,10 +436,10 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return found;
     }
 
-    public async Task SaveStructureAsync(string blobId, byte[] structure, CancellationToken cancellationToken = default)
+    public async Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        await InsertStructureAsync(db, blobId, structure, replace: true, cancellationToken);
+        await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
     }
 
     /// <summary>

@@ -53,13 +53,14 @@ public interface IMailStore
     Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The structure descriptions kept for these contents (<see cref="ItemInfo.BlobId"/>), read without opening
-    /// them; content stored before descriptions were kept, or stored without one, is missing from the answer.
+    /// The structure descriptions kept for these items' contents, by <see cref="ItemInfo.BlobId"/> (copies share
+    /// one), read without opening the contents; content stored before descriptions were kept, or stored without
+    /// one, is missing from the answer.
     /// </summary>
-    Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<string> blobIds, CancellationToken cancellationToken = default);
+    Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<ItemInfo> items, CancellationToken cancellationToken = default);
 
-    /// <summary>Keeps a description computed after ingest (missing, or of an older format), replacing any kept before.</summary>
-    Task SaveStructureAsync(string blobId, byte[] structure, CancellationToken cancellationToken = default);
+    /// <summary>Keeps a description of an item's content computed after ingest (it had none, or one of an older format), replacing any kept before.</summary>
+    Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default);
 
     Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default);
 

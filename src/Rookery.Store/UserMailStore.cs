@@ -163,11 +163,19 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.OpenContentAsync(item, cancellationToken);
     }
 
-    public Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<string> blobIds, CancellationToken cancellationToken = default) =>
-        inner.GetStructuresAsync(blobIds, cancellationToken);
+    /// <summary>A description tells what the content holds: it takes the right to read the items, as their content does.</summary>
+    public async Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<ItemInfo> items, CancellationToken cancellationToken = default)
+    {
+        foreach (var folderId in items.Select(i => i.FolderId).Distinct())
+            await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.GetStructuresAsync(items, cancellationToken);
+    }
 
-    public Task SaveStructureAsync(string blobId, byte[] structure, CancellationToken cancellationToken = default) =>
-        inner.SaveStructureAsync(blobId, structure, cancellationToken);
+    public async Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(item.FolderId, FolderAction.Read, cancellationToken);
+        await inner.SaveStructureAsync(item, structure, cancellationToken);
+    }
 
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
     {

@@ -92,7 +92,7 @@ public sealed class DeliveryAgentTests : IAsyncLifetime
         Assert.Equal([raw], describer.Described);
         var alice = Assert.Single(await ItemsOf("alice"));
         Assert.Equal(raw, Encoding.UTF8.GetString(await store.ReadAllAsync(alice))[alice.TraceHeaders.Length..]);
-        Assert.Equal([1, 1], (await store.GetStructuresAsync([alice.BlobId]))[alice.BlobId]);
+        Assert.Equal([1, 1], (await store.GetStructuresAsync([alice]))[alice.BlobId]);
     }
 
     [Fact]

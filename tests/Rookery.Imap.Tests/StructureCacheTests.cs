@@ -101,7 +101,8 @@ public sealed class StructureCacheTests : IAsyncLifetime
         Assert.Equal(alice.BlobId, bob.BlobId);
         Assert.NotEqual(alice.TraceHeaders.ToArray(), bob.TraceHeaders.ToArray());
 
-        var described = await harness.Store.GetStructuresAsync([alice.BlobId]);
+        var described = await harness.Store.GetStructuresAsync([alice, bob]);
+        Assert.Single(described);
         var structure = MessageStructure.FromDescription(described[alice.BlobId])!;
         Assert.False(structure.HasContent);
         Assert.Equal(Fetch.BodyStructure(AsStored(Multipart, "bob@example.com")), Fetch.Render(w => structure.WriteBodyStructure(w, extensible: true)));
@@ -114,7 +115,7 @@ public sealed class StructureCacheTests : IAsyncLifetime
         var message = Multipart.Replace("alice@example.com", "alice@example.com (old)", StringComparison.Ordinal);
         await harness.DeliverRawAsync("alice", message);
         var item = await OnlyItemAsync("alice");
-        Assert.Empty(await harness.Store.GetStructuresAsync([item.BlobId]));
+        Assert.Empty(await harness.Store.GetStructuresAsync([item]));
         var expected = MessageStructure.Parse(Encoding.UTF8.GetBytes(message));
 
         var fetch = $$"""
@@ -123,7 +124,7 @@ public sealed class StructureCacheTests : IAsyncLifetime
             S: f OK FETCH completed
             """;
         await Run(Examine + "\n" + fetch);
-        Assert.Contains(item.BlobId, await harness.Store.GetStructuresAsync([item.BlobId]));
+        Assert.Contains(item.BlobId, await harness.Store.GetStructuresAsync([item]));
 
         DeleteAllContent();
         await Run(Examine + "\n" + fetch);
@@ -134,7 +135,7 @@ public sealed class StructureCacheTests : IAsyncLifetime
     {
         await DeliverAsync(Multipart, "alice@example.com");
         var item = await OnlyItemAsync("alice");
-        await harness.Store.SaveStructureAsync(item.BlobId, [0xff, 1, 2, 3]);
+        await harness.Store.SaveStructureAsync(item, [0xff, 1, 2, 3]);
         var expected = AsStored(Multipart, "alice@example.com");
 
         await Run($$"""
@@ -144,7 +145,7 @@ public sealed class StructureCacheTests : IAsyncLifetime
             S: f OK FETCH completed
             """);
 
-        var kept = (await harness.Store.GetStructuresAsync([item.BlobId]))[item.BlobId];
+        var kept = (await harness.Store.GetStructuresAsync([item]))[item.BlobId];
         Assert.Equal(1, kept[0]);
         Assert.NotNull(MessageStructure.FromDescription(kept));
     }

@@ -234,24 +234,26 @@ public sealed class ItemTests : IAsyncLifetime
                 (staged, new AppendRequest { Structure = [1, 2, 3] }),
             ]);
         }
-        var a = await store.AppendAsync(inbox.Id, content, new AppendRequest { Structure = [9, 9] }); // the first description stays
+        await store.AppendAsync(inbox.Id, content, new AppendRequest { Structure = [9, 9] }); // the first description stays
         await store.AppendAsync(inbox.Id, other);
+        var items = await store.ListItemsAsync(inbox.Id);
+        var (first, copy, described, plain) = (items[0], items[2], items.Where(i => i.Uid != 4).ToList(), items[3]);
         var id = Messages.Id(content).Value;
-        var otherId = Messages.Id(other).Value;
+        Assert.Equal(Messages.Id(other).Value, plain.BlobId);
 
-        var found = await store.GetStructuresAsync([id, otherId, "0000"]);
+        var found = await store.GetStructuresAsync(items);
         Assert.Equal([id], found.Keys);
         Assert.Equal([1, 2, 3], found[id]);
 
-        await store.SaveStructureAsync(id, [4, 5]);
-        await store.SaveStructureAsync(otherId, [6]);
-        Assert.Equal([4, 5], (await store.GetStructuresAsync([id]))[id]);
-        Assert.Equal([6], (await store.GetStructuresAsync([otherId]))[otherId]);
+        await store.SaveStructureAsync(copy, [4, 5]);
+        await store.SaveStructureAsync(plain, [6]);
+        Assert.Equal([4, 5], (await store.GetStructuresAsync([first]))[id]);
+        Assert.Equal([6], (await store.GetStructuresAsync([plain]))[plain.BlobId]);
 
-        await store.ExpungeAsync(inbox.Id, [1, 2, a.Uid]);
+        await store.ExpungeAsync(inbox.Id, described.Select(i => i.Uid).ToList());
         time.Advance(TimeSpan.FromHours(2));
         Assert.Equal(1, await test.CreateBlobs(time: time).CollectAsync(TimeSpan.FromHours(1)));
-        Assert.Equal([otherId], (await store.GetStructuresAsync([id, otherId])).Keys);
+        Assert.Equal([plain.BlobId], (await store.GetStructuresAsync(items)).Keys);
     }
 
     [Fact]

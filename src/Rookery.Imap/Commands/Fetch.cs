@@ -69,7 +69,7 @@ public sealed partial class ImapSession
         foreach (var batch in targets.Chunk(describedOnly ? DescribedBatch : Math.Max(targets.Count, 1)))
         {
             var described = describedOnly
-                ? await Store.GetStructuresAsync(batch.Where(t => !t.Message.Expunged).Select(t => t.Message.Item.BlobId).ToHashSet(StringComparer.Ordinal), cancellationToken)
+                ? await Store.GetStructuresAsync(batch.Where(t => !t.Message.Expunged).Select(t => t.Message.Item).ToList(), cancellationToken)
                 : null;
             foreach (var (seq, message) in batch)
             {
@@ -130,7 +130,7 @@ public sealed partial class ImapSession
         {
             var shared = content.AsMemory(Math.Min(item.TraceHeaders.Length, content.Length));
             if (Mime.MessageStructure.Describe(shared) is { } description)
-                await Store.SaveStructureAsync(item.BlobId, description, cancellationToken);
+                await Store.SaveStructureAsync(item, description, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
