@@ -122,6 +122,20 @@ public sealed class FolderPermissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_s_structure_description_takes_the_right_to_read_it()
+    {
+        var alices = new UserMailStore(store, access, Alice);
+        await store.AppendAsync(shared.Id, Messages.Make("bob's"), new AppendRequest { Structure = [1, 7] });
+        var item = Assert.Single(await store.ListItemsAsync(shared.Id));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.GetStructuresAsync([item]));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.SaveStructureAsync(item, [1, 8]));
+
+        await grants.SetAsync(shared.Id, Grantee.User(Alice), FolderRoles.Reviewer);
+        alices.Forget();
+        Assert.Equal([1, 7], (await alices.GetStructuresAsync([item]))[item.BlobId]);
+    }
+
+    [Fact]
     public async Task A_user_s_store_refuses_what_the_grants_do_not_allow_and_leaves_off_flags()
     {
         var alices = new UserMailStore(store, access, Alice);
