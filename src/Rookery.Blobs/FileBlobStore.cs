@@ -83,9 +83,8 @@ public sealed class FileBlobStore
     {
         lock (staged)
         {
-            if (staged.TempPath is null || Exists(staged.Id))
-                return;
-            Place(staged);
+            if (staged.TempPath is not null && !Exists(staged.Id))
+                PlaceLocked(staged);
         }
     }
 

@@ -300,9 +300,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         var limits = await quota.GetLimitsAsync(owner, cancellationToken);
         // Refuse what cannot fit before any content is placed (the transaction checks again, against
         // writers that commit meanwhile), so a refused message leaves nothing behind.
-        var growth = messages.Sum(x => x.Content.Length + x.Request.TraceHeaders.Length);
-        if (limits.Hard > 0 && owner.Size + growth > limits.Hard)
-            throw new QuotaExceededException(storeId, owner.Size + growth, limits.Hard);
+        CheckQuota(storeId, owner.Size, messages.Sum(x => x.Content.Length + x.Request.TraceHeaders.Length), limits);
         foreach (var (content, _) in messages)
             blobs.PlaceAhead(content);
         return await WriteAsync([storeId], async (db, modseq) =>
@@ -717,7 +715,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         if (limits.Hard <= 0 || growth <= 0)
             return;
         var size = await db.ScalarAsync<long>("SELECT size FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
-        if (size + growth > limits.Hard)
+        CheckQuota(storeId, size, growth, limits);
+    }
+
+    static void CheckQuota(long storeId, long size, long growth, QuotaLimits limits)
+    {
+        if (limits.Hard > 0 && growth > 0 && size + growth > limits.Hard)
             throw new QuotaExceededException(storeId, size + growth, limits.Hard);
     }
 
