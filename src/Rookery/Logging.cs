@@ -6,6 +6,9 @@ namespace Rookery;
 /// <summary>log_level as the original counts it: 0 none, 1 crit, 2 err, 3 warning, 4 notice, 5 info, 6 debug.</summary>
 public static class Logging
 {
+    /// <summary>The log_level in force; a reload changes it for every logger already made.</summary>
+    public static int Level { get; set; } = 3;
+
     public static LogLevel FromOriginal(int level) => level switch
     {
         <= 0 => LogLevel.None,
@@ -18,10 +21,12 @@ public static class Logging
 
     public static void Configure(ILoggingBuilder builder, int originalLevel)
     {
+        Level = originalLevel;
         builder.ClearProviders();
-        builder.SetMinimumLevel(FromOriginal(originalLevel));
+        builder.SetMinimumLevel(LogLevel.Trace);
         // Framework chatter only when debugging.
-        builder.AddFilter("Microsoft", originalLevel >= 6 ? LogLevel.Debug : LogLevel.Warning);
+        builder.AddFilter((category, level) => level >= FromOriginal(Level)
+            && (Level >= 6 || level >= LogLevel.Warning || category?.StartsWith("Microsoft", StringComparison.Ordinal) != true));
         builder.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

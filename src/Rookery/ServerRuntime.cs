@@ -67,11 +67,14 @@ public sealed class ServerRuntime
     }
 
     /// <summary>ldap.cfg (user_plugin_config, else ldap.cfg in the configuration directory) and LDAP_* environment variables.</summary>
-    public static LdapSettings LdapSettings(ComponentConfig server, RookeryPaths paths)
+    public static LdapSettings LdapSettings(ComponentConfig server, RookeryPaths paths) =>
+        Rookery.Directory.Ldap.LdapSettings.From(LoadLdapConfig(server, paths), server.GetBool("enable_hosted_kopano"));
+
+    /// <summary>ldap.cfg as loaded, before it becomes <see cref="Directory.Ldap.LdapSettings"/>.</summary>
+    public static ComponentConfig LoadLdapConfig(ComponentConfig server, RookeryPaths paths)
     {
         var file = server.GetString("user_plugin_config") is { Length: > 0 } f ? f : Path.Combine(paths.ConfigDirectory, ConfigSchema.Ldap.FileName);
-        var ldap = ConfigLoader.LoadFile(ConfigSchema.Ldap, file, ConfigLoader.ProcessEnvironment(), new Dictionary<string, string>());
-        return Rookery.Directory.Ldap.LdapSettings.From(ldap, server.GetBool("enable_hosted_kopano"));
+        return ConfigLoader.LoadFile(ConfigSchema.Ldap, file, ConfigLoader.ProcessEnvironment(), new Dictionary<string, string>());
     }
 
     static List<int> Ids(ComponentConfig config, string name) =>

@@ -87,6 +87,8 @@ public static partial class ConfigSchema
         new("log_level", ParameterKind.Int, "3",
             "Log verbosity: 0 none, 1 critical, 2 error, 3 warning, 4 notice, 5 info, 6 debug.")
         { Min = 0, Max = 6 },
+        new("pid_file", ParameterKind.String, "",
+            "File rookery serve writes its process id to, for SIGHUP and rookery admin reload; empty = rookery.pid in the data directory."),
         new("server_hostname", ParameterKind.String, "",
             "Host name the server calls itself, e.g. in generated mail; empty = the machine's host name."),
 

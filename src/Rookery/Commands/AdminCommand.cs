@@ -24,6 +24,7 @@ public static class AdminCommand
         admin.Subcommands.Add(StoreCommand(common));
         admin.Subcommands.Add(PermissionsCommand.Create(common));
         admin.Subcommands.Add(ConvertAttachmentsCommand(common));
+        admin.Subcommands.Add(ReloadCommand(common));
         admin.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(listUsers))
@@ -415,6 +416,55 @@ public static class AdminCommand
         "no" or "false" or "0" or "off" => false,
         _ => null,
     };
+
+    // ---- reload ----
+
+    static Command ReloadCommand(CommonOptions common)
+    {
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the server's answer", DefaultValueFactory = _ => 15 };
+        var reload = new Command("reload", "Make the running rookery serve re-read ldap.cfg and log_level (what SIGHUP and systemctl reload do); other changes are reported as needing a restart") { timeout };
+        reload.SetAction(async (parse, ct) =>
+        {
+            var pidFile = ConfigReloader.PidFile(common.LoadServerConfig(parse), common.Paths(parse));
+            var text = File.Exists(pidFile) ? (await File.ReadAllTextAsync(pidFile, ct)).Trim() : "";
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) || !System.IO.Directory.Exists($"/proc/{pid}"))
+            {
+                await Console.Error.WriteLineAsync(text.Length == 0
+                    ? $"rookery admin reload: no running server: {pidFile} does not exist (is rookery serve running with this --config-dir/--data-dir?)"
+                    : $"rookery admin reload: no running server: process {text} of {pidFile} is gone");
+                return 1;
+            }
+            var statusFile = ConfigReloader.StatusFile(pidFile);
+            File.Delete(statusFile);
+            if (!ConfigReloader.SendHangup(pid))
+            {
+                await Console.Error.WriteLineAsync($"rookery admin reload: cannot signal process {pid}: {System.Runtime.InteropServices.Marshal.GetLastPInvokeErrorMessage()}");
+                return 1;
+            }
+            var deadline = DateTime.UtcNow.AddSeconds(parse.GetValue(timeout));
+            while (!File.Exists(statusFile))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    await Console.Error.WriteLineAsync($"rookery admin reload: process {pid} did not answer within {parse.GetValue(timeout)} s; see its log");
+                    return 1;
+                }
+                await Task.Delay(50, ct);
+            }
+            var json = await File.ReadAllTextAsync(statusFile, ct);
+            var report = ReloadReport.FromJson(json);
+            if (parse.GetValue(common.Json))
+                Console.WriteLine(json);
+            else if (report.Ok)
+                Console.WriteLine(report.Applied.Count > 0 ? "reloaded: " + string.Join("; ", report.Applied) : "reloaded: nothing changed");
+            foreach (var pending in report.RestartNeeded)
+                await Console.Error.WriteLineAsync("restart needed: " + pending);
+            if (report.Error is not null)
+                await Console.Error.WriteLineAsync("rookery admin reload: reload failed, the server runs on unchanged: " + report.Error);
+            return report.Ok ? 0 : 1;
+        });
+        return reload;
+    }
 
     static int Done(ParseResult parse, CommonOptions common, string message, object result)
     {

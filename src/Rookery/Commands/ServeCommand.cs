@@ -65,12 +65,12 @@ public static class ServeCommand
         // minimum (one thread per core) concurrent deliveries would wait for the pool to grow.
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
-        var config = ConfigLoader.Load(ConfigSchema.Server, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
-            demo ? DemoOverrides : new Dictionary<string, string>(), "--demo");
-        var dagentConfig = ConfigLoader.Load(ConfigSchema.Dagent, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
-            demo ? DemoDagentOverrides : new Dictionary<string, string>(), "--demo");
-        var gatewayConfig = ConfigLoader.Load(ConfigSchema.Gateway, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(),
-            demo ? DemoGatewayOverrides : new Dictionary<string, string>(), "--demo");
+        (ComponentConfig Server, ComponentConfig Dagent, ComponentConfig Gateway) LoadConfigs() => (
+            ConfigLoader.Load(ConfigSchema.Server, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(), demo ? DemoOverrides : new Dictionary<string, string>(), "--demo"),
+            ConfigLoader.Load(ConfigSchema.Dagent, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(), demo ? DemoDagentOverrides : new Dictionary<string, string>(), "--demo"),
+            ConfigLoader.Load(ConfigSchema.Gateway, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(), demo ? DemoGatewayOverrides : new Dictionary<string, string>(), "--demo"));
+        var configs = LoadConfigs();
+        var (config, dagentConfig, gatewayConfig) = configs;
         using var loggers = Logging.CreateFactory(config.GetInt("log_level"));
         var log = loggers.CreateLogger("rookery");
         var runtime = await ServerRuntime.StartAsync(config, paths, loggers, cancellationToken);
@@ -126,9 +126,21 @@ public static class ServeCommand
         foreach (var listen in socketmapListeners.Where(l => l.IsUnix))
             socketmapPermissions.ApplyTo(listen.UnixPath!);
 
+        var pidFile = ConfigReloader.PidFile(config, paths);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
+        await File.WriteAllTextAsync(pidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n", cancellationToken);
+        var reloader = new ConfigReloader(runtime, configs, LoadConfigs, log);
+        using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, signal =>
+        {
+            signal.Cancel = true;
+            _ = Task.Run(reloader.Reload, CancellationToken.None);
+        });
+
         Banner(runtime, listeners, lmtpListeners, [.. gatewayListeners, .. socketmapListeners.Select(l => ("socketmap", l))], demo);
         log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
         await app.WaitForShutdownAsync(cancellationToken);
+        if (File.Exists(pidFile) && (await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim() == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            File.Delete(pidFile);
         return 0;
     }
 
