@@ -235,20 +235,36 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
     {
-        await using var db = await database.OpenAsync(cancellationToken);
-        var folders = db.GetTable<FolderRow>();
-        while (true)
+        var id = RawSql.P("id", folderId);
+        await using (var db = await database.OpenAsync(cancellationToken))
         {
-            var folder = await folders.Where(f => f.Id == folderId).Select(f => new { f.RecentUid, f.UidNext }).FirstOrDefaultAsync(cancellationToken)
+            // Nothing new since the last claim (the common case): no write at all.
+            var seen = await db.FirstOrDefaultAsync<RecentRow>("SELECT recent_uid, uid_next FROM folders WHERE id = @id", cancellationToken, id)
                 ?? throw new StoreObjectNotFoundException($"folder {folderId}");
-            if (folder.RecentUid >= folder.UidNext)
-                return folder.UidNext;
-            // compare-and-set: of two sessions claiming at once, one gets the messages
-            var claimed = await folders.Where(f => f.Id == folderId && f.RecentUid == folder.RecentUid)
-                .Set(f => f.RecentUid, f => f.UidNext).UpdateAsync(cancellationToken);
-            if (claimed == 1)
-                return folder.RecentUid;
+            if (seen.RecentUid >= seen.UidNext)
+                return seen.UidNext;
         }
+        return await WriteUnversionedAsync(async db =>
+        {
+            while (true)
+            {
+                var folder = await db.FirstOrDefaultAsync<RecentRow>("SELECT recent_uid, uid_next FROM folders WHERE id = @id", cancellationToken, id)
+                    ?? throw new StoreObjectNotFoundException($"folder {folderId}");
+                if (folder.RecentUid >= folder.UidNext)
+                    return folder.UidNext;
+                // compare-and-set: of two sessions claiming at once, one gets the messages
+                var claimed = await db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid = @recent", cancellationToken,
+                    RawSql.P("next", folder.UidNext), id, RawSql.P("recent", folder.RecentUid));
+                if (claimed == 1)
+                    return folder.RecentUid;
+            }
+        }, cancellationToken);
+    }
+
+    sealed class RecentRow
+    {
+        [LinqToDB.Mapping.Column("recent_uid")] public long RecentUid { get; set; }
+        [LinqToDB.Mapping.Column("uid_next")] public long UidNext { get; set; }
     }
 
     // ---- subscriptions ----
@@ -263,25 +279,25 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         if (name.Length > 700)
             throw new FolderOperationException("a mailbox name can be at most 700 characters");
-        await using var db = await database.OpenAsync(cancellationToken);
-        var table = db.GetTable<SubscriptionRow>();
-        if (!subscribed)
+        await WriteUnversionedAsync(async db =>
         {
-            await table.Where(s => s.StoreId == storeId && s.Name == name).DeleteAsync(cancellationToken);
-            return;
-        }
-        if (await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
-            return;
-        try
-        {
-            await db.InsertAsync(new SubscriptionRow { StoreId = storeId, Name = name }, token: cancellationToken);
-        }
-        catch (DbException)
-        {
-            // subscribed concurrently by another session: the outcome is the same; anything else is a real error
-            if (!await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
-                throw;
-        }
+            var table = db.GetTable<SubscriptionRow>();
+            if (!subscribed)
+                return await table.Where(s => s.StoreId == storeId && s.Name == name).DeleteAsync(cancellationToken);
+            if (await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
+                return 0;
+            try
+            {
+                return await db.InsertAsync(new SubscriptionRow { StoreId = storeId, Name = name }, token: cancellationToken);
+            }
+            catch (DbException)
+            {
+                // subscribed concurrently by another session: the outcome is the same; anything else is a real error
+                if (!await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
+                    throw;
+                return 0;
+            }
+        }, cancellationToken);
     }
 
     // ---- items ----
@@ -434,11 +450,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return found;
     }
 
-    public async Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default)
-    {
-        await using var db = await database.OpenAsync(cancellationToken);
-        await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
-    }
+    public Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default) =>
+        WriteUnversionedAsync(async db =>
+        {
+            await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
+            return 0;
+        }, cancellationToken);
 
     /// <summary>
     /// Keeps a content's structure description. At ingest the content's first description stays (the same
@@ -660,6 +677,19 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     }
 
     const int MaxAttempts = 5;
+
+    /// <summary>
+    /// Runs a write that changes no item, so takes no modseq and tells no session (\Recent claims,
+    /// structure descriptions, subscriptions). On SQLite it joins the group commit, where it never
+    /// waits on the write lock beside it; elsewhere it runs on a connection of its own.
+    /// </summary>
+    async Task<T> WriteUnversionedAsync<T>(Func<DataConnection, Task<T>> body, CancellationToken cancellationToken)
+    {
+        if (groupCommit is not null)
+            return await groupCommit.RunAsync([], (db, _) => body(db), cancellationToken);
+        await using var db = await database.OpenAsync(cancellationToken);
+        return await body(db);
+    }
 
     async Task<T> WriteOnceAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
     {
