@@ -100,25 +100,19 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             throw new InvalidOperationException($"blob {id} is referenced by an item but has no row");
     }
 
-    internal async Task ReleaseAsync(DataConnection db, string id, long count, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await db.GetTable<BlobRow>()
-            .Where(b => b.Id == id)
-            // MySQL evaluates SET left to right: compute zero_since from the old count first.
-            .Set(b => b.ZeroSince, b => b.RefCount - count <= 0 ? now : null)
-            .Set(b => b.RefCount, b => b.RefCount - count)
-            .UpdateAsync(cancellationToken);
-    }
+    internal Task ReleaseAsync(DataConnection db, string id, long count, CancellationToken cancellationToken) =>
+        // MySQL evaluates SET left to right: zero_since is computed from the old count first.
+        db.RunAsync("UPDATE blobs SET zero_since = CASE WHEN refcount - @count <= 0 THEN @now ELSE NULL END, refcount = refcount - @count WHERE id = @id",
+            cancellationToken, RawSql.P("count", count), RawSql.P("now", clock.GetUtcNow().ToUnixTimeMilliseconds()), RawSql.P("id", id));
 
     public async Task<Stream> OpenReadAsync(string id, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.GetTable<BlobRow>().FirstOrDefaultAsync(b => b.Id == id, cancellationToken)
+        var storage = await db.ScalarAsync<int?>("SELECT storage FROM blobs WHERE id = @id", cancellationToken, RawSql.P("id", id))
             ?? throw new BlobNotFoundException(new BlobId(id));
-        if (row.Storage == (int)AttachmentStorage.Files)
+        if (storage == (int)AttachmentStorage.Files)
             return files.OpenRead(new BlobId(id));
-        var data = await db.GetTable<BlobDataRow>().Where(d => d.Id == id).Select(d => d.Data).FirstOrDefaultAsync(cancellationToken);
+        var data = await db.ScalarAsync<byte[]?>("SELECT data FROM blob_data WHERE id = @id", cancellationToken, RawSql.P("id", id));
         // convert-attachments may have moved it to a file between the two reads
         return data is null ? files.OpenRead(new BlobId(id)) : new MemoryStream(data, writable: false);
     }

@@ -1,6 +1,8 @@
 using System.Data.Common;
+using System.Globalization;
 using LinqToDB;
 using LinqToDB.Async;
+using LinqToDB.Data;
 
 namespace Rookery.Store.Sql;
 
@@ -10,31 +12,36 @@ public sealed class SqlFolderGrants(Database database) : IFolderGrants
     public async Task<IReadOnlyList<FolderGrant>> ListAsync(long folderId, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var rows = await db.GetTable<FolderGrantRow>().Where(g => g.FolderId == folderId).ToListAsync(cancellationToken);
-        return Sorted(rows);
+        return Sorted(await db.ListAsync<FolderGrantRow>("SELECT * FROM folder_grants WHERE folder_id = @id", cancellationToken, RawSql.P("id", folderId)));
     }
 
     public async Task<IReadOnlyList<FolderGrant>> ListForStoreAsync(long storeId, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var rows = await db.GetTable<FolderGrantRow>().Where(g => g.StoreId == storeId).ToListAsync(cancellationToken);
-        return Sorted(rows);
+        return Sorted(await db.ListAsync<FolderGrantRow>("SELECT * FROM folder_grants WHERE store_id = @id", cancellationToken, RawSql.P("id", storeId)));
     }
 
     public async Task<IReadOnlyList<long>> StoresGrantedToAsync(IReadOnlyCollection<Grantee> grantees, CancellationToken cancellationToken = default)
     {
-        await using var db = await database.OpenAsync(cancellationToken);
-        var stores = new SortedSet<long>();
+        var parameters = new List<DataParameter>();
+        var conditions = new List<string>();
         foreach (var kind in grantees.GroupBy(g => g.Kind))
         {
-            var keys = kind.Select(g => g.Key).Distinct().ToArray();
-            var k = (int)kind.Key;
-            var ids = await db.GetTable<FolderGrantRow>()
-                .Where(g => g.GranteeKind == k && keys.Contains(g.Grantee) && g.Rights != 0)
-                .Select(g => g.StoreId).Distinct().ToListAsync(cancellationToken);
-            stores.UnionWith(ids);
+            var names = new List<string>();
+            foreach (var key in kind.Select(g => g.Key).Distinct())
+            {
+                var name = "g" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+                parameters.Add(RawSql.P(name, key));
+                names.Add("@" + name);
+            }
+            conditions.Add($"(grantee_kind = {((int)kind.Key).ToString(CultureInfo.InvariantCulture)} AND grantee IN ({string.Join(", ", names)}))");
         }
-        return [.. stores];
+        if (conditions.Count == 0)
+            return [];
+        await using var db = await database.OpenAsync(cancellationToken);
+        var ids = await db.ListAsync<long>($"SELECT DISTINCT store_id FROM folder_grants WHERE rights <> 0 AND ({string.Join(" OR ", conditions)}) ORDER BY store_id",
+            cancellationToken, [.. parameters]);
+        return ids;
     }
 
     public async Task SetAsync(long folderId, Grantee grantee, FolderRights rights, CancellationToken cancellationToken = default)

@@ -272,7 +272,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        return await db.GetTable<SubscriptionRow>().Where(s => s.StoreId == storeId).OrderBy(s => s.Name).Select(s => s.Name).ToListAsync(cancellationToken);
+        var names = await db.ListAsync<string>("SELECT name FROM subscriptions WHERE store_id = @id", cancellationToken, RawSql.P("id", storeId));
+        names.Sort(StringComparer.Ordinal);
+        return names;
     }
 
     public async Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default)
