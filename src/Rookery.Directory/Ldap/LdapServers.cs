@@ -153,7 +153,7 @@ public sealed class LdapServers : IDisposable
                 connection?.Dispose();
                 throw new InvalidCredentialsException(e);
             }
-            catch (Exception e) when (e is LdapException or DirectoryException or TimeoutException or InvalidOperationException or PlatformNotSupportedException)
+            catch (Exception e) when (e is LdapException or System.DirectoryServices.Protocols.DirectoryException or TimeoutException or InvalidOperationException or PlatformNotSupportedException)
             {
                 connection?.Dispose();
                 errors.Add($"{server}: {e.Message}");
