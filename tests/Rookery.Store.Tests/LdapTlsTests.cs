@@ -93,13 +93,3 @@ public sealed class LdapTlsTests(SlapdTlsFixture fixture) : IClassFixture<SlapdT
         Assert.Contains("ldap_tls_cacert", error.Message, StringComparison.Ordinal);
     }
 }
-
-/// <summary>One slapd with TLS, StartTLS and an ldapi socket, holding <see cref="TestLdif"/>.</summary>
-public sealed class SlapdTlsFixture : IAsyncLifetime
-{
-    public Slapd Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await Slapd.StartAsync(TestLdif.Entries, tls: true);
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
