@@ -19,7 +19,8 @@ public static class Logging
         _ => LogLevel.Debug,
     };
 
-    public static void Configure(ILoggingBuilder builder, int originalLevel)
+    /// <param name="standardError">Log to stderr, for one-shot commands whose stdout is their answer (admin --json).</param>
+    public static void Configure(ILoggingBuilder builder, int originalLevel, bool standardError = false)
     {
         Level = originalLevel;
         builder.ClearProviders();
@@ -33,7 +34,9 @@ public static class Logging
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
+        if (standardError)
+            builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 
-    public static ILoggerFactory CreateFactory(int originalLevel) => LoggerFactory.Create(b => Configure(b, originalLevel));
+    public static ILoggerFactory CreateFactory(int originalLevel, bool standardError = false) => LoggerFactory.Create(b => Configure(b, originalLevel, standardError));
 }

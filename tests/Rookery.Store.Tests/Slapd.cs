@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Rookery.Store.Tests;
@@ -10,6 +11,8 @@ namespace Rookery.Store.Tests;
 /// A throwaway OpenLDAP server: its own cn=config (core, cosine, inetorgperson, nis and
 /// deploy/ldap/rookery.ldif) and database in a temp directory, on a free loopback port,
 /// stopped by its PID. Needs slapd (test.sh installs it); nothing of /etc/ldap but the schemas.
+/// With <c>tls: true</c> it also listens for ldaps:// on a second port and on an ldapi:// socket, and
+/// StartTLS works on ldap://, with a server certificate for 127.0.0.1 and localhost from a throwaway CA.
 /// </summary>
 public sealed class Slapd : IAsyncDisposable
 {
@@ -20,21 +23,33 @@ public sealed class Slapd : IAsyncDisposable
     public const string ReaderPassword = "reader";
 
     readonly string directory;
+    readonly bool tls;
     Process? process;
 
-    Slapd(string directory, int port)
+    Slapd(string directory, int port, bool tls)
     {
         this.directory = directory;
+        this.tls = tls;
         Port = port;
+        if (tls)
+            TlsPort = FreePort();
     }
 
     public int Port { get; }
     public string Uri => $"ldap://127.0.0.1:{Port}/";
 
+    /// <summary>The ldaps:// port (with <c>tls: true</c>).</summary>
+    public int TlsPort { get; }
+    public string LdapsUri => $"ldaps://127.0.0.1:{TlsPort}/";
+    public string LdapiUri => "ldapi://" + System.Uri.EscapeDataString(Path.Combine(directory, "ldapi")) + "/";
+
+    /// <summary>The PEM file of the CA that signed the server certificate (with <c>tls: true</c>).</summary>
+    public string CaFile => Path.Combine(directory, "tls", "ca.pem");
+
     public static string RepositoryRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     /// <summary>Builds the configuration, loads <paramref name="ldif"/> (entries under <see cref="Suffix"/>) and starts slapd.</summary>
-    public static async Task<Slapd> StartAsync(string ldif)
+    public static async Task<Slapd> StartAsync(string ldif, bool tls = false)
     {
         var slapd = FindBinary("slapd") ?? throw new InvalidOperationException("slapd is not installed (apt-get install slapd ldap-utils; test.sh does it)");
         var slapadd = FindBinary("slapadd") ?? throw new InvalidOperationException("slapadd is not installed");
@@ -47,7 +62,7 @@ public sealed class Slapd : IAsyncDisposable
             objectClass: olcGlobal
             cn: config
             olcPidFile: {{directory}}/slapd.pid
-
+            {{(tls ? TlsConfig(directory) : "")}}
             dn: cn=module{0},cn=config
             objectClass: olcModuleList
             cn: module{0}
@@ -109,7 +124,7 @@ public sealed class Slapd : IAsyncDisposable
             """;
         await File.WriteAllTextAsync(Path.Combine(directory, "data.ldif"), data);
         await RunAsync(slapadd, "-n1", "-F", Path.Combine(directory, "config"), "-l", Path.Combine(directory, "data.ldif"));
-        var server = new Slapd(directory, FreePort());
+        var server = new Slapd(directory, FreePort(), tls);
         await server.LaunchAsync(slapd);
         return server;
     }
@@ -118,7 +133,8 @@ public sealed class Slapd : IAsyncDisposable
     {
         var start = new ProcessStartInfo(slapd) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         // -d 0: stay in the foreground, so the process we started is slapd itself.
-        foreach (var arg in new[] { "-h", Uri, "-F", Path.Combine(directory, "config"), "-d", "0" })
+        var listen = tls ? $"{Uri} {LdapsUri} {LdapiUri}" : Uri;
+        foreach (var arg in new[] { "-h", listen, "-F", Path.Combine(directory, "config"), "-d", "0" })
             start.ArgumentList.Add(arg);
         process = Process.Start(start)!;
         process.BeginErrorReadLine();
@@ -139,6 +155,50 @@ public sealed class Slapd : IAsyncDisposable
             }
         }
         throw new InvalidOperationException($"slapd does not listen on {Port} after 10 s");
+    }
+
+    /// <summary>
+    /// A CA and a server certificate for 127.0.0.1 and localhost signed by it, as cn=config lines; and
+    /// ssf=1: no operation but StartTLS on a connection without TLS (ldapi counts as secure).
+    /// </summary>
+    static string TlsConfig(string directory)
+    {
+        var tlsDirectory = Path.Combine(directory, "tls");
+        System.IO.Directory.CreateDirectory(tlsDirectory);
+        using var ca = WriteCa(Path.Combine(tlsDirectory, "ca.pem"), "Rookery test CA");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // server authentication
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        using var certificate = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(12));
+        File.WriteAllText(Path.Combine(tlsDirectory, "server.pem"), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(tlsDirectory, "server.key"), key.ExportPkcs8PrivateKeyPem());
+        return $"""
+            olcTLSCACertificateFile: {tlsDirectory}/ca.pem
+            olcTLSCertificateFile: {tlsDirectory}/server.pem
+            olcTLSCertificateKeyFile: {tlsDirectory}/server.key
+            olcSecurity: ssf=1
+
+            """;
+    }
+
+    /// <summary>Writes the certificate of a new self-signed CA to <paramref name="pemFile"/>; returns it with its key, to sign with.</summary>
+    public static X509Certificate2 WriteCa(string pemFile, string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(pemFile, ca.ExportCertificatePem());
+        return ca;
     }
 
     /// <summary>Stops the server (the directory then is down); <see cref="RestartAsync"/> brings it back.</summary>

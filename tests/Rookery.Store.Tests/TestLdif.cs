@@ -203,3 +203,13 @@ public sealed class SlapdFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 }
+
+/// <summary>One slapd with TLS, StartTLS and an ldapi socket, holding <see cref="TestLdif"/>.</summary>
+public sealed class SlapdTlsFixture : IAsyncLifetime
+{
+    public Slapd Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await Slapd.StartAsync(TestLdif.Entries, tls: true);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}

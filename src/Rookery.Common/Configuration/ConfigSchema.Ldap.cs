@@ -14,6 +14,8 @@ public static partial class ConfigSchema
             "LDAP servers, space-separated (ldap://, ldaps:// or ldapi://); when one does not answer the next is used."),
         new("ldap_starttls", ParameterKind.Bool, "no",
             "Secure ldap:// connections with StartTLS; a connection where it fails is refused."),
+        new("ldap_tls_cacert", ParameterKind.String, "",
+            "PEM file with the CA certificates that the certificate of an ldaps:// or StartTLS server must be signed by; empty = libldap's TLS_CACERT (/etc/ldap/ldap.conf or the LDAPTLS_CACERT environment variable), usually the system's CAs. Not in the original, which had only ldap.conf."),
         new("ldap_bind_user", ParameterKind.String, "",
             "DN to bind as for searches; empty = anonymous. With ldap_authentication_method = password it must be able to read ldap_password_attribute."),
         new("ldap_bind_passwd", ParameterKind.String, "",

@@ -14,19 +14,27 @@ public sealed record LdapServerUri(string Scheme, string Host, int Port)
         var scheme = text.Split("://", 2) is [var s, _] ? s.ToLowerInvariant() : throw new FormatException($"'{text}' is not an LDAP URI (ldap://host:port, ldaps://host:port or ldapi:///)");
         if (scheme == "ldapi")
             return new LdapServerUri(scheme, text, 0);
-        if (scheme is not ("ldap" or "ldaps") || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+        if (scheme is not ("ldap" or "ldaps") || !System.Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
             throw new FormatException($"'{text}' is not an LDAP URI (ldap://host:port, ldaps://host:port or ldapi:///)");
         return new LdapServerUri(scheme, uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? (scheme == "ldaps" ? 636 : 389) : uri.Port);
     }
 
+    /// <summary>Whether connections to this server are encrypted with TLS from the start (ldaps://) or after StartTLS.</summary>
+    public bool UsesTls(bool startTls) => Scheme == "ldaps" || (startTls && Scheme == "ldap");
+
+    /// <summary>The URI libldap connects to.</summary>
+    public string Uri => Scheme == "ldapi" ? Host : $"{Scheme}://{Host}:{Port}/";
+
     public override string ToString() => Scheme == "ldapi" ? Host : $"{Scheme}://{Host}:{Port}";
 }
 
-/// <summary>How to reach the directory: ldap_uri, ldap_starttls, ldap_bind_user/passwd, ldap_network_timeout, ldap_pool_size.</summary>
+/// <summary>How to reach the directory: ldap_uri, ldap_starttls, ldap_tls_cacert, ldap_bind_user/passwd, ldap_network_timeout, ldap_pool_size.</summary>
 public sealed record LdapConnectionSettings
 {
     public required IReadOnlyList<LdapServerUri> Servers { get; init; }
     public bool StartTls { get; init; }
+    /// <summary>PEM file of the CAs a server certificate must chain to; empty = libldap's TLS_CACERT (ldap.conf, LDAPTLS_CACERT).</summary>
+    public string CaFile { get; init; } = "";
     public string BindDn { get; init; } = "";
     public string BindPassword { get; init; } = "";
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -136,6 +144,8 @@ public sealed class LdapServers : IDisposable
                 var bind = connection;
                 await Task.Run(() =>
                 {
+                    if (settings.StartTls && server.Scheme == "ldap")
+                        bind.SessionOptions.StartTransportLayerSecurity(null); // before the bind, which may carry a password
                     if (dn.Length == 0)
                         bind.Bind();
                     else
@@ -153,10 +163,13 @@ public sealed class LdapServers : IDisposable
                 connection?.Dispose();
                 throw new InvalidCredentialsException(e);
             }
-            catch (Exception e) when (e is LdapException or DirectoryException or TimeoutException or InvalidOperationException or PlatformNotSupportedException)
+            catch (Exception e) when (e is LdapException or System.DirectoryServices.Protocols.DirectoryException or TimeoutException or InvalidOperationException or PlatformNotSupportedException)
             {
                 connection?.Dispose();
-                errors.Add($"{server}: {e.Message}");
+                var tlsProblem = e is LdapException { ErrorCode: 81 or 91 } && server.UsesTls(settings.StartTls)
+                    ? await TlsDiagnosis.ExplainAsync(server, settings.StartTls && server.Scheme == "ldap", settings.CaFile, settings.Timeout, cancellationToken)
+                    : null;
+                errors.Add(tlsProblem is null ? $"{server}: {e.Message}" : $"{server}: TLS failed: {tlsProblem}");
             }
         }
         throw new DirectoryUnavailableException("no LDAP server answers: " + string.Join("; ", errors));
@@ -165,21 +178,26 @@ public sealed class LdapServers : IDisposable
     LdapConnection Open(LdapServerUri server, bool anonymous)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var identifier = server.Scheme == "ldapi"
-            ? new LdapDirectoryIdentifier(server.Host)
-            : new LdapDirectoryIdentifier(server.Host, server.Port, fullyQualifiedDnsHostName: false, connectionless: false);
-        var connection = new LdapConnection(identifier)
+        // The identifier is not what the connection uses: LibLdap gives libldap the URI itself.
+        var connection = new LdapConnection(new LdapDirectoryIdentifier(server.Scheme == "ldapi" ? "localhost" : server.Host, server.Port, fullyQualifiedDnsHostName: false, connectionless: false))
         {
             AuthType = anonymous ? AuthType.Anonymous : AuthType.Basic,
             Timeout = settings.Timeout,
         };
-        connection.SessionOptions.ProtocolVersion = 3;
-        connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
-        if (server.Scheme == "ldaps")
-            connection.SessionOptions.SecureSocketLayer = true;
-        if (settings.StartTls && server.Scheme == "ldap")
-            connection.SessionOptions.StartTransportLayerSecurity(null);
-        return connection;
+        try
+        {
+            connection.SessionOptions.ProtocolVersion = 3;
+            connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
+            LibLdap.UseUri(connection, server.Uri, settings.Timeout);
+            if (settings.CaFile.Length > 0 && server.UsesTls(settings.StartTls))
+                LibLdap.TrustCaFile(connection, settings.CaFile);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     void DropIdle()

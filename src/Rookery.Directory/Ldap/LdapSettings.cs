@@ -100,6 +100,8 @@ public sealed record LdapSettings
         {
             throw new ConfigException("ldap_uri: " + e.Message);
         }
+        if (S("ldap_tls_cacert") is { Length: > 0 } caFile && !File.Exists(caFile))
+            throw new ConfigException($"ldap_tls_cacert: '{caFile}' does not exist");
         if (!string.Equals(S("ldap_server_charset"), "utf-8", StringComparison.OrdinalIgnoreCase) && !string.Equals(S("ldap_server_charset"), "utf8", StringComparison.OrdinalIgnoreCase))
             throw new ConfigException($"ldap_server_charset = {S("ldap_server_charset")} is not supported; LDAPv3 strings are UTF-8");
 
@@ -133,6 +135,7 @@ public sealed record LdapSettings
             {
                 Servers = servers,
                 StartTls = ldap.GetBool("ldap_starttls"),
+                CaFile = S("ldap_tls_cacert"),
                 BindDn = S("ldap_bind_user"),
                 BindPassword = S("ldap_bind_passwd"),
                 Timeout = TimeSpan.FromSeconds(ldap.GetInt("ldap_network_timeout")),

@@ -182,9 +182,10 @@ public static class AdminCommand
             Console.WriteLine(JsonSerializer.Serialize(users.Select(u => u.User).ToList(), JsonOptions));
             return 0;
         }
-        var table = new Table().AddColumns("Login", "Full name", "E-mail", "Admin", "Active", "Store size");
+        // Hidden users are listed (as by kopano-admin -l), with the flag: hidden is only about the address book.
+        var table = new Table().AddColumns("Login", "Full name", "E-mail", "Admin", "Active", "Hidden", "Store size");
         foreach (var (user, store) in users)
-            table.AddRow(Markup.Escape(user.Login), Markup.Escape(user.FullName), Markup.Escape(user.Email), user.IsAdmin ? "yes" : "no", user.Active ? "yes" : "no", Size(store.Size));
+            table.AddRow(Markup.Escape(user.Login), Markup.Escape(user.FullName), Markup.Escape(user.Email), user.IsAdmin ? "yes" : "no", user.Active ? "yes" : "no", user.Hidden ? "yes" : "no", Size(store.Size));
         AnsiConsole.Write(table);
         return 0;
     }
@@ -273,9 +274,9 @@ public static class AdminCommand
             Console.WriteLine(JsonSerializer.Serialize(groups, JsonOptions));
             return 0;
         }
-        var table = new Table().AddColumns("Group", "E-mail", "Company", "Members");
+        var table = new Table().AddColumns("Group", "E-mail", "Company", "Hidden", "Members");
         foreach (var g in groups)
-            table.AddRow(Markup.Escape(g.Name), Markup.Escape(g.Email), Markup.Escape(g.Company), Markup.Escape(string.Join(' ', g.Members)));
+            table.AddRow(Markup.Escape(g.Name), Markup.Escape(g.Email), Markup.Escape(g.Company), g.Hidden ? "yes" : "no", Markup.Escape(string.Join(' ', g.Members)));
         AnsiConsole.Write(table);
         return 0;
     }
@@ -492,7 +493,7 @@ public static class AdminCommand
             await Console.Error.WriteLineAsync($"rookery: {e.Message}");
             return 78; // EX_CONFIG
         }
-        using var loggers = Logging.CreateFactory(Math.Min(config.GetInt("log_level"), 3));
+        using var loggers = Logging.CreateFactory(Math.Min(config.GetInt("log_level"), 3), standardError: true);
         try
         {
             var runtime = await ServerRuntime.StartAsync(config, common.Paths(parse), loggers, ct);
