@@ -233,32 +233,35 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// The claims of this process, ahead of the database: a claim is answered here and written behind,
+    /// so neither SELECT nor the updates after an APPEND wait for a commit. RFC 9051 §2.3.2 lets a
+    /// server call a message recent when it cannot tell whether another session saw it first, which is
+    /// all that a claim lost to a crash, or made at the same moment by another process, amounts to.
+    /// </summary>
+    readonly Dictionary<long, long> recentClaims = [];
+
     public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
     {
-        var id = RawSql.P("id", folderId);
+        RecentRow folder;
         await using (var db = await database.OpenAsync(cancellationToken))
         {
-            // Nothing new since the last claim (the common case): no write at all.
-            var seen = await db.FirstOrDefaultAsync<RecentRow>("SELECT recent_uid, uid_next FROM folders WHERE id = @id", cancellationToken, id)
+            folder = await db.FirstOrDefaultAsync<RecentRow>("SELECT recent_uid, uid_next FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId))
                 ?? throw new StoreObjectNotFoundException($"folder {folderId}");
-            if (seen.RecentUid >= seen.UidNext)
-                return seen.UidNext;
         }
-        return await WriteUnversionedAsync(async db =>
+        long claimed;
+        lock (recentClaims)
         {
-            while (true)
-            {
-                var folder = await db.FirstOrDefaultAsync<RecentRow>("SELECT recent_uid, uid_next FROM folders WHERE id = @id", cancellationToken, id)
-                    ?? throw new StoreObjectNotFoundException($"folder {folderId}");
-                if (folder.RecentUid >= folder.UidNext)
-                    return folder.UidNext;
-                // compare-and-set: of two sessions claiming at once, one gets the messages
-                var claimed = await db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid = @recent", cancellationToken,
-                    RawSql.P("next", folder.UidNext), id, RawSql.P("recent", folder.RecentUid));
-                if (claimed == 1)
-                    return folder.RecentUid;
-            }
-        }, cancellationToken);
+            claimed = Math.Max(folder.RecentUid, recentClaims.GetValueOrDefault(folderId));
+            if (claimed >= folder.UidNext)
+                return folder.UidNext;
+            recentClaims[folderId] = folder.UidNext;
+        }
+        // Written behind; a write that fails only makes the messages recent once more.
+        _ = WriteUnversionedAsync(db => db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid < @next", CancellationToken.None,
+                RawSql.P("next", folder.UidNext), RawSql.P("id", folderId)), CancellationToken.None)
+            .ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        return claimed;
     }
 
     sealed class RecentRow
@@ -901,11 +904,18 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     static StoreInfo ToInfo(StoreRow r) => new(r.Id, (StoreKind)r.Kind, r.Owner, r.Locale, r.ModSeq, r.Size);
 
-    static FolderInfo ToInfo(FolderRow r) => new(r.Id, r.StoreId, r.ParentId == 0 ? null : r.ParentId, r.Name, (ContainerClass)r.ContainerClass,
+    FolderInfo ToInfo(FolderRow r) => new(r.Id, r.StoreId, r.ParentId == 0 ? null : r.ParentId, r.Name, (ContainerClass)r.ContainerClass,
         (SpecialUse)r.SpecialUse, r.UidValidity, r.UidNext, r.ModSeq, r.MessageCount, r.Size)
     {
-        RecentUid = r.RecentUid,
+        RecentUid = RecentUidOf(r.Id, r.RecentUid),
     };
+
+    /// <summary>A folder's first unclaimed uid: the database's, or this process's claim when that is further on.</summary>
+    long RecentUidOf(long folderId, long stored)
+    {
+        lock (recentClaims)
+            return Math.Max(stored, recentClaims.GetValueOrDefault(folderId));
+    }
 
     static ItemInfo ToInfo(ItemRow r) => new(r.Id, r.FolderId, r.Uid, r.ModSeq, r.BlobId, r.Size, (MessageFlags)r.Flags, SplitKeywords(r.Keywords),
         DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt), new ItemFields
