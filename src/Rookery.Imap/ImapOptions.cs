@@ -23,4 +23,12 @@ public sealed record ImapOptions
 /// <param name="ClientAddress">For throttling and logs.</param>
 /// <param name="Secure">TLS is on (imaps, or after STARTTLS).</param>
 /// <param name="PlaintextAuthAllowed">LOGIN and AUTHENTICATE PLAIN are allowed on this connection as it is now.</param>
-public sealed record ImapConnection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed);
+public sealed record ImapConnection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed)
+{
+    /// <summary>
+    /// Acknowledges what has arrived at once (TCP quick ACK) instead of after the kernel's delayed-ACK
+    /// wait; called while a command is incomplete. A client with Nagle's algorithm on holds the rest of
+    /// an APPEND (its literal) until that acknowledgement, which would otherwise cost 40 ms.
+    /// </summary>
+    public Action? AcknowledgeNow { get; init; }
+}

@@ -84,6 +84,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                 switch (status)
                 {
                     case ParseStatus.NeedMoreData:
+                        if (!buffer.IsEmpty)
+                            connection.AcknowledgeNow?.Invoke();
                         await transport.Output.FlushAsync(cancellationToken);
                         if (read.IsCompleted)
                             return;

@@ -1,7 +1,9 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 using Rookery.Common;
 using Rookery.Common.Tls;
@@ -10,7 +12,9 @@ namespace Rookery;
 
 /// <summary>What a gateway session needs to know about its connection before it starts.</summary>
 /// <param name="StartTls">Puts TLS over the connection (STARTTLS, STLS); null on an implicit-TLS listener.</param>
-public sealed record GatewayConnection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed, Func<IDuplexPipe, CancellationToken, Task<IDuplexPipe>>? StartTls);
+/// <param name="AcknowledgeNow">Sends the TCP acknowledgement of what has arrived now rather than after the delayed-ACK timer; null when not on TCP.</param>
+public sealed record GatewayConnection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed, Func<IDuplexPipe, CancellationToken, Task<IDuplexPipe>>? StartTls,
+    Action? AcknowledgeNow = null);
 
 /// <summary>
 /// Accepts IMAP or POP3 connections on one listener: the per-address limit, implicit TLS on
@@ -37,7 +41,7 @@ public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 c
             // Like Dovecot, connections from this machine count as secure enough for a password.
             var loopback = remote is null || IPAddress.IsLoopback(remote.Address);
             var info = new GatewayConnection(address, implicitTls, !disablePlaintextAuth || implicitTls || loopback,
-                implicitTls ? null : (pipe, ct) => TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct));
+                implicitTls ? null : (pipe, ct) => TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct), QuickAck(connection));
             await runSession(transport, info, connection.ConnectionClosed);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or System.Security.Authentication.AuthenticationException)
@@ -49,4 +53,27 @@ public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 c
             perAddress.Leave(address);
         }
     }
+
+    static readonly byte[] One = BitConverter.GetBytes(1);
+
+    /// <summary>Sets TCP_QUICKACK (Linux; it lasts until the kernel's next ACK decision) on a TCP connection's socket.</summary>
+    static Action? QuickAck(ConnectionContext connection)
+    {
+        if (!OperatingSystem.IsLinux() || connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { ProtocolType: ProtocolType.Tcp } socket)
+            return null;
+        return () =>
+        {
+            try
+            {
+                socket.SetRawSocketOption(IpProtocolTcp, TcpQuickAck, One);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // closed under us: nothing to acknowledge
+            }
+        };
+    }
+
+    const int IpProtocolTcp = 6;
+    const int TcpQuickAck = 12;
 }

@@ -13,6 +13,50 @@ public sealed class SessionTests : IAsyncLifetime
 
     Task Run(string script, bool plaintextAllowed = true, System.Text.Encoding? encoding = null) => Transcript.RunAsync(harness.Session(plaintextAllowed), script, encoding);
 
+    /// <summary>
+    /// While a command is incomplete (a LITERAL+ APPEND whose message a client with Nagle's algorithm
+    /// holds back until its command line is acknowledged) the session asks for the TCP ACK at once;
+    /// a command that arrives whole asks for nothing.
+    /// </summary>
+    [Fact]
+    public async Task An_incomplete_command_is_acknowledged_at_once_a_whole_one_is_not()
+    {
+        var acknowledgements = 0;
+        await Transcript.RunAsync(async pipe =>
+        {
+            using var session = new ImapSession(pipe, harness.Services, new ImapConnection("127.0.0.1", Secure: false, true) { AcknowledgeNow = () => acknowledgements++ });
+            await session.RunAsync(CancellationToken.None);
+        }, """
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: b NOOP
+            S: b OK NOOP completed
+            """);
+        Assert.Equal(0, acknowledgements);
+
+        await Transcript.RunAsync(async pipe =>
+        {
+            using var session = new ImapSession(pipe, harness.Services, new ImapConnection("127.0.0.1", Secure: false, true) { AcknowledgeNow = () => acknowledgements++ });
+            await session.RunAsync(CancellationToken.None);
+        }, """
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: b APPEND INBOX {11+}
+            ! acknowledged before the literal is sent
+            C: Subject: x
+            S: b OK [APPENDUID …] APPEND completed
+            """, actions: async _ =>
+        {
+            // the command line alone is incomplete: the session must ask for the ACK without waiting for the rest
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (Volatile.Read(ref acknowledgements) == 0)
+                await Task.Delay(10, timeout.Token);
+        });
+        Assert.True(acknowledgements >= 1);
+    }
+
     [Fact]
     public async Task Login_is_checked_refused_for_disabled_imap_and_before_tls_when_configured()
     {

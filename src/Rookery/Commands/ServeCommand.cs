@@ -205,7 +205,7 @@ public static class ServeCommand
 
         async Task RunImap(System.IO.Pipelines.IDuplexPipe pipe, GatewayConnection c, CancellationToken ct)
         {
-            using var session = new Imap.ImapSession(pipe, imap, new Imap.ImapConnection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed), c.StartTls, imapLog);
+            using var session = new Imap.ImapSession(pipe, imap, new Imap.ImapConnection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed) { AcknowledgeNow = c.AcknowledgeNow }, c.StartTls, imapLog);
             await session.RunAsync(ct);
         }
 
