@@ -133,15 +133,34 @@ public sealed class FileBlobStore
     public bool Exists(BlobId id) => File.Exists(PathFor(id, true)) || File.Exists(PathFor(id, false));
 
     /// <summary>Opens the uncompressed content of a blob.</summary>
-    public Stream OpenRead(BlobId id)
+    public Stream OpenRead(BlobId id) => TryOpenRead(id) ?? throw new BlobNotFoundException(id);
+
+    /// <summary>
+    /// The content of <paramref name="id"/>, or null when there is no file for it. Read synchronously
+    /// and unbuffered: a message is read whole from the page cache, and the decompressor or the
+    /// caller's copy loop brings its own buffer.
+    /// </summary>
+    public Stream? TryOpenRead(BlobId id)
     {
-        var compressed = PathFor(id, true);
-        if (File.Exists(compressed))
-            return new GZipStream(new FileStream(compressed, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous), CompressionMode.Decompress);
-        var plain = PathFor(id, false);
-        if (File.Exists(plain))
-            return new FileStream(plain, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-        throw new BlobNotFoundException(id);
+        if (Open(PathFor(id, true)) is { } compressed)
+            return new GZipStream(compressed, CompressionMode.Decompress);
+        return Open(PathFor(id, false));
+
+        static FileStream? Open(string path)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.None);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>Writes content that is already known (a conversion from database storage) straight to its final name.</summary>
