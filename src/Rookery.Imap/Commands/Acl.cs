@@ -118,12 +118,13 @@ public sealed partial class ImapSession
             : throw No($"No such user: {Printable(identifier)}", "CANNOT");
     }
 
-    /// <summary>How a grantee is named in ACL responses; null for a user who no longer exists.</summary>
+    /// <summary>How a grantee is named in ACL responses; null for a user or group that no longer exists.</summary>
     async Task<string?> IdentifierAsync(Grantee grantee, CancellationToken cancellationToken) => grantee.Kind switch
     {
         GranteeKind.Anyone => AnyoneIdentifier,
-        GranteeKind.Group => GroupPrefix + ((await services.Directory.ListGroupsAsync(cancellationToken))
-            .FirstOrDefault(g => g.Name.Equals(grantee.Key, StringComparison.OrdinalIgnoreCase))?.Name ?? grantee.Key),
+        GranteeKind.Group => (await services.Directory.ListGroupsAsync(cancellationToken)).FirstOrDefault(g => Grantee.Group(g.Name) == grantee) is { } group
+            ? GroupPrefix + group.Name
+            : null,
         _ => (await services.Directory.FindByStoreOwnerAsync(grantee.Key, cancellationToken))?.Login,
     };
 }
