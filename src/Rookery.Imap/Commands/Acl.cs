@@ -92,7 +92,7 @@ public sealed partial class ImapSession
     async Task<string?> MyRightsAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
         ExpectArguments(command, 1);
-        // a mailbox the user may not look up is not in the tree at all: NO [NONEXISTENT], as for any unknown name
+        // RFC 4314: any of "lrikxa" will do; a folder the user holds none of those on is not in the tree at all (NO [NONEXISTENT])
         var mailbox = await ExistingAsync(MailboxName(command.Arguments[0]), cancellationToken);
         writer.Raw("* MYRIGHTS ").Mailbox(mailbox.Name).Space().AString(ImapRights.ToImap(mailbox.Rights)).EndLine();
         return null;
