@@ -31,6 +31,7 @@ public interface IDirectoryRepository
 
     Task<UserAccount> UpdateUserAsync(string source, string login, UserUpdate update, string? newPasswordHash, CancellationToken cancellationToken = default);
 
+    /// <summary>Deletes an account with its aliases, send-as rights, memberships and every folder grant naming it; its store stays.</summary>
     Task DeleteUserAsync(string source, string login, CancellationToken cancellationToken = default);
 
     Task<UserAccount?> FindUserAsync(string source, string login, CancellationToken cancellationToken = default);
@@ -49,6 +50,7 @@ public interface IDirectoryRepository
 
     Task<GroupInfo> CreateGroupAsync(string name, string email, string company, CancellationToken cancellationToken = default);
 
+    /// <summary>Deletes a group with its memberships and every folder grant naming it.</summary>
     Task DeleteGroupAsync(string name, CancellationToken cancellationToken = default);
 
     Task AddGroupMemberAsync(string group, string source, string login, CancellationToken cancellationToken = default);

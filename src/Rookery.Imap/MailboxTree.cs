@@ -23,6 +23,12 @@ public sealed record Mailbox(string Name, FolderInfo Folder, bool HasChildren)
     /// <summary>In a store other than the user's own (Other Users/…, Public Folders/…).</summary>
     public bool Shared { get; init; }
 
+    /// <summary>
+    /// Whether LIST shows it: false for a folder the user may not look up ("l") but holds another
+    /// right on, which they reach by name only (RFC 4314 §4: SELECT needs "r", not "l").
+    /// </summary>
+    public bool Listed { get; init; } = true;
+
     public bool Allows(FolderAction action) => FolderAccess.Allows(Rights, action);
 }
 
@@ -38,7 +44,8 @@ public sealed record TreeSection(string Prefix, IReadOnlyList<FolderInfo> Folder
 /// tasks, notes and journal folders (and what lies under them) are left out, as the original did.
 /// Other stores appear under their namespace prefix with only the folders the user may see
 /// (folder-visible); a folder the user may not see that holds one they may is listed as
-/// \Noselect, and so are the namespace levels themselves.
+/// \Noselect, and so are the namespace levels themselves. A folder the user may not see but holds
+/// another right on (read, insert, create folders, administer) is not listed and is found by name.
 /// </summary>
 public sealed class MailboxTree
 {
@@ -47,6 +54,8 @@ public sealed class MailboxTree
     public const string PublicPrefix = "Public Folders/";
 
     readonly List<Mailbox> mailboxes = [];
+    /// <summary>Mailboxes found by name only (<see cref="Mailbox.Listed"/> false).</summary>
+    readonly List<Mailbox> reachable = [];
     readonly Dictionary<string, Mailbox> byName = new(StringComparer.Ordinal);
     readonly Dictionary<long, Mailbox> byFolder = [];
     readonly List<string> names = [];
@@ -63,11 +72,15 @@ public sealed class MailboxTree
             Add(section, onlyMailFolders);
     }
 
+    /// <summary>RFC 4314's "any" rights but "l": with one of them a folder the user may not see still answers to its name.</summary>
+    const FolderRights ReachableRights = FolderRights.ReadItems | FolderRights.CreateItems | FolderRights.CreateSubfolders | FolderRights.FolderOwner;
+
     void Add(TreeSection section, bool onlyMailFolders)
     {
         var children = section.Folders.ToLookup(f => f.ParentId ?? 0);
         var shared = section.Rights is not null;
-        bool Visible(FolderInfo f) => section.Rights is not { } rights || FolderAccess.Allows(rights.GetValueOrDefault(f.Id), FolderAction.Lookup);
+        FolderRights RightsOf(FolderInfo f) => section.Rights?.GetValueOrDefault(f.Id) ?? FolderRights.All;
+        bool Visible(FolderInfo f) => FolderAccess.Allows(RightsOf(f), FolderAction.Lookup);
         bool Included(FolderInfo f) => (!onlyMailFolders || f.ContainerClass == ContainerClass.Mail) && !f.Name.Contains(Delimiter, StringComparison.Ordinal);
         var listedBelow = new Dictionary<long, bool>();
         bool AnyListed(FolderInfo f)
@@ -77,17 +90,21 @@ public sealed class MailboxTree
             return any;
         }
         var entries = new List<(string Name, Mailbox? Mailbox)>();
+        var unlisted = new List<Mailbox>();
         void Walk(long parentId, string prefix)
         {
             foreach (var folder in children[parentId].OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                if (!AnyListed(folder))
-                    continue; // not a mail folder, not addressable with '/', or nothing the user may see
+                if (!Included(folder))
+                    continue; // not a mail folder or not addressable with '/': nor is anything below it
                 var name = parentId == 0 && folder.SpecialUse == Store.SpecialUse.Inbox ? prefix + "INBOX" : prefix + folder.Name;
-                var hasChildren = children[folder.Id].Any(AnyListed);
-                entries.Add((name, Visible(folder)
-                    ? new Mailbox(name, folder, hasChildren) { Rights = section.Rights?.GetValueOrDefault(folder.Id) ?? FolderRights.All, Shared = shared }
-                    : null));
+                var mailbox = Visible(folder) || (RightsOf(folder) & ReachableRights) != 0
+                    ? new Mailbox(name, folder, children[folder.Id].Any(AnyListed)) { Rights = RightsOf(folder), Shared = shared, Listed = Visible(folder) }
+                    : null;
+                if (AnyListed(folder))
+                    entries.Add((name, mailbox is { Listed: true } ? mailbox : null)); // else a \Noselect level above what the user may see
+                if (mailbox is { Listed: false })
+                    unlisted.Add(mailbox);
                 Walk(folder.Id, name + Delimiter);
             }
         }
@@ -111,6 +128,12 @@ public sealed class MailboxTree
             byName.TryAdd(name, mailbox);
             byFolder[mailbox.Folder.Id] = mailbox;
         }
+        foreach (var mailbox in unlisted)
+        {
+            reachable.Add(mailbox);
+            byName.TryAdd(mailbox.Name, mailbox);
+            byFolder[mailbox.Folder.Id] = mailbox;
+        }
     }
 
     void AddPlaceholder(string name)
@@ -119,6 +142,7 @@ public sealed class MailboxTree
             names.Add(name);
     }
 
+    /// <summary>The mailboxes LIST shows.</summary>
     public IReadOnlyList<Mailbox> All => mailboxes;
 
     /// <summary>Every name LIST shows, in order: mailboxes and the \Noselect levels above shared ones.</summary>
@@ -132,7 +156,10 @@ public sealed class MailboxTree
         name.StartsWith(OtherUsersPrefix, StringComparison.OrdinalIgnoreCase) || name.StartsWith(PublicPrefix, StringComparison.OrdinalIgnoreCase)
         || name.Equals(OtherUsersPrefix.TrimEnd(Delimiter), StringComparison.OrdinalIgnoreCase) || name.Equals(PublicPrefix.TrimEnd(Delimiter), StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Finds a mailbox by name; INBOX in any case, other names exactly, or failing that case-insensitively (folder names are unique regardless of case).</summary>
+    /// <summary>
+    /// Finds a mailbox by name, listed or not; INBOX in any case, other names exactly, or failing
+    /// that case-insensitively (folder names are unique regardless of case).
+    /// </summary>
     public Mailbox? Find(string name)
     {
         if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) || name.StartsWith("INBOX/", StringComparison.OrdinalIgnoreCase))
@@ -140,12 +167,16 @@ public sealed class MailboxTree
         name = name.TrimEnd(Delimiter);
         if (byName.TryGetValue(name, out var exact))
             return exact;
-        if (mailboxes.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } caseless)
+        var all = mailboxes.Concat(reachable);
+        if (all.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } caseless)
             return caseless;
         // and then in NFC (RFC 9051 §5.1): a name given de-normalised finds its mailbox
         var normalized = Nfc(name);
-        return mailboxes.FirstOrDefault(m => string.Equals(Nfc(m.Name), normalized, StringComparison.OrdinalIgnoreCase));
+        return all.FirstOrDefault(m => string.Equals(Nfc(m.Name), normalized, StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>A mailbox LIST shows by that name (<see cref="Find"/> without the unlisted ones).</summary>
+    public Mailbox? FindListed(string name) => Find(name) is { Listed: true } mailbox ? mailbox : null;
 
     /// <summary>The text in Unicode normalization form C; text that cannot be normalised (a lone surrogate) as it is.</summary>
     public static string Nfc(string text)

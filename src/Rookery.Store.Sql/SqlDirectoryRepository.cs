@@ -115,6 +115,11 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
         await using var db = await database.OpenAsync(cancellationToken);
         await using var transaction = await db.BeginTransactionAsync(cancellationToken);
         var row = await FindRowAsync(db, source, login, cancellationToken) ?? throw new DirectoryException($"user '{login}' does not exist");
+        // Their grants go with them, as the original deletes a user's ACL entries: db:<id> is not
+        // given again, so they would be clutter no listing can name, and if a key ever came back
+        // (an engine that reuses ids) it must not bring them along.
+        var grantee = Grantee.User(await LoadAsync(db, row, cancellationToken));
+        await DeleteGrantsAsync(db, grantee, cancellationToken);
         await db.GetTable<AliasRow>().DeleteAsync(a => a.UserId == row.Id, cancellationToken);
         await db.GetTable<SendAsRow>().DeleteAsync(s => s.UserId == row.Id || s.DelegateId == row.Id, cancellationToken);
         await db.GetTable<GroupMemberRow>().DeleteAsync(m => m.UserId == row.Id, cancellationToken);
@@ -195,6 +200,8 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
         await using var db = await database.OpenAsync(cancellationToken);
         await using var transaction = await db.BeginTransactionAsync(cancellationToken);
         var group = await FindGroupAsync(db, name, cancellationToken);
+        // Grants name a group by its name, which a new group may take: they must not outlive this one.
+        await DeleteGrantsAsync(db, Grantee.Group(group.Name), cancellationToken);
         await db.GetTable<GroupMemberRow>().DeleteAsync(m => m.GroupId == group.Id, cancellationToken);
         await db.GetTable<GroupRow>().DeleteAsync(g => g.Id == group.Id, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -263,6 +270,14 @@ public sealed class SqlDirectoryRepository(Database database, TimeProvider? time
         var key = Key(login);
         return await db.FirstOrDefaultAsync<UserRow>("SELECT * FROM users WHERE source = @source AND login_key = @key", cancellationToken,
             RawSql.P("source", source), RawSql.P("key", key));
+    }
+
+    /// <summary>Removes every folder grant to <paramref name="grantee"/>, in every store.</summary>
+    static Task<int> DeleteGrantsAsync(DataConnection db, Grantee grantee, CancellationToken cancellationToken)
+    {
+        var kind = (int)grantee.Kind;
+        var key = grantee.Key;
+        return db.GetTable<FolderGrantRow>().DeleteAsync(g => g.GranteeKind == kind && g.Grantee == key, cancellationToken);
     }
 
     static async Task<GroupRow> FindGroupAsync(DataConnection db, string name, CancellationToken cancellationToken)

@@ -102,7 +102,19 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         await using var db = await database.OpenAsync(cancellationToken);
         try
         {
+            await using var transaction = await db.BeginTransactionAsync(cancellationToken);
             await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Set(s => s.Owner, newOwner).UpdateAsync(cancellationToken);
+            if (store.Kind == StoreKind.Private && store.Owner != newOwner)
+            {
+                // The former owner is gone for good: what others granted them goes, as the original
+                // drops a deleted user's ACL entries, so nobody who comes back under that key finds it.
+                // Grants in this store to the new owner are moot now that they own it.
+                var user = (int)GranteeKind.User;
+                var former = store.Owner;
+                await db.GetTable<FolderGrantRow>().DeleteAsync(g => g.GranteeKind == user && g.Grantee == former, cancellationToken);
+                await db.GetTable<FolderGrantRow>().DeleteAsync(g => g.StoreId == storeId && g.GranteeKind == user && g.Grantee == newOwner, cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbException)
         {

@@ -21,6 +21,8 @@ public interface IMailStore
     /// <summary>
     /// Gives a store to another owner (hooking an orphaned store to a user). Throws
     /// <see cref="FolderOperationException"/> when that owner already has a store of the kind.
+    /// For a private store the former owner's grants in every store are removed with it, and so
+    /// are the new owner's grants in this store, which owning it makes moot.
     /// </summary>
     Task<StoreInfo> ChangeStoreOwnerAsync(long storeId, string newOwner, CancellationToken cancellationToken = default);
 

@@ -89,6 +89,23 @@ public sealed class DeliveryPluginTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Movetopublic_delivers_for_the_administrator_whatever_the_folder_grants_users()
+    {
+        // the destination is the administrator's choice, as the original's plugin writes with the
+        // dagent's SYSTEM session: grants say what users may do there, not where mail may go
+        var publicStore = await harness.Store.EnsureStoreAsync(StoreKind.Public, "", "en");
+        var sales = await harness.Store.CreateFolderAsync(publicStore.Id, null, "Sales", ContainerClass.Mail);
+        var grants = new Store.Sql.SqlFolderGrants(harness.Test.Database);
+        await grants.SetAsync(sales.Id, Grantee.Anyone, FolderRoles.Reviewer);
+        await grants.SetAsync(sales.Id, Grantee.User((await harness.Repository.FindUserAsync("db", "bob"))!), FolderRights.None);
+        var agent = AgentWithMoveToPublic("[rule1]\nrecipient = bob@example.com\ndestination_folder = Sales\n");
+
+        var results = await agent.DeliverAsync("x@example.net", ["bob@example.com"], Message("order"));
+        Assert.Equal((DeliveryStatus.Delivered, sales.Id), (results[0].Status, results[0].FolderId));
+        Assert.Single(await harness.Store.ListItemsAsync(sales.Id));
+    }
+
+    [Fact]
     public async Task Concurrent_deliveries_create_the_public_folder_once()
     {
         var agent = AgentWithMoveToPublic("[rule1]\nrecipient = bob@example.com\ndestination_folder = Busy/Inbox\n");

@@ -222,6 +222,127 @@ public sealed class AclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_folder_with_read_but_not_lookup_is_not_listed_but_opens_by_name()
+    {
+        var alice = Grantee.User(await UserAsync("alice"));
+        var bobs = await harness.Store.GetStoreAsync(shared.StoreId);
+        var hidden = await harness.Store.CreateFolderAsync(bobs.Id, null, "Hidden", ContainerClass.Mail);
+        var drop = await harness.Store.CreateFolderAsync(bobs.Id, null, "Drop", ContainerClass.Mail);
+        await harness.Store.CreateFolderAsync(bobs.Id, null, "Secret", ContainerClass.Mail);
+        await AppendAsync(hidden, "in hidden");
+        await harness.Grants.SetAsync(hidden.Id, alice, FolderRights.ReadItems); // IMAP "r"
+        await harness.Grants.SetAsync(drop.Id, alice, FolderRights.CreateItems); // IMAP "ip"
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: l LIST "" "Other Users*"
+            S: l OK LIST completed
+            C: m MYRIGHTS "Other Users/bob/Hidden"
+            S: * MYRIGHTS "Other Users/bob/Hidden" r
+            S: m OK MYRIGHTS completed
+            C: st STATUS "Other Users/bob/Hidden" (MESSAGES UNSEEN)
+            S: * STATUS "Other Users/bob/Hidden" (MESSAGES 1 UNSEEN 1)
+            S: st OK STATUS completed
+            C: e EXAMINE "Other Users/bob/Hidden"
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+            S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+            S: * 1 EXISTS
+            S: * 1 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] Predicted next UID
+            S: e OK [READ-ONLY] EXAMINE completed
+            C: s SELECT "Other Users/bob/Hidden"
+            S: * OK [CLOSED] Previous mailbox closed
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+            S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+            S: * 1 EXISTS
+            S: * 1 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 2] Predicted next UID
+            S: s OK [READ-ONLY] SELECT completed
+            C: f FETCH 1 (FLAGS BODY[HEADER.FIELDS (SUBJECT)])
+            S: * 1 FETCH (FLAGS (\Recent) BODY[HEADER.FIELDS (SUBJECT)] {22}
+            S: Subject: in hidden
+            S: 
+            S: )
+            S: f OK FETCH completed
+            C: w STORE 1 +FLAGS (\Seen)
+            S: w NO [READ-ONLY] *
+            C: p APPEND "Other Users/bob/Hidden" {12+}
+            C: Subject: x
+            C:
+            S: p NO [TRYCREATE] Mailbox does not exist
+            C: g GETACL "Other Users/bob/Hidden"
+            S: g NO [NONEXISTENT] Mailbox does not exist
+            C: k CREATE "Other Users/bob/Hidden/Sub"
+            S: k NO [NONEXISTENT] The parent mailbox does not exist
+            C: x DELETE "Other Users/bob/Hidden"
+            S: x NO [NONEXISTENT] Mailbox does not exist
+            C: d APPEND "Other Users/bob/Drop" {12+}
+            C: Subject: x
+            C:
+            S: d OK [APPENDUID … 1] APPEND completed
+            C: m2 MYRIGHTS "Other Users/bob/Drop"
+            S: * MYRIGHTS "Other Users/bob/Drop" ip
+            S: m2 OK MYRIGHTS completed
+            C: d2 EXAMINE "Other Users/bob/Drop"
+            S: * OK [CLOSED] Previous mailbox closed
+            S: d2 NO [NONEXISTENT] Mailbox does not exist
+            C: d3 STATUS "Other Users/bob/Drop" (MESSAGES)
+            S: d3 NO [NONEXISTENT] Mailbox does not exist
+            C: n SELECT "Other Users/bob/Secret"
+            S: n NO [NONEXISTENT] Mailbox does not exist
+            C: n2 MYRIGHTS "Other Users/bob/Secret"
+            S: n2 NO [NONEXISTENT] Mailbox does not exist
+            C: l2 LIST "" "Other Users*"
+            S: l2 OK LIST completed
+            """);
+        Assert.Single(await harness.Store.ListItemsAsync(drop.Id));
+
+        // above a folder alice may see, the one she may read but not see is a \Noselect level, and still opens by name
+        var sub = await harness.Store.CreateFolderAsync(bobs.Id, hidden.Id, "Sub", ContainerClass.Mail);
+        await harness.Grants.SetAsync(sub.Id, alice, FolderRoles.Reviewer);
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: l LIST "" "Other Users*"
+            S: * LIST (\Noselect \HasChildren) "/" "Other Users"
+            S: * LIST (\Noselect \HasChildren) "/" "Other Users/bob"
+            S: * LIST (\Noselect \HasChildren) "/" "Other Users/bob/Hidden"
+            S: * LIST (\HasNoChildren) "/" "Other Users/bob/Hidden/Sub"
+            S: l OK LIST completed
+            C: st STATUS "Other Users/bob/Hidden" (MESSAGES)
+            S: * STATUS "Other Users/bob/Hidden" (MESSAGES 1)
+            S: st OK STATUS completed
+            C: ls LIST "" "Other Users/bob/*" RETURN (STATUS (MESSAGES))
+            S: * LIST (\Noselect \HasChildren) "/" "Other Users/bob/Hidden"
+            S: * LIST (\HasNoChildren) "/" "Other Users/bob/Hidden/Sub"
+            S: * STATUS "Other Users/bob/Hidden/Sub" (MESSAGES 0)
+            S: ls OK LIST completed
+            """);
+    }
+
+    [Fact]
+    public async Task Getacl_leaves_out_grants_to_users_and_groups_the_directory_no_longer_has()
+    {
+        await harness.Grants.SetAsync(shared.Id, new Grantee(GranteeKind.User, "db:999"), FolderRoles.Reviewer);
+        await harness.Grants.SetAsync(shared.Id, Grantee.Group("ghosts"), FolderRoles.Reviewer);
+        await harness.Grants.SetAsync(shared.Id, Grantee.User(await UserAsync("alice")), FolderRoles.Author);
+        await Run("""
+            S: * OK *
+            C: a LOGIN bob pw
+            S: a OK *
+            C: g GETACL Shared
+            S: * ACL Shared bob lrswipkxtecda alice lrsip
+            S: g OK GETACL completed
+            """);
+    }
+
+    [Fact]
     public async Task Changes_in_bob_s_store_reach_alice_and_a_revoked_right_closes_the_mailbox()
     {
         var alice = await UserAsync("alice");

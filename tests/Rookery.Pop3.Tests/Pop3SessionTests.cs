@@ -12,12 +12,13 @@ public sealed class Pop3SessionTests : IAsyncLifetime
     TestDatabase test = null!;
     SqlMailStore store = null!;
     Pop3Services services = null!;
+    SqlDirectoryRepository repository = null!;
     FolderInfo inbox = null!;
 
     public async Task InitializeAsync()
     {
         test = await TestDatabase.CreateAsync();
-        var repository = new SqlDirectoryRepository(test.Database);
+        repository = new SqlDirectoryRepository(test.Database);
         var directory = new DbUserDirectory(repository);
         store = new SqlMailStore(test.Database, test.CreateBlobs(), new AccountQuotaPolicy(directory, QuotaLimits.None), new ChangeNotifier());
         var users = new UserStores(store, directory, "en");
@@ -98,6 +99,40 @@ public sealed class Pop3SessionTests : IAsyncLifetime
         var left = Assert.Single(await store.ListItemsAsync(inbox.Id));
         Assert.Equal(1, left.Uid);
         Assert.True(left.Flags.HasFlag(MessageFlags.Seen)); // RETR marks it read, as other servers do
+    }
+
+    [Fact]
+    public async Task A_user_reaches_their_own_Inbox_only_whatever_others_grant_them()
+    {
+        // POP3 has no namespace for other stores: grants on alice's Inbox give carol nothing here
+        var hasher = new PasswordHasher(10_000);
+        var carol = await repository.CreateUserAsync("db", "carol", hasher.Hash("pw"), new UserUpdate { Email = "carol@example.com" });
+        await repository.CreateUserAsync("db", "desk", hasher.Hash("pw"), new UserUpdate { Email = "desk@example.com", Active = false });
+        var grants = new SqlFolderGrants(test.Database);
+        await grants.SetAsync(inbox.Id, Grantee.User(carol), FolderRoles.Owner);
+        await grants.SetAsync(inbox.Id, Grantee.Anyone, FolderRoles.Owner);
+        await Run("""
+            S: +OK *
+            C: USER carol
+            C: PASS pw
+            S: +OK
+            S: +OK 0 messages
+            C: STAT
+            S: +OK 0 0
+            C: RETR 1
+            S: -ERR *
+            C: QUIT
+            S: +OK *
+            """);
+        // a non-active account (a shared store) receives mail but nobody logs in as it
+        await Run("""
+            S: +OK *
+            C: USER desk
+            C: PASS pw
+            S: +OK
+            S: -ERR [AUTH] *
+            """);
+        Assert.Equal(2, (await store.ListItemsAsync(inbox.Id)).Count);
     }
 
     [Fact]

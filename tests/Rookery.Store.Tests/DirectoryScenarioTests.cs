@@ -99,6 +99,31 @@ public abstract class DirectoryScenarioTests : IAsyncLifetime
         Assert.Empty(await stores.ListOrphansAsync());
         Assert.Equal(bobStore.Id, (await stores.EnsureStoreAsync(hidden)).Id);
     }
+
+    [Fact]
+    public async Task Hooking_an_orphaned_store_drops_the_grants_to_its_former_owner()
+    {
+        var store = Test.CreateStore();
+        var stores = new UserStores(store, Directory, "en_US.UTF-8");
+        var grants = new SqlFolderGrants(Test.Database);
+        var bob = (await Directory.FindUserAsync("bob"))!;
+        var alice = (await Directory.FindUserAsync("alice"))!;
+        var hidden = (await Directory.FindUserAsync("hidden"))!;
+        var bobStore = await stores.EnsureStoreAsync(bob);
+        var aliceStore = await stores.EnsureStoreAsync(alice);
+        var alicesInbox = (await store.ListFoldersAsync(aliceStore.Id)).Single(f => f.SpecialUse == SpecialUse.Inbox);
+        var bobsInbox = (await store.ListFoldersAsync(bobStore.Id)).Single(f => f.SpecialUse == SpecialUse.Inbox);
+        await grants.SetAsync(alicesInbox.Id, Grantee.User(bob), FolderRoles.Reviewer);
+        await grants.SetAsync(bobsInbox.Id, Grantee.User(hidden), FolderRoles.Reviewer);
+        await grants.SetAsync(bobsInbox.Id, Grantee.User(alice), FolderRoles.Author);
+
+        await RemoveBobAsync();
+        await stores.HookStoreAsync(bobStore.Id, hidden);
+
+        Assert.Empty(await grants.ListForStoreAsync(aliceStore.Id)); // what alice gave bob went with him
+        // in the store hidden now owns, their own grant is moot; alice's stays
+        Assert.Equal([Grantee.User(alice)], (await grants.ListForStoreAsync(bobStore.Id)).Select(g => g.Grantee));
+    }
 }
 
 public sealed class DbDirectoryScenarioTests : DirectoryScenarioTests

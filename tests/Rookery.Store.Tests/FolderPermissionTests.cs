@@ -92,6 +92,37 @@ public sealed class FolderPermissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deleting_a_user_or_a_group_deletes_their_grants_and_a_newcomer_of_the_same_name_gets_none()
+    {
+        var repository = new SqlDirectoryRepository(test.Database);
+        var directory = new DbUserDirectory(repository);
+        foreach (var user in new[] { Bob, Alice, Carol, Admin })
+            Assert.Equal(user.StoreOwner, (await repository.CreateUserAsync("db", user.Login, "", new UserUpdate())).StoreOwner);
+        var dave = await repository.CreateUserAsync("db", "dave", "", new UserUpdate());
+        await repository.CreateGroupAsync("Team", "", "");
+        await repository.AddGroupMemberAsync("Team", "db", "dave");
+        var other = await store.CreateFolderAsync(bobs.Id, null, "Other", ContainerClass.Mail);
+        await access.SetAsync(null, shared, Grantee.User(dave), FolderRoles.Editor);
+        await access.SetAsync(null, other, Grantee.Group("Team"), FolderRoles.Reviewer);
+        await access.SetAsync(null, other, Grantee.User(Alice), FolderRoles.Author);
+
+        await repository.DeleteUserAsync("db", "dave");
+        await repository.DeleteGroupAsync("Team");
+
+        // only alice's grant is left, in either folder
+        Assert.Equal([Grantee.User(Alice)], (await grants.ListForStoreAsync(bobs.Id)).Select(g => g.Grantee));
+        var newDave = await repository.CreateUserAsync("db", "dave", "", new UserUpdate());
+        await repository.CreateGroupAsync("team", "", "");
+        await repository.AddGroupMemberAsync("team", "db", "dave");
+        newDave = (await directory.FindUserAsync("dave"))!;
+        Assert.NotEqual(dave.StoreOwner, newDave.StoreOwner); // db:<id>: a key is never given twice
+        Assert.Equal(["team"], newDave.Groups);
+        Assert.Equal(FolderRights.None, await access.RightsAsync(newDave, shared));
+        Assert.Equal(FolderRights.None, await access.RightsAsync(newDave, other));
+        Assert.Empty(await access.SharedStoresAsync(newDave));
+    }
+
+    [Fact]
     public async Task The_company_public_store_has_the_default_rights_an_anyone_grant_overrides_and_admins_own_it()
     {
         var publicStore = await store.EnsureStoreAsync(StoreKind.Public, "", "en");

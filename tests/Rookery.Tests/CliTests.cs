@@ -133,6 +133,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Deleting_a_user_or_group_takes_their_grants_with_them()
+    {
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "owner", "--password", "pw", "--email", "owner@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "group", "add", "Sales")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--grant", "alice", "--role", "editor")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "permissions", "--user", "owner", "--folder", "Inbox", "--grant", "group:sales", "--role", "reviewer")).ExitCode);
+        async Task<List<string?>> GranteesAsync() =>
+            JsonDocument.Parse((await cli.RunAsync("admin", "permissions", "--user", "owner", "--json")).Out).RootElement.EnumerateArray()
+                .Select(r => r.GetProperty("grantee").GetString()).ToList();
+        Assert.Equal(["alice", "group:Sales"], await GranteesAsync());
+
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "delete", "alice")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "group", "delete", "Sales")).ExitCode);
+        Assert.Empty(await GranteesAsync());
+
+        // a new alice and a new sales are somebody else: they find nothing granted
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "pw", "--email", "alice@example.com")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("admin", "group", "add", "sales")).ExitCode);
+        Assert.Empty(await GranteesAsync());
+    }
+
+    [Fact]
     public async Task Wrong_admin_arguments_print_usage_and_exit_non_zero()
     {
         var missing = await cli.RunAsync("admin", "user", "add", "carol");

@@ -92,7 +92,7 @@ public sealed partial class ImapSession
     async Task<string?> MyRightsAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
         ExpectArguments(command, 1);
-        // a mailbox the user may not look up is not in the tree at all: NO [NONEXISTENT], as for any unknown name
+        // RFC 4314: any of "lrikxa" will do; a folder the user holds none of those on is not in the tree at all (NO [NONEXISTENT])
         var mailbox = await ExistingAsync(MailboxName(command.Arguments[0]), cancellationToken);
         writer.Raw("* MYRIGHTS ").Mailbox(mailbox.Name).Space().AString(ImapRights.ToImap(mailbox.Rights)).EndLine();
         return null;
@@ -118,12 +118,13 @@ public sealed partial class ImapSession
             : throw No($"No such user: {Printable(identifier)}", "CANNOT");
     }
 
-    /// <summary>How a grantee is named in ACL responses; null for a user who no longer exists.</summary>
+    /// <summary>How a grantee is named in ACL responses; null for a user or group that no longer exists.</summary>
     async Task<string?> IdentifierAsync(Grantee grantee, CancellationToken cancellationToken) => grantee.Kind switch
     {
         GranteeKind.Anyone => AnyoneIdentifier,
-        GranteeKind.Group => GroupPrefix + ((await services.Directory.ListGroupsAsync(cancellationToken))
-            .FirstOrDefault(g => g.Name.Equals(grantee.Key, StringComparison.OrdinalIgnoreCase))?.Name ?? grantee.Key),
+        GranteeKind.Group => (await services.Directory.ListGroupsAsync(cancellationToken)).FirstOrDefault(g => Grantee.Group(g.Name) == grantee) is { } group
+            ? GroupPrefix + group.Name
+            : null,
         _ => (await services.Directory.FindByStoreOwnerAsync(grantee.Key, cancellationToken))?.Login,
     };
 }

@@ -16,8 +16,7 @@ public sealed partial class ImapSession
         var name = MailboxName(command.Arguments[0]);
         var messages = ParseAppendedMessages(command.Arguments);
         var mailbox = (await TreeAsync(cancellationToken)).Find(name) ?? throw No("Mailbox does not exist", "TRYCREATE");
-        if (!mailbox.Allows(FolderAction.Insert))
-            throw No("No permission to append to this mailbox", "NOPERM");
+        Demand(mailbox, FolderAction.Insert, "append to this mailbox", absentCode: "TRYCREATE");
 
         var staged = new List<Blobs.StagedBlob>();
         try

@@ -29,10 +29,17 @@ public sealed partial class ImapSession
         return new MailboxTree(sections, Options.OnlyMailFolders);
     }
 
-    static void Demand(Mailbox mailbox, FolderAction action, string what)
+    /// <summary>
+    /// Refuses a command the user lacks the right for: NO [NOPERM] where they may see the mailbox,
+    /// otherwise the answer for a mailbox that does not exist (<paramref name="absentCode"/>), so a
+    /// folder reached by name only gives nothing away beyond the rights the user holds on it
+    /// (RFC 4314 §6, as Dovecot does).
+    /// </summary>
+    static void Demand(Mailbox mailbox, FolderAction action, string what, string absentCode = "NONEXISTENT")
     {
-        if (!mailbox.Allows(action))
-            throw No($"No permission to {what}", "NOPERM");
+        if (mailbox.Allows(action))
+            return;
+        throw mailbox.Listed ? No($"No permission to {what}", "NOPERM") : No("Mailbox does not exist", absentCode);
     }
 
     async Task<Mailbox> ExistingAsync(string name, CancellationToken cancellationToken) =>
@@ -107,7 +114,7 @@ public sealed partial class ImapSession
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in names)
         {
-            var mailbox = tree.Find(name);
+            var mailbox = tree.FindListed(name);
             var matches = Matches(name);
             if (selection.Contains("SPECIAL-USE") && mailbox?.SpecialUse is null)
                 matches = false;
@@ -120,7 +127,7 @@ public sealed partial class ImapSession
                     {
                         if (Matches(parent) && listed.Add(parent))
                         {
-                            var parentBox = tree.Find(parent);
+                            var parentBox = tree.FindListed(parent);
                             var attributes = ListAttributes(parentBox, tree.IsPlaceholder(parent), subscribed.Contains(parent), selection, returns);
                             writer.Raw("* LIST (").Raw(string.Join(' ', attributes)).Raw($") \"{MailboxTree.Delimiter}\" ").Mailbox(parent)
                                 .Raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))").EndLine();
@@ -252,7 +259,7 @@ public sealed partial class ImapSession
     async Task<((long StoreId, long? FolderId) Parent, string Leaf)> SharedParentAsync(MailboxTree tree, string name, CancellationToken cancellationToken)
     {
         var (parentName, leaf) = MailboxTree.Split(name);
-        if (tree.Find(parentName) is { Shared: true } parent)
+        if (tree.Find(parentName) is { Shared: true } parent && (parent.Listed || parent.Allows(FolderAction.CreateSubfolder)))
         {
             Demand(parent, FolderAction.CreateSubfolder, "create mailboxes here");
             return ((parent.Folder.StoreId, parent.Folder.Id), leaf);

@@ -21,8 +21,7 @@ public sealed partial class ImapSession
         }
         savedSearch = [];
         var mailbox = await ExistingAsync(name, cancellationToken);
-        if (!mailbox.Allows(FolderAction.Read))
-            throw No("No permission to read this mailbox", "NOPERM");
+        Demand(mailbox, FolderAction.Read, "read this mailbox");
         // RFC 4314 §4: without any right to change messages the mailbox opens read-only
         readOnly |= !(mailbox.Allows(FolderAction.SetSeen) || mailbox.Allows(FolderAction.SetFlags) || mailbox.Allows(FolderAction.SetDeleted) || mailbox.Allows(FolderAction.Expunge));
         var storeId = mailbox.Folder.StoreId;

@@ -85,8 +85,13 @@ static class PermissionsCommand
             var paths = Paths(folders);
             var grants = (await r.FolderGrants.ListForStoreAsync(store.Id, ct)).Where(g => target is null || g.FolderId == target.Id).ToList();
             var rows = new List<(string Folder, string Grantee, string Rights, string Imap)>();
+            IReadOnlyList<GroupInfo> groups = grants.Any(g => g.Grantee.Kind == GranteeKind.Group) ? await r.Directory.ListGroupsAsync(ct) : [];
             foreach (var g in grants.OrderBy(g => paths.GetValueOrDefault(g.FolderId, ""), StringComparer.OrdinalIgnoreCase))
-                rows.Add((paths.GetValueOrDefault(g.FolderId, $"#{g.FolderId}"), await NameAsync(r.Directory, g.Grantee, ct), FolderRoles.Describe(g.Rights), Imap.ImapRights.ToImap(g.Rights)));
+            {
+                // a grant to a user or group the directory no longer has (gone from LDAP or /etc/passwd) applies to nobody
+                if (await NameAsync(r.Directory, groups, g.Grantee, ct) is { } name)
+                    rows.Add((paths.GetValueOrDefault(g.FolderId, $"#{g.FolderId}"), name, FolderRoles.Describe(g.Rights), Imap.ImapRights.ToImap(g.Rights)));
+            }
             if (store.Kind == StoreKind.Public)
                 rows.Add(("(default)", "anyone", FolderRoles.Describe(r.FolderAccess.PublicDefault), Imap.ImapRights.ToImap(r.FolderAccess.PublicDefault)));
             if (parse.GetValue(common.Json))
@@ -138,10 +143,11 @@ static class PermissionsCommand
         return await directory.FindUserAsync(name, ct) is { } account ? Grantee.User(account) : throw new DirectoryException($"user '{name}' does not exist");
     }
 
-    static async Task<string> NameAsync(IUserDirectory directory, Grantee grantee, CancellationToken ct) => grantee.Kind switch
+    /// <summary>How a grantee is named (as in --grant), or null when the directory no longer has them.</summary>
+    static async Task<string?> NameAsync(IUserDirectory directory, IReadOnlyList<GroupInfo> groups, Grantee grantee, CancellationToken ct) => grantee.Kind switch
     {
         GranteeKind.Anyone => "anyone",
-        GranteeKind.Group => "group:" + grantee.Key,
-        _ => (await directory.FindByStoreOwnerAsync(grantee.Key, ct))?.Login ?? grantee.Key,
+        GranteeKind.Group => groups.FirstOrDefault(g => Grantee.Group(g.Name) == grantee) is { } group ? "group:" + group.Name : null,
+        _ => (await directory.FindByStoreOwnerAsync(grantee.Key, ct))?.Login,
     };
 }
