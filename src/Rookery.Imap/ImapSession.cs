@@ -55,7 +55,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         writer.Untagged($"OK [CAPABILITY {Capabilities()}] {Options.HostName} Rookery IMAP ready");
-        await transport.Output.FlushAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
         try
         {
             while (State != SessionState.Logout)
@@ -72,7 +72,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
                         writer.Untagged("BYE Autologout; idle for too long");
-                        await transport.Output.FlushAsync(cancellationToken);
+                        await FlushAsync(cancellationToken);
                         return;
                     }
                 }
@@ -86,13 +86,13 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                     case ParseStatus.NeedMoreData:
                         if (!buffer.IsEmpty)
                             connection.AcknowledgeNow?.Invoke();
-                        await transport.Output.FlushAsync(cancellationToken);
+                        await FlushAsync(cancellationToken);
                         if (read.IsCompleted)
                             return;
                         continue;
                     case ParseStatus.NeedContinuation:
                         writer.Continuation("Ready for literal data");
-                        await transport.Output.FlushAsync(cancellationToken);
+                        await FlushAsync(cancellationToken);
                         continue;
                     case ParseStatus.Error:
                         if (!await RefuseAsync(error!, cancellationToken))
@@ -104,7 +104,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                         break;
                 }
                 if (drained || tlsRequested)
-                    await transport.Output.FlushAsync(cancellationToken);
+                    await FlushAsync(cancellationToken);
                 if (tlsRequested)
                 {
                     // Anything the client sent after STARTTLS goes into the handshake, never into a command.
@@ -114,13 +114,20 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                     connection = connection with { Secure = true, PlaintextAuthAllowed = true };
                 }
             }
-            await transport.Output.FlushAsync(cancellationToken);
+            await FlushAsync(cancellationToken);
         }
         finally
         {
             await transport.Input.CompleteAsync();
             await transport.Output.CompleteAsync();
         }
+    }
+
+    /// <summary>Sends what the writer holds.</summary>
+    ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken)
+    {
+        writer.Commit();
+        return transport.Output.FlushAsync(cancellationToken);
     }
 
     /// <summary>Answers a line the parser refused; false when the client has misbehaved too often.</summary>
@@ -133,7 +140,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         if (error.Status == "BAD" && ++badCommands >= Options.MaxBadCommands)
         {
             writer.Untagged("BYE Too many invalid commands");
-            await transport.Output.FlushAsync(cancellationToken);
+            await FlushAsync(cancellationToken);
             return false;
         }
         return !error.Fatal;

@@ -107,10 +107,10 @@ public sealed partial class ImapSession
                     writer.Raw(" FLAGS ").Raw(FlagList(message));
                 writer.Raw(")").EndLine();
                 if (structure is { HasContent: true })
-                    await transport.Output.FlushAsync(cancellationToken);
+                    await FlushAsync(cancellationToken);
             }
             if (described is not null)
-                await transport.Output.FlushAsync(cancellationToken);
+                await FlushAsync(cancellationToken);
         }
         if (expunged)
             throw No("Some of the requested messages no longer exist", "EXPUNGEISSUED");

@@ -10,7 +10,7 @@ public sealed partial class ImapSession
         ExpectArguments(command, 0);
         await SendUpdatesAsync(allowExpunge: true, cancellationToken);
         writer.Continuation("idling");
-        await transport.Output.FlushAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(Options.IdleTimeout);
         var done = ReadLineAsync(stop.Token);
@@ -23,7 +23,7 @@ public sealed partial class ImapSession
             if (!await changed)
                 continue;
             await SendUpdatesAsync(allowExpunge: true, cancellationToken);
-            await transport.Output.FlushAsync(cancellationToken);
+            await FlushAsync(cancellationToken);
             if (selected is null && changes.Reader.TryPeek(out _))
                 while (changes.Reader.TryRead(out _)) { } // nothing selected: nothing to report
         }

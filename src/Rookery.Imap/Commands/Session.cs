@@ -139,7 +139,7 @@ public sealed partial class ImapSession
     async Task<string> ChallengeAsync(string challenge, CancellationToken cancellationToken)
     {
         writer.Continuation(challenge);
-        await transport.Output.FlushAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
         var line = await ReadLineAsync(cancellationToken) ?? throw new IOException("connection closed during AUTHENTICATE");
         if (line == "*")
             throw Bad("Authentication cancelled");

@@ -47,7 +47,9 @@ internal static class Fetch
     public static string Render(Action<ImapWriter> write, bool utf8 = false, bool decodeAsUtf8 = false)
     {
         var output = new ArrayBufferWriter<byte>();
-        write(new ImapWriter(output) { Utf8 = utf8 });
+        var writer = new ImapWriter(output) { Utf8 = utf8 };
+        write(writer);
+        writer.Commit();
         return decodeAsUtf8 ? Encoding.UTF8.GetString(output.WrittenSpan) : Encoding.Latin1.GetString(output.WrittenSpan);
     }
 }
