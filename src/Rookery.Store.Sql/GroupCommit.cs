@@ -43,11 +43,54 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
             loop ??= Task.Run(LoopAsync);
     }
 
+    /// <summary>The loop's own connection, open while writes keep coming, with its statements kept prepared.</summary>
+    DataConnection? writer;
+
+    /// <summary>How long the writer connection stays open with nothing to write.</summary>
+    static readonly TimeSpan WriterIdle = TimeSpan.FromSeconds(10);
+
+    async Task<DataConnection> WriterAsync()
+    {
+        if (writer is null)
+        {
+            writer = await database.OpenAsync();
+            writer.KeepStatements();
+        }
+        return writer;
+    }
+
+    async Task CloseWriterAsync()
+    {
+        if (writer is null)
+            return;
+        await writer.DisposeKeptAsync();
+        await writer.DisposeAsync();
+        writer = null;
+    }
+
     async Task LoopAsync()
     {
         var batch = new List<Write>(MaxBatch);
-        while (await queue.Reader.WaitToReadAsync())
+        var idle = new CancellationTokenSource();
+        while (true)
         {
+            bool more;
+            try
+            {
+                idle.CancelAfter(writer is null ? Timeout.InfiniteTimeSpan : WriterIdle);
+                more = await queue.Reader.WaitToReadAsync(idle.Token);
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+            catch (OperationCanceledException)
+            {
+                // nothing to write for a while: let the connection go back to the pool
+                idle.Dispose();
+                idle = new CancellationTokenSource();
+                await CloseWriterAsync();
+                continue;
+            }
+            if (!more)
+                break;
             batch.Clear();
             while (batch.Count < MaxBatch && queue.Reader.TryRead(out var write))
             {
@@ -67,9 +110,9 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
         {
             try
             {
-                await using (var db = await database.OpenAsync())
+                var db = await WriterAsync();
+                await using (var transaction = await db.BeginTransactionAsync(database.WriteIsolation))
                 {
-                    await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation);
                     if (batch.Count == 1)
                     {
                         // alone in its transaction: no savepoint needed, a failure rolls the transaction back
@@ -88,10 +131,12 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
             catch (Exception e) when (attempt < MaxAttempts && Database.IsTransient(e))
             {
                 // Another process held the database past the busy timeout; everything rolled back.
+                await CloseWriterAsync();
                 await Task.Delay(Random.Shared.Next(5, 20 * attempt));
             }
             catch (Exception e)
             {
+                await CloseWriterAsync();
                 foreach (var write in batch)
                     write.Fail(e);
                 return;
