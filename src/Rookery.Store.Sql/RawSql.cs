@@ -67,6 +67,9 @@ static class RawSql
         // MySQL has no INSERT … RETURNING (MariaDB has, from 10.5); LAST_INSERT_ID() is per connection.
         db.ScalarAsync<long>(engine == DatabaseEngine.MySql ? insert + "; SELECT LAST_INSERT_ID()" : insert + " RETURNING id", cancellationToken, parameters);
 
+    /// <summary>The most statements one connection keeps: SQL made for its arguments (an IN list) is run once and let go.</summary>
+    const int MaxKept = 100;
+
     /// <summary>Commands kept, prepared, by connections that live long and run the same statements over and over.</summary>
     static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DataConnection, Dictionary<string, System.Data.Common.DbCommand>> kept = new();
 
@@ -90,14 +93,16 @@ static class RawSql
     static System.Data.Common.DbCommand Command(DataConnection db, string sql, DataParameter[] parameters, out bool owned)
     {
         System.Data.Common.DbCommand? command = null;
-        owned = !kept.TryGetValue(db, out var commands);
+        kept.TryGetValue(db, out var commands);
         if (commands is not null && commands.TryGetValue(sql, out command))
             command.Parameters.Clear();
+        owned = command is null && (commands is null || commands.Count >= MaxKept);
         if (command is null)
         {
             command = db.OpenDbConnection().CreateCommand();
             command.CommandText = sql;
-            commands?.Add(sql, command);
+            if (!owned)
+                commands!.Add(sql, command);
         }
         command.Transaction = db.Transaction;
         foreach (var parameter in parameters)
