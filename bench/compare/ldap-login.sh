@@ -4,17 +4,19 @@
 # Dovecot (logins) and against Postfix's own LDAP table (lookups), same slapd, same machine, same run.
 #
 #   bench/compare/ldap-login.sh [-n USERS] [-c "1 10"] [-w WARMUP] [-l LOOKUPS] [-s "1"] [--dovecot-defaults]
-#                               [--no-build] [--keep]
+#                               [--trace] [--no-build] [--keep]
 #
 #   -n USERS     users per login pass (default 1000): each client count logs in a block of its own,
 #                each user once (cold), then the same block again (warm)
 #   -c LIST      concurrent IMAP clients (default "1 10")
-#   -w WARMUP    warm-up users, logged in before every measured pass, never measured (default 50)
+#   -w WARMUP    warm-up users, logged in ten times each before every measured pass, never measured (default 50)
 #   -l LOOKUPS   addresses per lookup pass (default 1000; at most USERS x client counts / 2)
 #   -s LIST      concurrent lookup connections (default "1")
 #   --dovecot-defaults  Dovecot's process defaults (a new imap-login process per connection and a new
 #                imap process per login) instead of its documented high-performance settings: imap-login
 #                service_count = 0 with process_min_avail = cores, imap processes reused (service_count = 1000)
+#   --trace      after the measurements, profile Rookery (dotnet-trace, cpu-sampling, 20 s) while logins
+#                at the last client count go on, and save the trace and its top methods with the results
 #   --no-build   use the Release builds as they are
 #   --keep       keep the temp directory (configs, directory, logs)
 #
@@ -45,7 +47,7 @@
 # keys on stdin, one process and connection: lookups/s only). postmap also asks the socketmap, so both
 # tables are timed with the same client.
 #
-# On a shared machine: before each pass it waits (up to LDAP_BENCH_QUIET_WAIT s, 300) until other
+# On a shared machine: before each pass it waits (up to LDAP_BENCH_QUIET_WAIT s, 60) until other
 # processes use less than LDAP_BENCH_NOISE_CORES cores (0.2); the cores others used during each pass
 # are in the tables (a cold pass cannot be run again, so nothing is retried). Load averages are printed.
 #
@@ -60,7 +62,7 @@ usage() {
   echo "usage: bench/compare/ldap-login.sh [-n USERS] [-c \"1 10\"] [-w WARMUP] [-l LOOKUPS] [-s \"1\"] [--no-build] [--keep]" >&2
   exit 2
 }
-USERS=1000; LEVELS="1 10"; WARMUP=50; LOOKUPS=1000; MAP_LEVELS="1"; DOVECOT_DEFAULTS=0; BUILD=1; KEEP=0
+USERS=1000; LEVELS="1 10"; WARMUP=50; LOOKUPS=1000; MAP_LEVELS="1"; DOVECOT_DEFAULTS=0; TRACE=0; BUILD=1; KEEP=0
 is_int() { [[ $1 =~ ^[0-9]+$ ]] && (( $1 > 0 )); }
 while (($# > 0)); do
   case $1 in
@@ -70,6 +72,7 @@ while (($# > 0)); do
     -l) [[ $# -ge 2 ]] && is_int "$2" || usage; LOOKUPS=$2; shift 2 ;;
     -s) [[ $# -ge 2 ]] || usage; MAP_LEVELS=$2; shift 2 ;;
     --dovecot-defaults) DOVECOT_DEFAULTS=1; shift ;;
+    --trace) TRACE=1; shift ;;
     --no-build) BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2; usage ;;
@@ -84,7 +87,7 @@ TOTAL_USERS=$(( USERS * NLEVELS ))
 # shellcheck source=bench/compare/common.sh
 . "$ROOT/bench/compare/common.sh"
 
-QUIET_WAIT=${LDAP_BENCH_QUIET_WAIT:-300}
+QUIET_WAIT=${LDAP_BENCH_QUIET_WAIT:-60}
 NOISE_CORES=${LDAP_BENCH_NOISE_CORES:-0.2}
 
 # ---------------------------------------------------------------- state ---
@@ -244,9 +247,11 @@ found=$(ldapsearch -x -LLL -H "ldap://127.0.0.1:$SLAPD_PORT/" -D "$READER_DN" -w
 # Keys: block k of logins (bench k*USERS ..), warm-up logins, lookup addresses.
 K=$TMP/keys
 mkdir -p "$K"
-for ((w = 0; w < WARMUP; w++)); do echo "warm$w"; done >"$K/warmup-logins"
-for ((w = 0; w < WARMUP; w++)); do echo "warm$w@example.com"; done >"$K/warmup-addresses"
-for ((w = 0; w < WARMUP; w++)); do echo "nowarm$w@example.com"; done >"$K/warmup-unknown"
+# The warm-up users ten times over: enough calls for .NET's tiered JIT to have compiled the login
+# path fully before the first measured pass, so "cold" means a cold cache, not cold code.
+for ((r = 0; r < 10; r++)); do for ((w = 0; w < WARMUP; w++)); do echo "warm$w"; done; done >"$K/warmup-logins"
+for ((r = 0; r < 10; r++)); do for ((w = 0; w < WARMUP; w++)); do echo "warm$w@example.com"; done; done >"$K/warmup-addresses"
+for ((r = 0; r < 10; r++)); do for ((w = 0; w < WARMUP; w++)); do echo "nowarm$w@example.com"; done; done >"$K/warmup-unknown"
 k=0
 for c in $LEVELS; do
   for ((u = k * USERS; u < (k + 1) * USERS; u++)); do echo "bench$u"; done >"$K/logins-$k"
@@ -326,7 +331,7 @@ MAIL_UID=$(id -u nobody) MAIL_GID=$(getent group nogroup | cut -d: -f3)
 [[ -n $MAIL_UID && -n $MAIL_GID ]] || die "need the user nobody and the group nogroup for Dovecot's mail processes"
 mkdir -p "$D/run" "$D/mail" "$D/tmp"
 say "creating every user's maildir for Dovecot"
-(cd "$D/mail" && cat "$K"/logins-* "$K/warmup-logins" | awk '{ print $1 "/Maildir/cur"; print $1 "/Maildir/new"; print $1 "/Maildir/tmp" }' | xargs mkdir -p)
+(cd "$D/mail" && cat "$K"/logins-* "$K/warmup-logins" | sort -u | awk '{ print $1 "/Maildir/cur"; print $1 "/Maildir/new"; print $1 "/Maildir/tmp" }' | xargs mkdir -p)
 chown -R "$MAIL_UID:$MAIL_GID" "$D/mail" "$D/tmp"
 DOVECOT_PORT=$(pick_port $((SOCKETMAP_PORT + 1))) || die "no free port for Dovecot"
 DOVECOT_CONF=$D/dovecot.conf
@@ -518,6 +523,26 @@ for keys in known-b unknown-b; do
     FAILED+=("postmap $keys: wrong number of answers (see postmap.tsv)")
 done
 
+# ------------------------------------------------------------------ trace ---
+if (( TRACE )); then
+  tracer=$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")
+  [[ -x $tracer ]] || die "--trace: dotnet-trace not found (dotnet tool install -g dotnet-trace)"
+  last=$(( NLEVELS - 1 )); c=$(awk '{ print $NF }' <<<"$LEVELS")
+  say "tracing Rookery for 20 s (dotnet-trace, cpu-sampling) during warm logins, $c clients"
+  "$tracer" collect -p "$ROOKERY_PID" --profile cpu-sampling --duration 00:00:00:20 -o "$RESULTS/rookery-logins.nettrace" </dev/null >"$TMP/trace.out" 2>&1 &
+  TRACE_PID=$!
+  sleep 2
+  traced=0
+  while kill -0 "$TRACE_PID" 2>/dev/null; do
+    load login --port "$ROOKERY_PORT" --password pw --clients "$c" --keys "$K/logins-$last" --label traced --output "$TMP/traced.tsv" >/dev/null 2>&1 || true
+    traced=$(( traced + $(awk -F'\t' 'NR == 2 { print $3 }' "$TMP/traced.tsv" 2>/dev/null || echo 0) ))
+  done
+  wait "$TRACE_PID" || warn "dotnet-trace failed: $(tail -n 3 "$TMP/trace.out")"
+  say "  $traced logins traced; top methods in $RESULTS/rookery-logins-top.txt"
+  { echo "exclusive:"; "$tracer" report "$RESULTS/rookery-logins.nettrace" topN -n 30
+    echo; echo "inclusive:"; "$tracer" report "$RESULTS/rookery-logins.nettrace" topN -n 60 --inclusive; } >"$RESULTS/rookery-logins-top.txt" 2>&1 || true
+fi
+
 # ----------------------------------------------------------------- report ---
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 col() {  # col KIND SERVER CACHE CLIENTS KEYS-PATTERN COLUMN: that pass's value (first match)
@@ -532,7 +557,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
   echo "LDAP logins and lookups, $(date '+%Y-%m-%d %H:%M'), $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), load average $LOADAVG_START at the start, $LOADAVG_END at the end;"
   echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION (user_plugin = ldap, bind login, ldap_cache_timeout 300, ldap_pool_size 10, SQLite);"
   echo "Dovecot $DOVECOT_VERSION (LDAP passdb auth_bind = yes + LDAP userdb, auth_cache_size = 10M, $( ((DOVECOT_DEFAULTS)) && echo 'default process settings' || echo 'login and imap processes reused')); slapd $SLAPD_VERSION (mdb); Postfix $POSTFIX_VERSION;"
-  echo "$USERS users per login pass (a fresh block per client count), $WARMUP warm-up users before each pass; one LOGIN per connection (connect, greeting, LOGIN, LOGOUT)."
+  echo "$USERS users per login pass (a fresh block per client count), $WARMUP warm-up users x 10 before each pass; one LOGIN per connection (connect, greeting, LOGIN, LOGOUT)."
   echo
   echo "| clients | cache | Rookery logins/s | Dovecot logins/s | ratio R/D | Rookery p50 / p99 ms | Dovecot p50 / p99 ms | Rookery CPU ms/login | Dovecot CPU ms/login | slapd CPU ms/login (R / D) | others, cores (R / D) |"
   echo "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
