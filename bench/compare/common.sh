@@ -134,6 +134,6 @@ wait_line() {
     sleep 0.05
   done
 }
-median() {  # median of the numbers on stdin, one a line
+median_of() {  # median of the numbers on stdin, one a line
   sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

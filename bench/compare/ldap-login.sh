@@ -15,8 +15,9 @@
 #   --dovecot-defaults  Dovecot's process defaults (a new imap-login process per connection and a new
 #                imap process per login) instead of its documented high-performance settings: imap-login
 #                service_count = 0 with process_min_avail = cores, imap processes reused (service_count = 1000)
-#   --trace      after the measurements, profile Rookery (dotnet-trace, cpu-sampling, 20 s) while logins
-#                at the last client count go on, and save the trace and its top methods with the results
+#   --trace      after the measurements, profile Rookery (dotnet-trace, sampled thread time) during a cold
+#                and a warm login pass of USERS more users at the last client count; the traces and their
+#                top methods (exclusive and inclusive) go with the results
 #   --no-build   use the Release builds as they are
 #   --keep       keep the temp directory (configs, directory, logs)
 #
@@ -81,8 +82,8 @@ while (($# > 0)); do
 done
 for c in $LEVELS $MAP_LEVELS; do is_int "$c" || usage; done
 NLEVELS=$(wc -w <<<"$LEVELS")
-TOTAL_USERS=$(( USERS * NLEVELS ))
-(( 2 * LOOKUPS <= TOTAL_USERS )) || { echo "-l $LOOKUPS: at most $(( TOTAL_USERS / 2 )) with -n $USERS and ${NLEVELS} client count(s)" >&2; usage; }
+(( 2 * LOOKUPS <= USERS * NLEVELS )) || { echo "-l $LOOKUPS: at most $(( USERS * NLEVELS / 2 )) with -n $USERS and ${NLEVELS} client count(s)" >&2; usage; }
+TOTAL_USERS=$(( USERS * (NLEVELS + TRACE) ))   # --trace: one more block
 
 # shellcheck source=bench/compare/common.sh
 . "$ROOT/bench/compare/common.sh"
@@ -91,7 +92,7 @@ QUIET_WAIT=${LDAP_BENCH_QUIET_WAIT:-60}
 NOISE_CORES=${LDAP_BENCH_NOISE_CORES:-0.2}
 
 # ---------------------------------------------------------------- state ---
-TMP=""; RESULTS=""; SLAPD_PID=""; ROOKERY_PID=""; DOVECOT_PID=""; DOVECOT_CONF=""; CLIENT_PID=""
+TMP=""; RESULTS=""; SLAPD_PID=""; ROOKERY_PID=""; DOVECOT_PID=""; DOVECOT_CONF=""; CLIENT_PID=""; TRACE_PID=""
 
 cleanup() {
   local rc=$?
@@ -99,6 +100,7 @@ cleanup() {
   trap - EXIT
   trap '' INT TERM
   stop_pid ldap-load "$CLIENT_PID"
+  stop_pid dotnet-trace "$TRACE_PID"
   if [[ -n $DOVECOT_PID ]] && kill -0 "$DOVECOT_PID" 2>/dev/null; then
     # doveadm stop signals the master of this config's base_dir, i.e. the one we started.
     doveadm -c "$DOVECOT_CONF" stop >/dev/null 2>&1 || true
@@ -257,6 +259,7 @@ for c in $LEVELS; do
   for ((u = k * USERS; u < (k + 1) * USERS; u++)); do echo "bench$u"; done >"$K/logins-$k"
   k=$((k + 1))
 done
+for ((u = k * USERS; u < (k + 1) * USERS && TRACE; u++)); do echo "bench$u"; done >"$K/logins-trace"
 for ((u = 0; u < LOOKUPS; u++)); do echo "bench$u@example.com"; done >"$K/known-a"
 for ((u = LOOKUPS; u < 2 * LOOKUPS; u++)); do echo "bench$u@example.com"; done >"$K/known-b"
 for ((u = 0; u < LOOKUPS; u++)); do echo "nobody$u@example.com"; done >"$K/unknown-a"
@@ -503,7 +506,7 @@ postmap_pass() {  # postmap_pass NAME CACHE KEYS TABLE
       t0=$(now)
       head -n 1 "$K/$keys" | postmap -c "$P" -q - "$table" >/dev/null 2>>"$TMP/postmap.err" || true
       awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'
-    done | median)
+    done | median_of)
   t1=$(now)
   found=$(postmap -c "$P" -q - "$table" <"$K/$keys" 2>>"$TMP/postmap.err" | wc -l || true)
   t2=$(now)
@@ -524,23 +527,31 @@ for keys in known-b unknown-b; do
 done
 
 # ------------------------------------------------------------------ trace ---
+# dotnet-trace stops (and completes the file) on SIGINT, which a background job of this shell would
+# ignore: python3 gives it back its default disposition before starting dotnet-trace.
+trace_pass() {  # trace_pass NAME CLIENTS KEYS: one login pass over KEYS with Rookery under dotnet-trace
+  local name=$1 c=$2 keys=$3 i
+  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$tracer" collect -p "$ROOKERY_PID" --profile dotnet-sampled-thread-time -o "$RESULTS/rookery-$name.nettrace" </dev/null >"$TMP/trace-$name.out" 2>&1 &
+  TRACE_PID=$!
+  for ((i = 0; i < 100; i++)); do grep -q 'Recording trace' "$TMP/trace-$name.out" 2>/dev/null && break; sleep 0.1; done
+  load login --port "$ROOKERY_PORT" --password pw --clients "$c" --keys "$K/$keys" --label "$name" --output "$TMP/trace-$name.tsv" >/dev/null 2>"$TMP/client.err" ||
+    warn "traced $name pass: $(tail -n 1 "$TMP/client.err")"
+  kill -INT "$TRACE_PID" 2>/dev/null
+  wait "$TRACE_PID" || warn "dotnet-trace failed: $(tail -n 3 "$TMP/trace-$name.out")"
+  TRACE_PID=""
+  { echo "# $(awk -F'\t' 'NR == 2 { print $3 " logins, " $6 "/s, p50 " $7 " ms" }' "$TMP/trace-$name.tsv") under the profiler; exclusive:"
+    "$tracer" report "$RESULTS/rookery-$name.nettrace" topN -n 30
+    echo; echo "# inclusive:"; "$tracer" report "$RESULTS/rookery-$name.nettrace" topN -n 80 --inclusive; } >"$RESULTS/rookery-$name-top.txt" 2>&1 || true
+  say "  $name: $(head -n 1 "$RESULTS/rookery-$name-top.txt"); top methods in $RESULTS/rookery-$name-top.txt"
+}
 if (( TRACE )); then
   tracer=$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")
   [[ -x $tracer ]] || die "--trace: dotnet-trace not found (dotnet tool install -g dotnet-trace)"
-  last=$(( NLEVELS - 1 )); c=$(awk '{ print $NF }' <<<"$LEVELS")
-  say "tracing Rookery for 20 s (dotnet-trace, cpu-sampling) during warm logins, $c clients"
-  "$tracer" collect -p "$ROOKERY_PID" --profile cpu-sampling --duration 00:00:00:20 -o "$RESULTS/rookery-logins.nettrace" </dev/null >"$TMP/trace.out" 2>&1 &
-  TRACE_PID=$!
-  sleep 2
-  traced=0
-  while kill -0 "$TRACE_PID" 2>/dev/null; do
-    load login --port "$ROOKERY_PORT" --password pw --clients "$c" --keys "$K/logins-$last" --label traced --output "$TMP/traced.tsv" >/dev/null 2>&1 || true
-    traced=$(( traced + $(awk -F'\t' 'NR == 2 { print $3 }' "$TMP/traced.tsv" 2>/dev/null || echo 0) ))
-  done
-  wait "$TRACE_PID" || warn "dotnet-trace failed: $(tail -n 3 "$TMP/trace.out")"
-  say "  $traced logins traced; top methods in $RESULTS/rookery-logins-top.txt"
-  { echo "exclusive:"; "$tracer" report "$RESULTS/rookery-logins.nettrace" topN -n 30
-    echo; echo "inclusive:"; "$tracer" report "$RESULTS/rookery-logins.nettrace" topN -n 60 --inclusive; } >"$RESULTS/rookery-logins-top.txt" 2>&1 || true
+  c=$(awk '{ print $NF }' <<<"$LEVELS")
+  say "profiling Rookery (dotnet-trace, sampled thread time): a cold and a warm login pass of $USERS more users, $c clients"
+  trace_pass logins-cold "$c" logins-trace
+  trace_pass logins-warm "$c" logins-trace
 fi
 
 # ----------------------------------------------------------------- report ---
