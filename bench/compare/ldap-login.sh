@@ -34,7 +34,8 @@
 #     ldap_cache_timeout and ldap_pool_size at their defaults); every user's store is created before
 #     anything is measured (`rookery admin --list-users`), so no login pays for a new store;
 #   - Dovecot from Debian (`dovecot -F -c`, IMAP only, maildir) with an LDAP passdb (auth_bind = yes,
-#     the user's DN found with the reader DN) and LDAP userdb on the same slapd, auth_cache_size = 10M;
+#     the user's DN found with the reader DN) and LDAP userdb (its own connection, as Dovecot's
+#     documentation advises with auth_bind) on the same slapd, auth_cache_size = 10M;
 #     every user's maildir exists beforehand; login and imap processes are reused (--dovecot-defaults:
 #     not), so a login costs Dovecot its authentication, not two process starts.
 # Logins: bench/compare/ldap-load opens a connection per login: greeting, LOGIN, LOGOUT, close; C
@@ -356,6 +357,9 @@ user_filter = (&(objectClass=posixAccount)(uid=%u))
 user_attrs = =home=$D/mail/%{ldap:uid}, =uid=$MAIL_UID, =gid=$MAIL_GID
 EOF
 chmod 600 "$D/dovecot-ldap.conf.ext"
+# The userdb under another name, as Dovecot's auth_bind documentation advises: one connection then only
+# binds as users and the other only searches, instead of rebinding to dn before each user lookup.
+ln -s dovecot-ldap.conf.ext "$D/dovecot-ldap-userdb.conf.ext"
 cat >"$DOVECOT_CONF" <<EOF
 # written by bench/compare/$BENCH.sh — a private Dovecot: IMAP only, loopback, temp dir, users from LDAP
 instance_name = rookery-$BENCH
@@ -386,7 +390,7 @@ passdb {
 }
 userdb {
   driver = ldap
-  args = $D/dovecot-ldap.conf.ext
+  args = $D/dovecot-ldap-userdb.conf.ext
 }
 protocol imap {
   mail_max_userip_connections = 100000
