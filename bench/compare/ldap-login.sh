@@ -39,7 +39,8 @@
 #     every user's maildir exists beforehand; login and imap processes are reused (--dovecot-defaults:
 #     not), so a login costs Dovecot its authentication, not two process starts.
 # Logins: bench/compare/ldap-load opens a connection per login: greeting, LOGIN, LOGOUT, close; C
-# clients at once. "cold" is the first login of each user of the block since the servers started,
+# clients at once. Both servers first get 2000 unmeasured logins of the warm-up users and a 5 s pause
+# (.NET's tiered JIT), and 500 before every pass. "cold" is the first login of each user of the block since the servers started,
 # "warm" the same users again right after (Dovecot then answers from its auth cache; Rookery from
 # what its LDAP cache holds — see docs/performance.md).
 # Lookups: Rookery's socketmap (`mailbox ADDRESS`, one connection per client, netstrings as Postfix's
