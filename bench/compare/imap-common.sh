@@ -6,30 +6,11 @@
 # The caller sets BENCH (name), BUILD, KEEP, USERS, and may set ROOKERY_GATEWAY_EXTRA / DOVECOT_EXTRA /
 # DOVECOT_LOGIN_EXTRA (lines added to gateway.cfg / dovecot.conf / its service imap-login block) and NOFILE (ulimit -n for the servers and the client).
 
-say()  { printf '==> %s\n' "$*" >&2; }
-warn() { printf '!!! %s\n' "$*" >&2; }
-die()  { warn "$*"; exit 1; }
-
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# shellcheck source=bench/compare/common.sh
+. "$ROOT/bench/compare/common.sh"
 
 TMP=""; ROOKERY_PID=""; DOVECOT_PID=""; DOVECOT_CONF=""; POLICY_RC_CREATED=0; RESULTS=""; CLIENT_PID=""
 ROOKERY_PORT=""; DOVECOT_PORT=""
-
-stop_pid() {  # stop_pid NAME PID: TERM, wait up to 20 s, then KILL — that PID only
-  local name=$1 pid=$2 i
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  say "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 40; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    warn "$name (pid $pid) did not stop in 20 s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -58,18 +39,6 @@ trap cleanup EXIT
 trap 'warn interrupted; exit 130' INT
 trap 'warn terminated; exit 143' TERM
 
-port_in_use() {
-  [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && return 0
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
-pick_port() {  # a free loopback port at or above $1
-  local p=$1 i
-  for ((i = 0; i < 50; i++, p++)); do
-    port_in_use "$p" || { echo "$p"; return 0; }
-  done
-  return 1
-}
-now() { date +%s.%N; }
 fd_limit() {  # NOFILE (default 65536), capped at the hard limit this shell may raise ulimit -n to
   local hard
   hard=$(ulimit -Hn)
@@ -78,38 +47,16 @@ fd_limit() {  # NOFILE (default 65536), capped at the hard limit this shell may 
 
 # ---------------------------------------------------------------- install ---
 install_missing() {
-  local missing=() ok=0 attempt
+  local missing=()
   command -v dovecot >/dev/null && command -v doveadm >/dev/null || missing+=(dovecot-core)
   [[ -x /usr/lib/dovecot/imap && -x /usr/lib/dovecot/imap-login ]] || missing+=(dovecot-imapd)
   command -v ss >/dev/null || missing+=(iproute2)
-  ((${#missing[@]} > 0)) || return 0
-  [[ $(id -u) == 0 ]] || die "missing ${missing[*]} and not root: cannot apt-get install"
-  say "installing ${missing[*]}"
-  # Keep the maintainer scripts from starting Dovecot as a system service.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    POLICY_RC_CREATED=1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2; do
-    if apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null &&
-       apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}" </dev/null; then ok=1; break; fi
-    warn "apt-get failed (attempt $attempt)"
-    sleep 5
-  done
-  if (( POLICY_RC_CREATED )); then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=0; fi
-  (( ok )) || die "apt-get install ${missing[*]} failed"
+  apt_install "${missing[@]}"
 }
 
 # ------------------------------------------------------------------ build ---
 DLL=src/Rookery/bin/Release/net10.0/rookery.dll
 LOAD_DLL=bench/compare/imap-load/bin/Release/net10.0/imap-load.dll
-newer_sources() {  # prints a source file newer than $1 under the other arguments, if any
-  local target=$1; shift
-  find "$@" -newer "$target" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) \
-    -not -path '*/bin/*' -not -path '*/obj/*' -print -quit
-}
 build_all() {
   if (( BUILD )); then
     if [[ -f $DLL && -z $(newer_sources "$DLL" src Directory.Build.props Directory.Packages.props global.json) ]]; then
@@ -272,17 +219,6 @@ EOF
 }
 
 # ------------------------------------------------------------ CPU, noise ---
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() {  # sum of utime+stime (+ cutime+cstime with $2=1) of pid $1
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  stat=${stat##*) }   # fields after "(comm) "; field 3 is now the first
-  awk -v all="${2:-0}" '{ print $12 + $13 + (all ? $14 + $15 : 0) }' <<<"$stat"
-}
-descendants() {  # every descendant of pid $1
-  local p
-  for p in $(pgrep -P "$1" || true); do echo "$p"; descendants "$p"; done
-}
 # CPU seconds a server used so far: Rookery's one process; Dovecot's master, its live
 # descendants (imap, imap-login, auth, ...) and the children it already reaped.
 server_cpu() {
@@ -295,23 +231,9 @@ server_cpu() {
   fi
   awk -v t="$total" -v h="$clk_tck" 'BEGIN { printf "%.2f", t / h }'
 }
-busy_ticks() {  # CPU ticks the whole machine spent in processes (user, nice, system) or stolen, all cores
-  awk '/^cpu / { print $2 + $3 + $4 + $9; exit }' /proc/stat
-}
 QUIET_WAIT=${IMAP_BENCH_QUIET_WAIT:-300}
 NOISE_CORES=${IMAP_BENCH_NOISE_CORES:-0.2}
 RETRIES=${IMAP_BENCH_RETRIES:-3}
 wait_quiet() {  # until processes other than the two servers use less than NOISE_CORES (at most QUIET_WAIT s)
-  local waited=0 b0 b1 s0 s1 others
-  while :; do
-    b0=$(busy_ticks); s0=$(( $(cpu_ticks "$ROOKERY_PID") + $(cpu_ticks "$DOVECOT_PID" 1) ))
-    sleep 1
-    b1=$(busy_ticks); s1=$(( $(cpu_ticks "$ROOKERY_PID") + $(cpu_ticks "$DOVECOT_PID" 1) ))
-    others=$(awk -v b=$(( b1 - b0 - (s1 - s0) )) -v h="$clk_tck" 'BEGIN { printf "%.2f", b / h }')
-    if awk -v o="$others" -v n="$NOISE_CORES" 'BEGIN { exit !(o < n) }'; then return 0; fi
-    if (( waited == 0 )); then say "machine busy ($others cores used by others), waiting for it to calm down (up to ${QUIET_WAIT}s)"; fi
-    waited=$(( waited + 3 ))
-    if (( waited >= QUIET_WAIT )); then warn "still busy after ${QUIET_WAIT}s ($others cores), measuring anyway"; return 0; fi
-    sleep 2
-  done
+  wait_quiet_except "$ROOKERY_PID" "$DOVECOT_PID"
 }

@@ -41,6 +41,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+# shellcheck source=bench/compare/common.sh
+. "$ROOT/bench/compare/common.sh"
 
 usage() {
   echo "usage: bench/compare/lmtp.sh [-n N | -n C=N]... [-s SIZE] [-c \"1 10 50\"] [-r REPEAT] [--engine sqlite|mysql|postgresql] [--warmup N] [--reconnect] [--no-build] [--keep]" >&2
@@ -92,10 +94,6 @@ for c in $LEVELS; do
   [[ -n ${COUNT[$c]:-} ]] || COUNT[$c]=2000
 done
 
-say()  { printf '==> %s\n' "$*" >&2; }
-warn() { printf '!!! %s\n' "$*" >&2; }
-die()  { warn "$*"; exit 1; }
-
 # The server engines need a database server: run under test.sh, which starts private MariaDB /
 # PostgreSQL instances (durable: TEST_DURABLE=1), exports ROOKERY_TEST_*, runs this, stops them.
 if [[ $ENGINE == mysql && -z ${ROOKERY_TEST_MYSQL_HOST:-} ]] ||
@@ -106,32 +104,13 @@ if [[ $ENGINE == mysql && -z ${ROOKERY_TEST_MYSQL_HOST:-} ]] ||
   TEST_ENGINES=$ENGINE TEST_DURABLE=1 exec ./test.sh --with-servers "$ROOT/bench/compare/lmtp.sh" "${ORIGINAL_ARGS[@]}"
 fi
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
 # ---------------------------------------------------------------- state ---
 TMP=""               # everything of this run: configs, data, mail, logs
 ROOKERY_PID=""       # the `rookery serve` we started
 DOVECOT_PID=""       # the `dovecot -F` master we started
 DOVECOT_CONF=""
-POLICY_RC_CREATED=0  # 1 if we created /usr/sbin/policy-rc.d
 DB_CREATED=""        # server database we created for Rookery, dropped at the end
 RESULTS=""
-
-stop_pid() {  # stop_pid NAME PID: TERM, wait up to 20 s, then KILL — that PID only
-  local name=$1 pid=$2 i
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  say "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 40; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    warn "$name (pid $pid) did not stop in 20 s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -160,19 +139,6 @@ trap cleanup EXIT
 trap 'warn interrupted; exit 130' INT
 trap 'warn terminated; exit 143' TERM
 
-port_in_use() {
-  [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && return 0
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
-pick_port() {  # a free loopback port at or above $1
-  local p=$1 i
-  for ((i = 0; i < 50; i++, p++)); do
-    port_in_use "$p" || { echo "$p"; return 0; }
-  done
-  return 1
-}
-now() { date +%s.%N; }
-
 # ---------------------------------------------------------------- install ---
 missing=()
 [[ -x /usr/sbin/smtp-source ]] || missing+=(postfix)
@@ -182,28 +148,7 @@ command -v ss >/dev/null || missing+=(iproute2)
 [[ $ENGINE != sqlite ]] || command -v sqlite3 >/dev/null || missing+=(sqlite3)
 [[ $ENGINE != mysql ]] || command -v mariadb >/dev/null || missing+=(mariadb-client)
 [[ $ENGINE != postgresql ]] || command -v psql >/dev/null || missing+=(postgresql-client)
-if ((${#missing[@]} > 0)); then
-  [[ $(id -u) == 0 ]] || die "missing ${missing[*]} and not root: cannot apt-get install"
-  say "installing ${missing[*]}"
-  # Keep the maintainer scripts from starting Postfix or Dovecot as system services, and
-  # Postfix from being set up as the machine's MTA.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    POLICY_RC_CREATED=1
-  fi
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  export DEBIAN_FRONTEND=noninteractive
-  ok=0
-  for attempt in 1 2; do
-    if apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null &&
-       apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}" </dev/null; then ok=1; break; fi
-    warn "apt-get failed (attempt $attempt)"
-    sleep 5
-  done
-  if (( POLICY_RC_CREATED )); then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=0; fi
-  (( ok )) || die "apt-get install ${missing[*]} failed"
-fi
+apt_install "${missing[@]}"
 [[ $(id -u) == 0 ]] || die "run as root: Dovecot's LMTP switches to the mail user's uid"
 DOVECOT_VERSION=$(dovecot --version | awk '{print $1}')
 POSTFIX_VERSION=$(dpkg-query -W -f '${Version}' postfix 2>/dev/null || echo '?')
@@ -409,13 +354,6 @@ dovecot_messages() {  # messages in $1's maildir (INBOX: new/ and cur/)
 
 # CPU seconds (user + system) a server used so far: Rookery's one process; Dovecot's master,
 # its live children (lmtp, auth, ...) and the children it already reaped.
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() {  # sum of utime+stime (+ cutime+cstime with $2=1) of pid $1
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  stat=${stat##*) }   # fields after "(comm) "; field 3 is now the first
-  awk -v all="${2:-0}" '{ print $12 + $13 + (all ? $14 + $15 : 0) }' <<<"$stat"
-}
 # With a server engine the database server works for Rookery: its CPU time (the process that
 # listens on the database port, its children and reaped children) is counted as Rookery's.
 DB_PID=""
@@ -451,26 +389,11 @@ NCPU=$(nproc)
 QUIET_WAIT=${LMTP_BENCH_QUIET_WAIT:-300}
 NOISE_CORES=${LMTP_BENCH_NOISE_CORES:-0.2}
 RETRIES=${LMTP_BENCH_RETRIES:-3}
-busy_ticks() {  # CPU ticks the whole machine spent in processes (user, nice, system) or stolen, all cores
-  # irq and softirq are left out: most of it is the benchmark's own loopback traffic.
-  awk '/^cpu / { print $2 + $3 + $4 + $9; exit }' /proc/stat
-}
 children_cpu() {  # sets CHILDREN_CPU: CPU seconds of this shell's waited-for children so far (smtp-source)
   times >"$TMP/times"      # in this shell, not a subshell: line 2 is "0m1.234s 0m0.567s"
   CHILDREN_CPU=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } } END { printf "%.2f", s }' "$TMP/times")
 }
-wait_quiet() {
-  local waited=0 b0 b1 s0 s1 others
-  while :; do
-    b0=$(busy_ticks); s0=$(( $(cpu_ticks "$ROOKERY_PID") )); sleep 1; b1=$(busy_ticks); s1=$(( $(cpu_ticks "$ROOKERY_PID") ))
-    others=$(awk -v b=$(( b1 - b0 - (s1 - s0) )) -v h="$clk_tck" 'BEGIN { printf "%.2f", b / h }')
-    if awk -v o="$others" -v n="$NOISE_CORES" 'BEGIN { exit !(o < n) }'; then return 0; fi
-    if (( waited == 0 )); then say "machine busy ($others cores used by others), waiting for it to calm down (up to ${QUIET_WAIT}s)"; fi
-    waited=$(( waited + 3 ))
-    if (( waited >= QUIET_WAIT )); then warn "still busy after ${QUIET_WAIT}s ($others cores), measuring anyway"; return 0; fi
-    sleep 2
-  done
-}
+wait_quiet() { wait_quiet_except "$ROOKERY_PID"; }
 
 # run SERVER CONCURRENCY REPEAT USER N: delivers N messages to USER (already created on SERVER),
 # records the run in runs.tsv; returns 3 when other load disturbed it.
