@@ -15,7 +15,7 @@ public sealed partial class ImapSession
         ExpectArguments(command, 2, int.MaxValue);
         var name = MailboxName(command.Arguments[0]);
         var messages = ParseAppendedMessages(command.Arguments);
-        var mailbox = (await TreeAsync(cancellationToken)).Find(name) ?? throw No("Mailbox does not exist", "TRYCREATE");
+        var mailbox = (await TreeAsync(cancellationToken, name)).Find(name) ?? throw No("Mailbox does not exist", "TRYCREATE");
         Demand(mailbox, FolderAction.Insert, "append to this mailbox", absentCode: "TRYCREATE");
 
         var staged = new List<Blobs.StagedBlob>();

@@ -13,7 +13,8 @@ public sealed partial class ImapSession
         if (move && view.ReadOnly)
             throw No("The mailbox is read-only", "READ-ONLY");
         var targets = Resolve(Sequence(command.Arguments[0]), uids).Where(t => !t.Message.Expunged).ToList();
-        var target = (await TreeAsync(cancellationToken)).Find(MailboxName(command.Arguments[1])) ?? throw No("Mailbox does not exist", "TRYCREATE");
+        var targetName = MailboxName(command.Arguments[1]);
+        var target = (await TreeAsync(cancellationToken, targetName)).Find(targetName) ?? throw No("Mailbox does not exist", "TRYCREATE");
         Demand(target, FolderAction.Insert, "add messages to the target mailbox", absentCode: "TRYCREATE");
         if (move && !(view.Mailbox.Allows(FolderAction.SetDeleted) && view.Mailbox.Allows(FolderAction.Expunge)))
             throw No("No permission to remove messages from this mailbox", "NOPERM");

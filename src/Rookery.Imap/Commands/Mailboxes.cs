@@ -10,9 +10,15 @@ public sealed partial class ImapSession
     /// The mailboxes this user sees: their own store, then "Other Users/&lt;login&gt;/…" for every
     /// store that grants them something, then "Public Folders/…" for their company's public store.
     /// </summary>
-    async Task<MailboxTree> TreeAsync(CancellationToken cancellationToken)
+    /// <param name="only">
+    /// The one mailbox the command names: when it is outside the shared namespaces only the user's own
+    /// folders are read (SELECT and APPEND of a personal mailbox need no grants).
+    /// </param>
+    async Task<MailboxTree> TreeAsync(CancellationToken cancellationToken, string? only = null)
     {
         var sections = new List<TreeSection> { new("", await Store.ListFoldersAsync(store!.Id, cancellationToken)) };
+        if (only is not null && !InSharedNamespace(only))
+            return new MailboxTree(sections, Options.OnlyMailFolders);
         var others = new List<(string Login, SharedStore Shared)>();
         TreeSection? publicSection = null;
         foreach (var shared in await services.Access.SharedFoldersAsync(user!, cancellationToken))
@@ -42,8 +48,13 @@ public sealed partial class ImapSession
         throw mailbox.Listed ? No($"No permission to {what}", "NOPERM") : No("Mailbox does not exist", absentCode);
     }
 
+    /// <summary>Whether <paramref name="name"/> is, or may be, in Other Users/ or Public Folders/ (case aside, to be safe).</summary>
+    static bool InSharedNamespace(string name) =>
+        name.StartsWith(MailboxTree.OtherUsersPrefix.TrimEnd(MailboxTree.Delimiter), StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith(MailboxTree.PublicPrefix.TrimEnd(MailboxTree.Delimiter), StringComparison.OrdinalIgnoreCase);
+
     async Task<Mailbox> ExistingAsync(string name, CancellationToken cancellationToken) =>
-        (await TreeAsync(cancellationToken)).Find(name) ?? throw No($"Mailbox does not exist", "NONEXISTENT");
+        (await TreeAsync(cancellationToken, name)).Find(name) ?? throw No($"Mailbox does not exist", "NONEXISTENT");
 
     Task<string?> NamespaceAsync(ImapCommandLine command)
     {
@@ -350,7 +361,7 @@ public sealed partial class ImapSession
         var name = MailboxName(command.Arguments[0], creating: subscribe).TrimEnd(MailboxTree.Delimiter);
         if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
             name = "INBOX";
-        if (subscribe && (await TreeAsync(cancellationToken)).Find(name) is { } mailbox)
+        if (subscribe && (await TreeAsync(cancellationToken, name)).Find(name) is { } mailbox)
             name = mailbox.Name;
         await Store.SetSubscriptionAsync(store!.Id, name, subscribe, cancellationToken);
         return null;
