@@ -91,6 +91,15 @@ make_tmp
 ulimit -n "$(fd_limit)"
 (( $(ulimit -n) >= CONNECTIONS + 100 )) || die "ulimit -n is $(ulimit -n) (hard limit $(ulimit -Hn)): too low for $CONNECTIONS connections"
 start_rookery
+if [[ $ONLY != rookery ]]; then
+  # Every Dovecot imap process runs as the one mail uid and IDLE watches the mailbox with an inotify
+  # instance or two, which imap-hibernate takes over. Past fs.inotify.max_user_instances (128 on
+  # Debian) Dovecot logs "Inotify instance limit ... exceeded", falls back to polling, and the sessions
+  # stay in their imap processes instead of hibernating.
+  raise_sysctl fs/inotify/max_user_instances $(( CONNECTIONS * 3 + 1000 )) ||
+    warn "Dovecot's sessions will not all hibernate (inotify instance limit)"
+  raise_sysctl fs/inotify/max_user_watches $(( CONNECTIONS * 8 + 200000 )) || true
+fi
 start_dovecot
 
 # Ephemeral ports per source address (to one server port); spread over 127.0.0.x when they run short.

@@ -10,6 +10,7 @@
 . "$ROOT/bench/compare/common.sh"
 
 TMP=""; ROOKERY_PID=""; DOVECOT_PID=""; DOVECOT_CONF=""; POLICY_RC_CREATED=0; RESULTS=""; CLIENT_PID=""
+declare -A SYSCTL_RESTORE=()
 ROOKERY_PORT=""; DOVECOT_PORT=""
 
 cleanup() {
@@ -27,6 +28,10 @@ cleanup() {
   stop_pid rookery "$ROOKERY_PID"
   ROOKERY_PID=""
   if (( POLICY_RC_CREATED )); then rm -f /usr/sbin/policy-rc.d; fi
+  local key
+  for key in "${!SYSCTL_RESTORE[@]}"; do
+    echo "${SYSCTL_RESTORE[$key]}" >"/proc/sys/$key" 2>/dev/null && say "restored $key = ${SYSCTL_RESTORE[$key]}"
+  done
   if [[ -n $TMP && -d $TMP ]]; then
     if [[ -n $RESULTS && -d $RESULTS ]]; then
       cp "$TMP"/rookery.log "$TMP"/dovecot/dovecot.log "$TMP"/dovecot/dovecot.conf "$TMP"/rookery/etc/*.cfg "$TMP"/*.tsv "$RESULTS"/ 2>/dev/null
@@ -39,6 +44,20 @@ trap cleanup EXIT
 trap 'warn interrupted; exit 130' INT
 trap 'warn terminated; exit 143' TERM
 
+# raise_sysctl KEY MIN (KEY as a path under /proc/sys): raises a kernel limit to at least MIN for the
+# run; cleanup puts the old value back. Warns when it cannot (not root, read-only /proc/sys).
+raise_sysctl() {
+  local key=$1 min=$2 old
+  old=$(cat "/proc/sys/$key" 2>/dev/null) || { warn "cannot read /proc/sys/$key"; return 1; }
+  (( old >= min )) && return 0
+  if echo "$min" >"/proc/sys/$key" 2>/dev/null; then
+    SYSCTL_RESTORE[$key]=$old
+    say "raised $key from $old to $min for this run"
+  else
+    warn "cannot raise $key from $old to $min"
+    return 1
+  fi
+}
 fd_limit() {  # NOFILE (default 65536), capped at the hard limit this shell may raise ulimit -n to
   local hard
   hard=$(ulimit -Hn)

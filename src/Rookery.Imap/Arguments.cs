@@ -106,18 +106,16 @@ public sealed partial class ImapSession
         return result;
     }
 
-    static string FlagList(ViewMessage message) => FlagList(message.Item, message.Recent);
-
-    static string FlagList(ItemInfo item, bool recent = false)
+    static string FlagList(ViewMessage message)
     {
         var flags = new List<string>();
-        if (recent) flags.Add("\\Recent");
-        if (item.Flags.HasFlag(MessageFlags.Seen)) flags.Add("\\Seen");
-        if (item.Flags.HasFlag(MessageFlags.Answered)) flags.Add("\\Answered");
-        if (item.Flags.HasFlag(MessageFlags.Flagged)) flags.Add("\\Flagged");
-        if (item.Flags.HasFlag(MessageFlags.Deleted)) flags.Add("\\Deleted");
-        if (item.Flags.HasFlag(MessageFlags.Draft)) flags.Add("\\Draft");
-        flags.AddRange(item.Keywords);
+        if (message.Recent) flags.Add("\\Recent");
+        if (message.Flags.HasFlag(MessageFlags.Seen)) flags.Add("\\Seen");
+        if (message.Flags.HasFlag(MessageFlags.Answered)) flags.Add("\\Answered");
+        if (message.Flags.HasFlag(MessageFlags.Flagged)) flags.Add("\\Flagged");
+        if (message.Flags.HasFlag(MessageFlags.Deleted)) flags.Add("\\Deleted");
+        if (message.Flags.HasFlag(MessageFlags.Draft)) flags.Add("\\Draft");
+        flags.AddRange(message.Keywords);
         return "(" + string.Join(' ', flags) + ")";
     }
 

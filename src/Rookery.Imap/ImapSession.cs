@@ -309,7 +309,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             writer.Raw("UID ").Number(message.Uid).Space();
         writer.Raw("FLAGS ").Raw(FlagList(message));
         if (condStore)
-            writer.Raw(" MODSEQ (").Number(message.Item.ModSeq).Raw(")");
+            writer.Raw(" MODSEQ (").Number(message.ModSeq).Raw(")");
         writer.Raw(")").EndLine();
     }
 

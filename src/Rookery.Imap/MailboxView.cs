@@ -2,16 +2,40 @@ using Rookery.Store;
 
 namespace Rookery.Imap;
 
-/// <summary>One message of the selected mailbox as this session knows it.</summary>
-public sealed class ViewMessage(ItemInfo item)
+/// <summary>
+/// One message of the selected mailbox as this session knows it: only what may change under it (flags,
+/// keywords, modseq) and its place. An idle session holds thousands of these; what never changes (size,
+/// dates, fields, content) is read from the store by the commands that need it (<see cref="MailboxView.LoadItemsAsync"/>).
+/// </summary>
+public sealed class ViewMessage
 {
-    public ItemInfo Item { get; set; } = item;
-    public long Uid => Item.Uid;
+    public ViewMessage(ItemInfo item)
+    {
+        Uid = item.Uid;
+        Update(item);
+    }
+
+    public long Uid { get; }
+    public long ModSeq { get; private set; }
+    public MessageFlags Flags { get; private set; }
+    public IReadOnlyList<string> Keywords { get; private set; } = [];
+
     /// <summary>Removed from the store, but still numbered in this session until the next point where EXPUNGE may be sent.</summary>
     public bool Expunged { get; set; }
 
     /// <summary>IMAP4rev1's \Recent: this session is the first to see the message.</summary>
     public bool Recent { get; set; }
+
+    /// <summary>Takes the flags, keywords and modseq of the stored item.</summary>
+    public void Update(ItemInfo item)
+    {
+        ModSeq = item.ModSeq;
+        Flags = item.Flags;
+        Keywords = item.Keywords.Count == 0 ? [] : [.. item.Keywords];
+    }
+
+    /// <summary>Whether the stored item differs from what this session knows.</summary>
+    public bool DiffersFrom(ItemInfo item) => Flags != item.Flags || ModSeq != item.ModSeq || !Keywords.SequenceEqual(item.Keywords);
 }
 
 /// <summary>
@@ -30,7 +54,7 @@ public sealed class MailboxView
         ReadOnly = readOnly;
         messages = items.OrderBy(i => i.Uid).Select(i => new ViewMessage(i) { Recent = i.Uid >= firstRecentUid }).ToList();
         ModSeq = modSeq;
-        HighestModSeq = Math.Max(mailbox.Folder.ModSeq, messages.Count == 0 ? 0 : messages.Max(m => m.Item.ModSeq));
+        HighestModSeq = Math.Max(mailbox.Folder.ModSeq, messages.Count == 0 ? 0 : messages.Max(m => m.ModSeq));
         UidNext = Math.Max(mailbox.Folder.UidNext, messages.Count == 0 ? 1 : messages[^1].Uid + 1);
     }
 
@@ -50,10 +74,22 @@ public sealed class MailboxView
     /// <summary>The message with sequence number <paramref name="seq"/> (1-based).</summary>
     public ViewMessage this[int seq] => messages[seq - 1];
 
+    /// <summary>The sequence number of the message with <paramref name="uid"/>; 0 when the view has none.</summary>
     public int SequenceOf(long uid)
     {
-        var index = messages.BinarySearch(new ViewMessage(Placeholder(uid)), UidComparer.Instance);
-        return index < 0 ? 0 : index + 1;
+        int low = 0, high = messages.Count - 1;
+        while (low <= high)
+        {
+            var middle = low + ((high - low) >> 1);
+            var found = messages[middle].Uid;
+            if (found == uid)
+                return middle + 1;
+            if (found < uid)
+                low = middle + 1;
+            else
+                high = middle - 1;
+        }
+        return 0;
     }
 
     public void Rename(Mailbox mailbox) => Mailbox = mailbox;
@@ -97,9 +133,9 @@ public sealed class MailboxView
                 if (seq > 0)
                 {
                     var known = messages[seq - 1];
-                    if (!known.Expunged && (known.Item.Flags != item.Flags || !known.Item.Keywords.SequenceEqual(item.Keywords) || known.Item.ModSeq != item.ModSeq))
+                    if (!known.Expunged && known.DiffersFrom(item))
                     {
-                        known.Item = item;
+                        known.Update(item);
                         flagsChanged.Add(known);
                     }
                 }
@@ -132,11 +168,36 @@ public sealed class MailboxView
 
     public bool HasPendingExpunges => messages.Any(m => m.Expunged);
 
-    static ItemInfo Placeholder(long uid) => new(0, 0, uid, 0, "", 0, MessageFlags.None, [], default, new ItemFields());
+    /// <summary>Messages one <see cref="LoadItemsAsync"/> query reads at most, and the gap in sequence numbers it reads over rather than start another.</summary>
+    const int LoadRun = 250, LoadGap = 16;
 
-    sealed class UidComparer : IComparer<ViewMessage>
+    /// <summary>
+    /// The stored items of <paramref name="targets"/> (sequence numbers in ascending order), by UID: one
+    /// query per run of nearby messages. A message the store no longer has (expunged by another session,
+    /// not yet reported here) has none. Only their unchanging parts are to be used: flags, keywords and
+    /// modseq are the view's until it syncs.
+    /// </summary>
+    public async Task<Dictionary<long, ItemInfo>> LoadItemsAsync(IMailStore store, IReadOnlyList<(int Seq, ViewMessage Message)> targets, CancellationToken cancellationToken)
     {
-        public static readonly UidComparer Instance = new();
-        public int Compare(ViewMessage? x, ViewMessage? y) => x!.Uid.CompareTo(y!.Uid);
+        var result = new Dictionary<long, ItemInfo>(targets.Count);
+        var start = 0;
+        while (start < targets.Count)
+        {
+            var end = start;
+            while (end + 1 < targets.Count && targets[end + 1].Seq - targets[end].Seq <= LoadGap && targets[end + 1].Seq - targets[start].Seq < LoadRun)
+                end++;
+            var wanted = targets.Skip(start).Take(end - start + 1).Where(t => !t.Message.Expunged).Select(t => t.Message.Uid).ToHashSet();
+            if (wanted.Count > 0)
+            {
+                var items = await store.ListItemsAsync(FolderId, new ItemQuery { UidFrom = targets[start].Message.Uid, UidTo = targets[end].Message.Uid }, cancellationToken);
+                foreach (var item in items)
+                {
+                    if (wanted.Contains(item.Uid))
+                        result[item.Uid] = item;
+                }
+            }
+            start = end + 1;
+        }
+        return result;
     }
 }

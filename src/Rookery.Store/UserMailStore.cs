@@ -16,10 +16,12 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     static readonly TimeSpan RightsLifetime = TimeSpan.FromSeconds(2);
 
     readonly TimeProvider clock = time ?? TimeProvider.System;
-    // a store's kind and owner and a folder's store never change: remembered for the session
-    readonly ConcurrentDictionary<long, StoreInfo> stores = new();
-    readonly ConcurrentDictionary<long, long> folderStores = new();
-    readonly ConcurrentDictionary<long, (FolderRights Rights, DateTimeOffset Until)> rights = new();
+    // a store's kind and owner and a folder's store never change: remembered for the session. A session
+    // uses its store one command at a time and holds a few entries: one lock and one bucket to start with
+    // keep these at about 200 bytes each instead of 500 (an IMAP server holds one per idle connection).
+    readonly ConcurrentDictionary<long, StoreInfo> stores = new(concurrencyLevel: 1, capacity: 1);
+    readonly ConcurrentDictionary<long, long> folderStores = new(concurrencyLevel: 1, capacity: 1);
+    readonly ConcurrentDictionary<long, (FolderRights Rights, DateTimeOffset Until)> rights = new(concurrencyLevel: 1, capacity: 1);
 
     public UserAccount User => user;
 

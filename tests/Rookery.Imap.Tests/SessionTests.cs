@@ -388,6 +388,58 @@ public sealed class SessionTests : IAsyncLifetime
         await session.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task Fetch_search_and_sort_read_sizes_and_dates_of_scattered_messages_and_skip_ones_expunged_elsewhere()
+    {
+        // the session keeps flags and UIDs only; sizes, dates and content come from the store in runs of nearby messages
+        var inbox = await harness.FolderAsync("alice");
+        for (var i = 1; i <= 300; i++)
+            await harness.DeliverAsync("alice", $"message {i}", body: new string('x', i));
+        var toServer = new System.IO.Pipelines.Pipe();
+        var toClient = new System.IO.Pipelines.Pipe();
+        var session = harness.Session()(new Duplex(toServer.Reader, toClient.Writer));
+        using var reader = new StreamReader(toClient.Reader.AsStream());
+        async Task Send(string line) => await toServer.Writer.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line + "\r\n"));
+        async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
+        async Task Until(string prefix) { while (!(await Line()).StartsWith(prefix, StringComparison.Ordinal)) { } }
+        var sizes = (await harness.Store.ListItemsAsync(inbox.Id)).ToDictionary(i => i.Uid, i => i.Size);
+
+        await Line();
+        await Send("a LOGIN alice pw");
+        await Until("a OK");
+        await Send("s EXAMINE INBOX");
+        await Until("s OK");
+        await Send("f UID FETCH 1,2,40,260:261,300 (RFC822.SIZE INTERNALDATE)");
+        foreach (var uid in new[] { 1, 2, 40, 260, 261, 300 })
+            Assert.Equal($"* {uid} FETCH (UID {uid} RFC822.SIZE {sizes[uid]} INTERNALDATE \"02-Mar-2026 09:00:00 +0000\")", await Line());
+        Assert.Equal("f OK UID FETCH completed", await Line());
+        await Send($"q SEARCH LARGER {sizes[298]}");
+        Assert.Equal("* SEARCH 299 300", await Line());
+        await Until("q OK");
+        await Send("o SORT (REVERSE SIZE) UTF-8 UID 1:3,298");
+        Assert.Equal("* SORT 298 3 2 1", await Line());
+        await Until("o OK");
+
+        // gone from the store, still numbered here until an EXPUNGE may be sent: its size and content cannot be read
+        await harness.Store.ExpungeAsync(inbox.Id, [2]);
+        await Send("r SEARCH 1:4 SMALLER 100000");
+        Assert.Equal("* SEARCH 1 3 4", await Line());
+        await Until("r OK");
+        await harness.Store.ExpungeAsync(inbox.Id, [3]);
+        await Send("g FETCH 1:4 (RFC822.SIZE)");
+        Assert.Equal($"* 1 FETCH (RFC822.SIZE {sizes[1]})", await Line());
+        Assert.Equal($"* 4 FETCH (RFC822.SIZE {sizes[4]})", await Line());
+        Assert.Equal("g NO [EXPUNGEISSUED] Some of the requested messages no longer exist", await Line());
+        await Send("n NOOP");
+        Assert.Equal("* 3 EXPUNGE", await Line());
+        Assert.Equal("* 2 EXPUNGE", await Line());
+        await Until("n OK");
+        await Send("l LOGOUT");
+        await Until("l OK");
+        await toServer.Writer.CompleteAsync();
+        await session.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     sealed class Duplex(System.IO.Pipelines.PipeReader input, System.IO.Pipelines.PipeWriter output) : System.IO.Pipelines.IDuplexPipe
     {
         public System.IO.Pipelines.PipeReader Input { get; } = input;

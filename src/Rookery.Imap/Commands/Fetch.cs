@@ -15,6 +15,8 @@ public sealed partial class ImapSession
     sealed record FetchItem(FetchKind Kind, string Section = "", bool Peek = false, long? PartialStart = null, long? PartialLength = null)
     {
         public bool NeedsContent => Kind is not (FetchKind.Uid or FetchKind.Flags or FetchKind.InternalDate or FetchKind.Size or FetchKind.ModSeq);
+        /// <summary>Answered from the stored item, not from what the session keeps of the message (UID, FLAGS, MODSEQ).</summary>
+        public bool NeedsItem => NeedsContent || Kind is FetchKind.InternalDate or FetchKind.Size;
         public bool SetsSeen => Kind is FetchKind.Rfc822 or FetchKind.Rfc822Text || (Kind is FetchKind.Section or FetchKind.Binary && !Peek);
     }
 
@@ -34,7 +36,7 @@ public sealed partial class ImapSession
         var view = selected!;
         if (changedSince is { } since)
         {
-            targets = targets.Where(t => t.Message.Item.ModSeq > since).ToList();
+            targets = targets.Where(t => t.Message.ModSeq > since).ToList();
             if (vanished)
             {
                 var gone = (await ExpungedSinceAsync(view.FolderId, since, cancellationToken))
@@ -48,14 +50,14 @@ public sealed partial class ImapSession
         var markSeen = new HashSet<long>();
         if (!view.ReadOnly && view.Mailbox.Allows(FolderAction.SetSeen) && items.Any(i => i.SetsSeen))
         {
-            var unseen = targets.Where(t => !t.Message.Expunged && !t.Message.Item.Flags.HasFlag(MessageFlags.Seen)).Select(t => t.Message.Uid).ToList();
+            var unseen = targets.Where(t => !t.Message.Expunged && !t.Message.Flags.HasFlag(MessageFlags.Seen)).Select(t => t.Message.Uid).ToList();
             if (unseen.Count > 0)
             {
                 var result = await Store.SetFlagsAsync(view.FolderId, unseen, new FlagChange(FlagOperation.Add, MessageFlags.Seen, []), cancellationToken);
                 foreach (var changed in result.Changed)
                 {
                     if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
-                        view[seq].Item = changed;
+                        view[seq].Update(changed);
                     markSeen.Add(changed.Uid);
                 }
             }
@@ -64,29 +66,33 @@ public sealed partial class ImapSession
         // ENVELOPE, BODY and BODYSTRUCTURE alone are answered from the structure described at ingest,
         // a batch of messages per query, without opening their content.
         var needsContent = items.Any(i => i.NeedsContent);
+        var needsItem = items.Any(i => i.NeedsItem);
         var describedOnly = needsContent && items.All(i => !i.NeedsContent || i.Kind is FetchKind.Envelope or FetchKind.Body or FetchKind.BodyStructure);
         var expunged = false;
-        foreach (var batch in targets.Chunk(describedOnly ? DescribedBatch : Math.Max(targets.Count, 1)))
+        foreach (var batch in targets.Chunk(needsItem ? FetchBatch : Math.Max(targets.Count, 1)))
         {
+            var stored = needsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
             var described = describedOnly
-                ? await Store.GetStructuresAsync(batch.Where(t => !t.Message.Expunged).Select(t => t.Message.Item).ToList(), cancellationToken)
+                ? await Store.GetStructuresAsync(stored!.Values, cancellationToken)
                 : null;
             foreach (var (seq, message) in batch)
             {
-                if (message.Expunged)
+                ItemInfo? info = null;
+                // a message another session expunged is gone from the store before this session reports it
+                if (message.Expunged || (stored is not null && !stored.TryGetValue(message.Uid, out info)))
                 {
                     expunged = true;
                     continue;
                 }
                 Mime.MessageStructure? structure = null;
-                if (described is not null && described.TryGetValue(message.Item.BlobId, out var description))
+                if (described is not null && described.TryGetValue(info!.BlobId, out var description))
                     structure = Mime.MessageStructure.FromDescription(description, messageGlobal: imap4rev2);
                 if (structure is null && needsContent)
                 {
-                    var content = await ReadContentAsync(message.Item, cancellationToken);
+                    var content = await ReadContentAsync(info!, cancellationToken);
                     structure = Mime.MessageStructure.Parse(content, messageGlobal: imap4rev2);
                     if (described is not null)
-                        await DescribeLateAsync(message.Item, content, cancellationToken);
+                        await DescribeLateAsync(info!, content, cancellationToken);
                     // BINARY of an encoding we cannot undo refuses the whole command before anything is sent (RFC 3516)
                     foreach (var binary in items.Where(i => i.Kind is FetchKind.Binary or FetchKind.BinarySize))
                     {
@@ -101,7 +107,7 @@ public sealed partial class ImapSession
                     if (!first)
                         writer.Space();
                     first = false;
-                    WriteFetchItem(item, message, structure);
+                    WriteFetchItem(item, message, info, structure);
                 }
                 if (markSeen.Contains(message.Uid) && !items.Any(i => i.Kind == FetchKind.Flags))
                     writer.Raw(" FLAGS ").Raw(FlagList(message));
@@ -117,8 +123,8 @@ public sealed partial class ImapSession
         return null;
     }
 
-    /// <summary>Messages whose structure descriptions one query reads.</summary>
-    const int DescribedBatch = 250;
+    /// <summary>Messages whose stored items (and structure descriptions) one FETCH reads at a time.</summary>
+    const int FetchBatch = 250;
 
     /// <summary>
     /// Keeps the description of content stored before descriptions were kept (or in an older format), so the
@@ -146,25 +152,25 @@ public sealed partial class ImapSession
         return buffer.ToArray();
     }
 
-    void WriteFetchItem(FetchItem item, ViewMessage message, Mime.MessageStructure? structure)
+    /// <param name="stored">The stored item, when <see cref="FetchItem.NeedsItem"/>.</param>
+    void WriteFetchItem(FetchItem item, ViewMessage message, ItemInfo? stored, Mime.MessageStructure? structure)
     {
-        var info = message.Item;
         switch (item.Kind)
         {
             case FetchKind.Uid:
-                writer.Raw("UID ").Number(info.Uid);
+                writer.Raw("UID ").Number(message.Uid);
                 break;
             case FetchKind.Flags:
                 writer.Raw("FLAGS ").Raw(FlagList(message));
                 break;
             case FetchKind.InternalDate:
-                writer.Raw("INTERNALDATE \"").Raw(FormatDateTime(info.ReceivedAt)).Raw("\"");
+                writer.Raw("INTERNALDATE \"").Raw(FormatDateTime(stored!.ReceivedAt)).Raw("\"");
                 break;
             case FetchKind.Size:
-                writer.Raw("RFC822.SIZE ").Number(info.Size);
+                writer.Raw("RFC822.SIZE ").Number(stored!.Size);
                 break;
             case FetchKind.ModSeq:
-                writer.Raw("MODSEQ (").Number(info.ModSeq).Raw(")");
+                writer.Raw("MODSEQ (").Number(message.ModSeq).Raw(")");
                 break;
             case FetchKind.Envelope:
                 writer.Raw("ENVELOPE ");

@@ -8,19 +8,36 @@ namespace Rookery.Imap;
 /// <summary>SEARCH and UID SEARCH (RFC 9051 §6.4.4).</summary>
 public sealed partial class ImapSession
 {
-    /// <summary>A search key, evaluated per message; <see cref="NeedsContent"/> says whether it reads the message.</summary>
+    /// <summary>
+    /// A search key, evaluated per message; <see cref="NeedsContent"/> says whether it reads the message,
+    /// <see cref="NeedsItem"/> whether it reads the stored item (size, dates, fields) rather than only what
+    /// the session keeps of the message (flags, keywords, UID, modseq).
+    /// </summary>
     abstract record SearchKey
     {
         public virtual bool NeedsContent => false;
+        public virtual bool NeedsItem => NeedsContent;
     }
 
     sealed record MatchAll : SearchKey;
     sealed record FlagKey(MessageFlags Flag, bool Set) : SearchKey;
     sealed record KeywordKey(string Keyword, bool Set) : SearchKey;
     sealed record SetKey(SequenceSet Set, bool Uids) : SearchKey;
-    sealed record DateKey(bool Sent, string Comparison, DateOnly Date) : SearchKey;
-    sealed record SizeKey(bool Larger, long Size) : SearchKey;
-    sealed record FieldKey(string Field, string Value) : SearchKey;
+    sealed record DateKey(bool Sent, string Comparison, DateOnly Date) : SearchKey
+    {
+        public override bool NeedsItem => true;
+    }
+
+    sealed record SizeKey(bool Larger, long Size) : SearchKey
+    {
+        public override bool NeedsItem => true;
+    }
+
+    sealed record FieldKey(string Field, string Value) : SearchKey
+    {
+        public override bool NeedsItem => true;
+    }
+
     sealed record ModSeqKey(long ModSeq) : SearchKey;
     sealed record RecentKey : SearchKey;
 
@@ -38,16 +55,19 @@ public sealed partial class ImapSession
     sealed record NotKey(SearchKey Key) : SearchKey
     {
         public override bool NeedsContent => Key.NeedsContent;
+        public override bool NeedsItem => Key.NeedsItem;
     }
 
     sealed record OrKey(SearchKey Left, SearchKey Right) : SearchKey
     {
         public override bool NeedsContent => Left.NeedsContent || Right.NeedsContent;
+        public override bool NeedsItem => Left.NeedsItem || Right.NeedsItem;
     }
 
     sealed record AndKey(IReadOnlyList<SearchKey> Keys) : SearchKey
     {
         public override bool NeedsContent => Keys.Any(k => k.NeedsContent);
+        public override bool NeedsItem => Keys.Any(k => k.NeedsItem);
     }
 
     async Task<string?> SearchAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
@@ -84,7 +104,7 @@ public sealed partial class ImapSession
             EnableCondStore();
         var view = selected!;
         var matches = await FindAsync(key, cancellationToken);
-        var highestModSeq = usesModSeq && matches.Count > 0 ? matches.Max(m => view[m.Seq].Item.ModSeq) : (long?)null;
+        var highestModSeq = usesModSeq && matches.Count > 0 ? matches.Max(m => view[m.Seq].ModSeq) : (long?)null;
         if (returns is not null && usesModSeq && matches.Count > 0 && !returns.Contains("ALL") && !returns.Contains("COUNT"))
         {
             // RFC 4731 §3.2: the MODSEQ is the highest of the messages the response names, here only MIN and/or MAX
@@ -93,7 +113,7 @@ public sealed partial class ImapSession
                 reported.Add(matches[0]);
             if (returns.Contains("MAX"))
                 reported.Add(matches[^1]);
-            highestModSeq = reported.Count > 0 ? reported.Max(m => view[m.Seq].Item.ModSeq) : highestModSeq;
+            highestModSeq = reported.Count > 0 ? reported.Max(m => view[m.Seq].ModSeq) : highestModSeq;
         }
         if (returns is null)
         {
@@ -163,16 +183,26 @@ public sealed partial class ImapSession
         RefuseRecentKeys(key);
         var view = selected!;
         var matches = new List<(int Seq, long Uid)>();
+        var live = new List<(int Seq, ViewMessage Message)>(view.Count);
         for (var seq = 1; seq <= view.Count; seq++)
         {
-            var message = view[seq];
-            if (message.Expunged)
-                continue;
-            MimeMessage? parsed = null;
-            if (key.NeedsContent)
-                parsed = await ParseMessageAsync(message.Item, cancellationToken);
-            if (Evaluate(key, seq, message.Item, parsed))
-                matches.Add((seq, message.Uid));
+            if (!view[seq].Expunged)
+                live.Add((seq, view[seq]));
+        }
+        foreach (var batch in live.Chunk(key.NeedsItem ? FetchBatch : Math.Max(live.Count, 1)))
+        {
+            var stored = key.NeedsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
+            foreach (var (seq, message) in batch)
+            {
+                ItemInfo? item = null;
+                if (stored is not null && !stored.TryGetValue(message.Uid, out item))
+                    continue; // expunged by another session and not reported yet: nothing left to match
+                MimeMessage? parsed = null;
+                if (key.NeedsContent)
+                    parsed = await ParseMessageAsync(item!, cancellationToken);
+                if (Evaluate(key, seq, message, item, parsed))
+                    matches.Add((seq, message.Uid));
+            }
         }
         return matches;
     }
@@ -286,40 +316,42 @@ public sealed partial class ImapSession
     static DateOnly SearchDate(string text) =>
         DateOnly.TryParseExact(text, ["d-MMM-yyyy", "dd-MMM-yyyy"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : throw Bad("Invalid date");
 
-    bool Evaluate(SearchKey key, int seq, ItemInfo item, MimeMessage? message)
+    /// <param name="item">The stored item, when <see cref="SearchKey.NeedsItem"/>.</param>
+    /// <param name="message">The parsed content, when <see cref="SearchKey.NeedsContent"/>.</param>
+    bool Evaluate(SearchKey key, int seq, ViewMessage known, ItemInfo? item, MimeMessage? message)
     {
         switch (key)
         {
             case MatchAll:
                 return true;
             case FlagKey f:
-                return item.Flags.HasFlag(f.Flag) == f.Set;
+                return known.Flags.HasFlag(f.Flag) == f.Set;
             case KeywordKey k:
-                return item.Keywords.Contains(k.Keyword, StringComparer.OrdinalIgnoreCase) == k.Set;
+                return known.Keywords.Contains(k.Keyword, StringComparer.OrdinalIgnoreCase) == k.Set;
             case SetKey s when s.Set.IsSavedResult:
-                return savedSearch.Contains(item.Uid);
+                return savedSearch.Contains(known.Uid);
             case SetKey s:
                 var view = selected!;
-                return s.Uids ? s.Set.Contains(item.Uid, view[view.Count].Uid) : s.Set.Contains(seq, view.Count);
+                return s.Uids ? s.Set.Contains(known.Uid, view[view.Count].Uid) : s.Set.Contains(seq, view.Count);
             case DateKey d:
                 DateOnly date;
                 if (d.Sent)
                 {
-                    if (item.Fields.SentAt is not { } sent)
+                    if (item!.Fields.SentAt is not { } sent)
                         return false;
                     date = DateOnly.FromDateTime(sent.DateTime); // the date as written in the Date header, its own zone
                 }
                 else
-                    date = DateOnly.FromDateTime(item.ReceivedAt.ToOffset(item.ReceivedAt.Offset).DateTime);
+                    date = DateOnly.FromDateTime(item!.ReceivedAt.ToOffset(item.ReceivedAt.Offset).DateTime);
                 return d.Comparison switch { "<" => date < d.Date, "=" => date == d.Date, _ => date >= d.Date };
             case RecentKey:
-                return selected!.SequenceOf(item.Uid) is var position && position > 0 && selected[position].Recent;
+                return known.Recent;
             case ModSeqKey m:
-                return item.ModSeq >= m.ModSeq;
+                return known.ModSeq >= m.ModSeq;
             case SizeKey z:
-                return z.Larger ? item.Size > z.Size : item.Size < z.Size;
+                return z.Larger ? item!.Size > z.Size : item!.Size < z.Size;
             case FieldKey f:
-                return item.Fields.Subject.Contains(f.Value, StringComparison.OrdinalIgnoreCase);
+                return item!.Fields.Subject.Contains(f.Value, StringComparison.OrdinalIgnoreCase);
             case HeaderKey h:
                 if (message is null)
                     return false;
@@ -342,11 +374,11 @@ public sealed partial class ImapSession
                     return true;
                 return message.BodyParts.OfType<TextPart>().Any(p => p.Text?.Contains(t.Value, StringComparison.OrdinalIgnoreCase) == true);
             case NotKey n:
-                return !Evaluate(n.Key, seq, item, message);
+                return !Evaluate(n.Key, seq, known, item, message);
             case OrKey o:
-                return Evaluate(o.Left, seq, item, message) || Evaluate(o.Right, seq, item, message);
+                return Evaluate(o.Left, seq, known, item, message) || Evaluate(o.Right, seq, known, item, message);
             case AndKey a:
-                return a.Keys.All(k => Evaluate(k, seq, item, message));
+                return a.Keys.All(k => Evaluate(k, seq, known, item, message));
             default:
                 return false;
         }

@@ -40,7 +40,7 @@ public sealed partial class ImapSession
         var firstRecent = imap4rev2 ? long.MaxValue : readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, cancellationToken);
         var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent);
 
-        var keywords = view.Messages.SelectMany(m => m.Item.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+        var keywords = view.Messages.SelectMany(m => m.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         var flags = SystemFlags + string.Concat(keywords.Select(k => " " + k));
         writer.Untagged($"FLAGS ({flags})");
         writer.Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({PermanentFlags(mailbox, keywords)})] Flags permitted");
@@ -49,7 +49,7 @@ public sealed partial class ImapSession
         {
             // IMAP4rev1 only (RFC 9051 Appendix E drops both)
             writer.Untagged($"{view.RecentCount} RECENT");
-            var firstUnseen = view.Messages.Select((m, i) => (m, i)).FirstOrDefault(x => !x.m.Item.Flags.HasFlag(MessageFlags.Seen));
+            var firstUnseen = view.Messages.Select((m, i) => (m, i)).FirstOrDefault(x => !x.m.Flags.HasFlag(MessageFlags.Seen));
             if (firstUnseen.m is not null)
                 writer.Untagged($"OK [UNSEEN {firstUnseen.i + 1}] First unseen");
         }
@@ -129,7 +129,7 @@ public sealed partial class ImapSession
         for (var seq = 1; seq <= view.Count; seq++)
         {
             var message = view[seq];
-            if (message.Item.ModSeq > resync.ModSeq && (resync.KnownUids is not { } k || k.Contains(message.Uid, long.MaxValue)))
+            if (message.ModSeq > resync.ModSeq && (resync.KnownUids is not { } k || k.Contains(message.Uid, long.MaxValue)))
                 WriteFlags(seq, message, includeUid: true);
         }
     }
@@ -140,7 +140,7 @@ public sealed partial class ImapSession
         var view = selected!;
         if (expunge && !view.ReadOnly && view.Mailbox.Allows(FolderAction.Expunge))
         {
-            var deleted = view.Messages.Where(m => !m.Expunged && m.Item.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList();
+            var deleted = view.Messages.Where(m => !m.Expunged && m.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList();
             if (deleted.Count > 0)
                 await Store.ExpungeAsync(view.FolderId, deleted, cancellationToken);
         }
@@ -159,7 +159,7 @@ public sealed partial class ImapSession
         if (!view.Mailbox.Allows(FolderAction.Expunge))
             throw No("No permission to expunge messages in this mailbox", "NOPERM");
         IEnumerable<ViewMessage> candidates = uids ? Resolve(Sequence(command.Arguments[0]), uids: true).Select(r => r.Message) : view.Messages;
-        var deleted = candidates.Where(m => !m.Expunged && m.Item.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList();
+        var deleted = candidates.Where(m => !m.Expunged && m.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList();
         if (deleted.Count == 0)
             return null;
         var removed = (await Store.ExpungeAsync(view.FolderId, deleted, cancellationToken)).ToHashSet();

@@ -16,8 +16,8 @@ public sealed partial class ImapSession
             throw Bad("Invalid sort criteria");
         CheckCharset(command.Arguments[1]);
         var matches = await FindAsync(ParseSearchProgram(command.Arguments, 2), cancellationToken);
-        var view = selected!;
-        var sorted = matches.Select(m => (m.Seq, m.Uid, Item: view[m.Seq].Item)).ToList();
+        var stored = await LoadMatchesAsync(matches, cancellationToken);
+        var sorted = matches.Where(m => stored.ContainsKey(m.Uid)).Select(m => (m.Seq, m.Uid, Item: stored[m.Uid])).ToList();
         sorted.Sort((a, b) => Compare(a.Item, b.Item, criteria));
         writer.Raw("* SORT");
         foreach (var (seq, uid, _) in sorted)
@@ -79,17 +79,25 @@ public sealed partial class ImapSession
             throw Bad("Unknown threading algorithm");
         CheckCharset(command.Arguments[1]);
         var matches = await FindAsync(ParseSearchProgram(command.Arguments, 2), cancellationToken);
-        var view = selected!;
+        var stored = await LoadMatchesAsync(matches, cancellationToken);
         var messages = new List<ThreadMessage>(matches.Count);
         foreach (var (seq, uid) in matches)
         {
-            var item = view[seq].Item;
+            if (!stored.TryGetValue(uid, out var item))
+                continue; // expunged by another session and not reported yet
             var references = algorithm == "REFERENCES" ? await ReferencesOfAsync(item, cancellationToken) : [];
             messages.Add(new ThreadMessage(uids ? uid : seq, item, references));
         }
         var threads = algorithm == "ORDEREDSUBJECT" ? Threading.OrderedSubject(messages) : Threading.References(messages);
         writer.Raw("* THREAD ").Raw(string.Concat(threads.Select(Threading.Format))).EndLine();
         return null;
+    }
+
+    /// <summary>The stored items of messages a search found, by UID.</summary>
+    Task<Dictionary<long, ItemInfo>> LoadMatchesAsync(List<(int Seq, long Uid)> matches, CancellationToken cancellationToken)
+    {
+        var view = selected!;
+        return view.LoadItemsAsync(Store, matches.Select(m => (m.Seq, view[m.Seq])).ToList(), cancellationToken);
     }
 
     /// <summary>The message-ids of References (or, failing that, In-Reply-To), oldest first.</summary>

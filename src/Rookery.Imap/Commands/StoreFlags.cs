@@ -50,7 +50,7 @@ public sealed partial class ImapSession
             {
                 changedUids.Add(changed.Uid);
                 if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
-                    view[seq].Item = changed;
+                    view[seq].Update(changed);
             }
             failed.UnionWith(result.FailedUids);
         }
