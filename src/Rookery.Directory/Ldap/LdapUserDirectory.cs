@@ -47,6 +47,9 @@ public sealed class LdapUserDirectory : IUserDirectory, IDisposable
         _ = Task.Delay(replaced.Settings.Connection.Timeout * 2, time).ContinueWith(_ => replaced.Dispose(), TaskScheduler.Default);
     }
 
+    /// <summary>What the current mapping has asked of the LDAP servers: connections, searches, password binds.</summary>
+    public LdapOperationCounts OperationCounts => Current.Counts;
+
     /// <summary>Forgets every remembered lookup.</summary>
     public void ClearCache() => Current.ClearCache();
 
