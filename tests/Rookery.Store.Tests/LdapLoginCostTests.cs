@@ -108,6 +108,22 @@ public sealed class LdapLoginCostTests : IAsyncLifetime
         Assert.Equal(AuthenticationOutcome.Success, (await directory.AuthenticateAsync("bob", "renewed")).Outcome);
     }
 
+    [Fact]
+    public async Task An_address_owner_for_postfix_is_one_search_and_the_same_entry_as_the_full_lookup()
+    {
+        using var directory = Directory(new ManualTime());
+        var before = directory.OperationCounts;
+        Assert.Equal(new AddressOwner("alice", "alice@example.com"), await directory.FindAddressOwnerAsync("A.Liddell@example.com"));
+        Assert.Equal(new AddressOwner("bob", "bob@example.com"), await directory.FindAddressOwnerAsync("bob@example.com"));
+        Assert.Null(await directory.FindAddressOwnerAsync("carol@elsewhere.example")); // a contact, not a user
+        Assert.Null(await directory.FindAddressOwnerAsync("nobody@example.com"));
+        Assert.Equal(4, Since(before, directory.OperationCounts).Requests);
+        Assert.Equal(new AddressOwner("alice", "alice@example.com"), await directory.FindAddressOwnerAsync("a.liddell@example.com"));
+        Assert.Equal(4, Since(before, directory.OperationCounts).Requests); // remembered
+        var full = (await directory.FindByAddressAsync("rabbit-hole@example.com"))!;
+        Assert.Equal(new AddressOwner(full.Login, full.Email), await directory.FindAddressOwnerAsync("rabbit-hole@example.com"));
+    }
+
     sealed class ManualTime : TimeProvider
     {
         DateTimeOffset now = DateTimeOffset.UnixEpoch.AddYears(56);

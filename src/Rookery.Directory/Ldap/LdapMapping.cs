@@ -22,6 +22,7 @@ sealed class LdapMapping : IDisposable
     readonly ExpiringCache<IReadOnlyList<Company>> companyLists;
     readonly ExpiringCache<LoginEntry> logins;
     readonly ExpiringCache<bool> dynamicGroups;
+    readonly ExpiringCache<AddressOwner?> addressOwners;
 
     /// <summary>A login's entry as a password check by bind needs it: the DN to bind as and the account it gives.</summary>
     sealed record LoginEntry(string Dn, UserAccount Account);
@@ -39,6 +40,7 @@ sealed class LdapMapping : IDisposable
         companyLists = new(settings.CacheLifetime, 4, time);
         logins = new(settings.CacheLifetime, settings.CacheSize, time);
         dynamicGroups = new(settings.CacheLifetime, 1, time);
+        addressOwners = new(settings.CacheLifetime, settings.CacheSize, time);
     }
 
     public LdapSettings Settings => settings;
@@ -113,10 +115,21 @@ sealed class LdapMapping : IDisposable
 
     public Task<UserAccount?> FindByAddressAsync(string address, CancellationToken cancellationToken = default) =>
         users.GetOrAddAsync("address:" + address, async () =>
-        {
-            var filter = settings.Aliases.Length > 0 ? Or(Equal(settings.Email, address), Equal(settings.Aliases, address)) : Equal(settings.Email, address);
-            return await FindEntryAsync(filter, cancellationToken) is { } entry ? await ToAccountAsync(entry, null, cancellationToken) : null;
-        });
+            await FindEntryAsync(AddressFilter(address), cancellationToken) is { } entry ? await ToAccountAsync(entry, null, cancellationToken) : null);
+
+    /// <summary>The same entry as <see cref="FindByAddressAsync"/>, read without its groups, delegates and company: one search.</summary>
+    public Task<AddressOwner?> FindAddressOwnerAsync(string address, CancellationToken cancellationToken = default)
+    {
+        if (users.TryGet("address:" + address, out var known))
+            return Task.FromResult(known is null ? null : new AddressOwner(known.Login, known.Email));
+        return addressOwners.GetOrAddAsync(address, async () =>
+            await FindEntryAsync(AddressFilter(address), cancellationToken, [settings.LoginName, settings.Email]) is { } entry
+                ? new AddressOwner(First(entry, settings.LoginName), First(entry, settings.Email))
+                : null);
+    }
+
+    string AddressFilter(string address) =>
+        settings.Aliases.Length > 0 ? Or(Equal(settings.Email, address), Equal(settings.Aliases, address)) : Equal(settings.Email, address);
 
     public Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default)
     {
@@ -241,6 +254,7 @@ sealed class LdapMapping : IDisposable
         companyLists.Clear();
         logins.Clear();
         dynamicGroups.Clear();
+        addressOwners.Clear();
     }
 
     public void Dispose() => servers.Dispose();
@@ -388,9 +402,9 @@ sealed class LdapMapping : IDisposable
 
     string TypeFilter(string value) => Equal(settings.TypeAttribute, value);
 
-    async Task<SearchResultEntry?> FindEntryAsync(string condition, CancellationToken cancellationToken)
+    async Task<SearchResultEntry?> FindEntryAsync(string condition, CancellationToken cancellationToken, string[]? attributes = null)
     {
-        var found = await SearchAsync(settings.SearchBase, And(UserFilter(), condition), UserAttributes(), cancellationToken, sizeLimit: 2);
+        var found = await SearchAsync(settings.SearchBase, And(UserFilter(), condition), attributes ?? UserAttributes(), cancellationToken, sizeLimit: 2);
         if (found.Count > 1)
             log?.LogWarning("LDAP: {Filter} matches more than one user; using {Dn}", condition, found[0].DistinguishedName);
         return found.Count > 0 ? found[0] : null;

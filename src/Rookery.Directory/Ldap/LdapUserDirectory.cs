@@ -62,6 +62,9 @@ public sealed class LdapUserDirectory : IUserDirectory, IDisposable
 
     public Task<UserAccount?> FindByAddressAsync(string address, CancellationToken cancellationToken = default) => Current.FindByAddressAsync(address, cancellationToken);
 
+    public Task<AddressOwner?> FindAddressOwnerAsync(string address, CancellationToken cancellationToken = default) =>
+        Current.FindAddressOwnerAsync(address, cancellationToken);
+
     public Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default) =>
         Current.FindByStoreOwnerAsync(storeOwner, cancellationToken);
 
