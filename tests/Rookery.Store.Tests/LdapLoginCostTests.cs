@@ -78,6 +78,22 @@ public sealed class LdapLoginCostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kept_password_check_connection_the_server_dropped_is_replaced()
+    {
+        using var directory = Directory(new ManualTime());
+        Assert.Equal(AuthenticationOutcome.Success, (await directory.AuthenticateAsync("alice", TestLdif.AlicePassword)).Outcome);
+        await slapd.StopAsync();
+        Assert.Equal(AuthenticationOutcome.Unavailable, (await directory.AuthenticateAsync("alice", TestLdif.AlicePassword)).Outcome); // not "wrong password"
+        await slapd.RestartAsync();
+        var before = directory.OperationCounts;
+        Assert.Equal(AuthenticationOutcome.Success, (await directory.AuthenticateAsync("alice", TestLdif.AlicePassword)).Outcome);
+        Assert.Equal(AuthenticationOutcome.Failed, (await directory.AuthenticateAsync("alice", "wrong")).Outcome);
+        // One new connection for password checks, one for the search the wrong password led to: the reader's
+        // kept connection was dropped too, and that search's first try on it counts as a request.
+        Assert.Equal(new LdapOperationCounts(2, 2, 2), Since(before, directory.OperationCounts));
+    }
+
+    [Fact]
     public async Task A_user_removed_from_the_directory_is_refused_at_once()
     {
         using var directory = Directory(new ManualTime());

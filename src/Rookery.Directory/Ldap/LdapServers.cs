@@ -134,7 +134,8 @@ public sealed class LdapServers : IDisposable
         Interlocked.Increment(ref userBinds);
         for (var attempt = 0; ; attempt++)
         {
-            if (!TakeIdleForBind(out var pooled))
+            // A retry binds on a new connection, whatever another check has put back meanwhile.
+            if (attempt > 0 || !TakeIdleForBind(out var pooled))
             {
                 try
                 {
