@@ -89,6 +89,9 @@ public sealed record AuthenticationResult(AuthenticationOutcome Outcome, UserAcc
     public static AuthenticationResult Failed(string reason) => new(AuthenticationOutcome.Failed, null, reason);
 }
 
+/// <summary>Whose an e-mail address is: the account's login and primary address (empty when it has none).</summary>
+public sealed record AddressOwner(string Login, string Email);
+
 /// <summary>A user plugin (user_plugin = db, unix, ldap): where accounts come from and how passwords are checked.</summary>
 public interface IUserDirectory
 {
@@ -100,6 +103,14 @@ public interface IUserDirectory
 
     /// <summary>The account an e-mail address (primary or alias) belongs to; case-insensitive.</summary>
     Task<UserAccount?> FindByAddressAsync(string address, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The login and primary address of the account <paramref name="address"/> (primary or alias)
+    /// belongs to: all Postfix's lookup tables need. Asked for every recipient; plugins that can read
+    /// it without the rest of the account override it.
+    /// </summary>
+    async Task<AddressOwner?> FindAddressOwnerAsync(string address, CancellationToken cancellationToken = default) =>
+        await FindByAddressAsync(address, cancellationToken) is { } user ? new AddressOwner(user.Login, user.Email) : null;
 
     Task<IReadOnlyList<UserAccount>> ListUsersAsync(CancellationToken cancellationToken = default);
 

@@ -221,6 +221,15 @@ public sealed class Slapd : IAsyncDisposable
     public Task DeleteAsync(string dn) => RunAsync(FindBinary("ldapdelete") ?? throw new InvalidOperationException("ldap-utils is not installed"),
         "-x", "-H", Uri, "-D", AdminDn, "-w", AdminPassword, dn);
 
+    /// <summary>Changes the directory as its administrator: replaces one attribute of an entry.</summary>
+    public async Task ReplaceAsync(string dn, string attribute, string value)
+    {
+        var file = Path.Combine(directory, "modify.ldif");
+        await File.WriteAllTextAsync(file, $"dn: {dn}\nchangetype: modify\nreplace: {attribute}\n{attribute}: {value}\n");
+        await RunAsync(FindBinary("ldapmodify") ?? throw new InvalidOperationException("ldap-utils is not installed"),
+            "-x", "-H", Uri, "-D", AdminDn, "-w", AdminPassword, "-f", file);
+    }
+
     /// <summary>An {SSHA} userPassword value, as slappasswd makes it.</summary>
     public static string Ssha(string password)
     {

@@ -33,14 +33,14 @@ public sealed class PostfixMaps(IUserDirectory directory, bool groupsAreMailboxe
                 case Mailbox:
                     if (!isAddress)
                         return SocketmapReply.NotFound;
-                    if (await directory.FindByAddressAsync(key, cancellationToken) is { } user)
+                    if (await directory.FindAddressOwnerAsync(key, cancellationToken) is { } user)
                         return SocketmapReply.Ok(PrimaryAddress(user));
                     return groupsAreMailboxes && await directory.FindGroupByAddressAsync(key, cancellationToken) is { } mailGroup
                         ? SocketmapReply.Ok(mailGroup.Email.Length > 0 ? mailGroup.Email : key)
                         : SocketmapReply.NotFound;
                 case Alias:
                     // Only an alias is rewritten: a primary address maps to nothing, which ends Postfix's recursion.
-                    return isAddress && await directory.FindByAddressAsync(key, cancellationToken) is { } owner
+                    return isAddress && await directory.FindAddressOwnerAsync(key, cancellationToken) is { } owner
                            && !string.Equals(owner.Email, key, StringComparison.OrdinalIgnoreCase) && owner.Email.Length > 0
                         ? SocketmapReply.Ok(owner.Email)
                         : SocketmapReply.NotFound;
@@ -85,5 +85,5 @@ public sealed class PostfixMaps(IUserDirectory directory, bool groupsAreMailboxe
         return SocketmapReply.Ok(string.Join(",", addresses));
     }
 
-    static string PrimaryAddress(UserAccount user) => user.Email.Length > 0 ? user.Email : user.Login;
+    static string PrimaryAddress(AddressOwner user) => user.Email.Length > 0 ? user.Email : user.Login;
 }

@@ -21,6 +21,31 @@ public sealed class ExpiringCache<T>(TimeSpan lifetime, int capacity, TimeProvid
         return value;
     }
 
+    /// <summary>The remembered value of <paramref name="key"/>, if it has not expired.</summary>
+    public bool TryGet(string key, out T value)
+    {
+        if (lifetime > TimeSpan.Zero && entries.TryGetValue(key, out var entry) && entry.Expires > time.GetUtcNow())
+        {
+            value = entry.Value;
+            return true;
+        }
+        value = default!;
+        return false;
+    }
+
+    /// <summary>Remembers <paramref name="value"/> for the lifetime, from now.</summary>
+    public void Set(string key, T value)
+    {
+        if (lifetime <= TimeSpan.Zero)
+            return;
+        var now = time.GetUtcNow();
+        if (entries.Count >= capacity)
+            Trim(now);
+        entries[key] = (now + lifetime, value);
+    }
+
+    public void Remove(string key) => entries.TryRemove(key, out _);
+
     public void Clear() => entries.Clear();
 
     void Trim(DateTimeOffset now)

@@ -20,6 +20,12 @@ sealed class LdapMapping : IDisposable
     readonly ExpiringCache<IReadOnlyList<UserAccount>> userLists;
     readonly ExpiringCache<IReadOnlyList<GroupInfo>> groupLists;
     readonly ExpiringCache<IReadOnlyList<Company>> companyLists;
+    readonly ExpiringCache<LoginEntry> logins;
+    readonly ExpiringCache<bool> dynamicGroups;
+    readonly ExpiringCache<AddressOwner?> addressOwners;
+
+    /// <summary>A login's entry as a password check by bind needs it: the DN to bind as and the account it gives.</summary>
+    sealed record LoginEntry(string Dn, UserAccount Account);
 
     sealed record Company(string Dn, string Name, long? DefaultWarn, long? DefaultSoft, long? DefaultHard);
 
@@ -32,28 +38,41 @@ sealed class LdapMapping : IDisposable
         userLists = new(settings.CacheLifetime, 4, time);
         groupLists = new(settings.CacheLifetime, 4, time);
         companyLists = new(settings.CacheLifetime, 4, time);
+        logins = new(settings.CacheLifetime, settings.CacheSize, time);
+        dynamicGroups = new(settings.CacheLifetime, 1, time);
+        addressOwners = new(settings.CacheLifetime, settings.CacheSize, time);
     }
 
     public LdapSettings Settings => settings;
 
+    public LdapOperationCounts Counts => servers.Counts;
+
     // ---- what LdapUserDirectory answers ----
 
+    /// <remarks>
+    /// With ldap_authentication_method = bind every check is a bind on the server; what is remembered
+    /// for ldap_cache_timeout is the login's DN and account (groups included), so a repeated login is
+    /// that one bind. A user removed from the directory fails the bind at once; one disabled there
+    /// (nonactive, another filter match) logs in until the remembered entry expires. A failed bind on a
+    /// remembered DN looks the login up again, in case the entry moved, and binds again only if its DN
+    /// changed, so a wrong password costs the account one failed bind as before.
+    /// </remarks>
     public async Task<AuthenticationResult> AuthenticateAsync(string login, string password, CancellationToken cancellationToken = default)
     {
         try
         {
+            if (password.Length == 0)
+                return AuthenticationResult.Failed("invalid login or password");
+            if (settings.AuthenticateByBind)
+                return await AuthenticateByBindAsync(login, password, cancellationToken);
             var entry = await FindEntryAsync(Equal(settings.LoginName, login), cancellationToken);
-            if (entry is null || password.Length == 0)
+            if (entry is null || !Values(entry, settings.PasswordAttribute).Any(stored => PasswordAttribute.Verify(password, stored)))
                 return AuthenticationResult.Failed("invalid login or password");
-            var ok = settings.AuthenticateByBind
-                ? await servers.CheckBindAsync(entry.DistinguishedName, password, cancellationToken)
-                : Values(entry, settings.PasswordAttribute).Any(stored => PasswordAttribute.Verify(password, stored));
-            if (!ok)
-                return AuthenticationResult.Failed("invalid login or password");
+            if (users.TryGet("login:" + login, out var cached) && cached is not null)
+                return Outcome(cached);
             var user = await ToAccountAsync(entry, null, cancellationToken);
-            if (!user.Active)
-                return AuthenticationResult.Failed("account is not active (shared store only)");
-            return new AuthenticationResult(AuthenticationOutcome.Success, user);
+            users.Set("login:" + login, user);
+            return Outcome(user);
         }
         catch (DirectoryUnavailableException e)
         {
@@ -62,16 +81,55 @@ sealed class LdapMapping : IDisposable
         }
     }
 
+    async Task<AuthenticationResult> AuthenticateByBindAsync(string login, string password, CancellationToken cancellationToken)
+    {
+        string? failedDn = null;
+        if (logins.TryGet(login, out var known))
+        {
+            if (await servers.CheckBindAsync(known.Dn, password, cancellationToken))
+                return Outcome(known.Account);
+            logins.Remove(login);
+            failedDn = known.Dn;
+        }
+        var entry = await FindEntryAsync(Equal(settings.LoginName, login), cancellationToken);
+        if (entry is null)
+            return AuthenticationResult.Failed("invalid login or password");
+        if (failedDn is not null && string.Equals(NormalizeDn(failedDn), NormalizeDn(entry.DistinguishedName), StringComparison.Ordinal))
+            return AuthenticationResult.Failed("invalid login or password");
+        if (!await servers.CheckBindAsync(entry.DistinguishedName, password, cancellationToken))
+            return AuthenticationResult.Failed("invalid login or password");
+        var user = await ToAccountAsync(entry, null, cancellationToken);
+        logins.Set(login, new LoginEntry(entry.DistinguishedName, user));
+        users.Set("login:" + login, user);
+        return Outcome(user);
+    }
+
+    static AuthenticationResult Outcome(UserAccount? user) =>
+        user is null ? AuthenticationResult.Failed("invalid login or password")
+        : !user.Active ? AuthenticationResult.Failed("account is not active (shared store only)")
+        : new AuthenticationResult(AuthenticationOutcome.Success, user);
+
     public Task<UserAccount?> FindUserAsync(string login, CancellationToken cancellationToken = default) =>
         users.GetOrAddAsync("login:" + login, async () =>
             await FindEntryAsync(Equal(settings.LoginName, login), cancellationToken) is { } entry ? await ToAccountAsync(entry, null, cancellationToken) : null);
 
     public Task<UserAccount?> FindByAddressAsync(string address, CancellationToken cancellationToken = default) =>
         users.GetOrAddAsync("address:" + address, async () =>
-        {
-            var filter = settings.Aliases.Length > 0 ? Or(Equal(settings.Email, address), Equal(settings.Aliases, address)) : Equal(settings.Email, address);
-            return await FindEntryAsync(filter, cancellationToken) is { } entry ? await ToAccountAsync(entry, null, cancellationToken) : null;
-        });
+            await FindEntryAsync(AddressFilter(address), cancellationToken) is { } entry ? await ToAccountAsync(entry, null, cancellationToken) : null);
+
+    /// <summary>The same entry as <see cref="FindByAddressAsync"/>, read without its groups, delegates and company: one search.</summary>
+    public Task<AddressOwner?> FindAddressOwnerAsync(string address, CancellationToken cancellationToken = default)
+    {
+        if (users.TryGet("address:" + address, out var known))
+            return Task.FromResult(known is null ? null : new AddressOwner(known.Login, known.Email));
+        return addressOwners.GetOrAddAsync(address, async () =>
+            await FindEntryAsync(AddressFilter(address), cancellationToken, [settings.LoginName, settings.Email]) is { } entry
+                ? new AddressOwner(First(entry, settings.LoginName), First(entry, settings.Email))
+                : null);
+    }
+
+    string AddressFilter(string address) =>
+        settings.Aliases.Length > 0 ? Or(Equal(settings.Email, address), Equal(settings.Aliases, address)) : Equal(settings.Email, address);
 
     public Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default)
     {
@@ -194,6 +252,9 @@ sealed class LdapMapping : IDisposable
         userLists.Clear();
         groupLists.Clear();
         companyLists.Clear();
+        logins.Clear();
+        dynamicGroups.Clear();
+        addressOwners.Clear();
     }
 
     public void Dispose() => servers.Dispose();
@@ -252,8 +313,8 @@ sealed class LdapMapping : IDisposable
         return names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
-    async Task<bool> HasDynamicGroupsAsync(CancellationToken cancellationToken) =>
-        (await SearchAsync(settings.SearchBase, And(TypeFilter(settings.DynamicGroupType), settings.DynamicGroupFilter), ["1.1"], cancellationToken, sizeLimit: 1)).Count > 0;
+    Task<bool> HasDynamicGroupsAsync(CancellationToken cancellationToken) =>
+        dynamicGroups.GetOrAddAsync("dynamic", async () => (await SearchAsync(settings.SearchBase, And(TypeFilter(settings.DynamicGroupType), settings.DynamicGroupFilter), ["1.1"], cancellationToken, sizeLimit: 1)).Count > 0);
 
     async Task<IReadOnlyList<string>> SendAsLoginsAsync(SearchResultEntry entry, CancellationToken cancellationToken)
     {
@@ -341,9 +402,9 @@ sealed class LdapMapping : IDisposable
 
     string TypeFilter(string value) => Equal(settings.TypeAttribute, value);
 
-    async Task<SearchResultEntry?> FindEntryAsync(string condition, CancellationToken cancellationToken)
+    async Task<SearchResultEntry?> FindEntryAsync(string condition, CancellationToken cancellationToken, string[]? attributes = null)
     {
-        var found = await SearchAsync(settings.SearchBase, And(UserFilter(), condition), UserAttributes(), cancellationToken, sizeLimit: 2);
+        var found = await SearchAsync(settings.SearchBase, And(UserFilter(), condition), attributes ?? UserAttributes(), cancellationToken, sizeLimit: 2);
         if (found.Count > 1)
             log?.LogWarning("LDAP: {Filter} matches more than one user; using {Dn}", condition, found[0].DistinguishedName);
         return found.Count > 0 ? found[0] : null;

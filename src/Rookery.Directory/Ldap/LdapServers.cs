@@ -41,17 +41,24 @@ public sealed record LdapConnectionSettings
     public int PoolSize { get; init; } = 10;
 }
 
+/// <summary>Connections opened, search requests and password-check binds of one <see cref="LdapServers"/>.</summary>
+public sealed record LdapOperationCounts(long ConnectionsOpened, long Requests, long UserBinds);
+
 /// <summary>
 /// The LDAP servers of ldap_uri with a pool of bound connections. A server that does not answer
 /// is skipped for the next one in the list; when none answers, <see cref="DirectoryUnavailableException"/>.
-/// Connections are only ever used for reading.
+/// Connections are only ever used for reading. Password checks by bind have a pool of their own
+/// (<see cref="CheckBindAsync"/>): a connection re-bound as a user is never handed out for searches.
 /// </summary>
 public sealed class LdapServers : IDisposable
 {
     readonly LdapConnectionSettings settings;
     readonly ILogger log;
     readonly ConcurrentBag<Pooled> idle = [];
+    readonly ConcurrentBag<Pooled> idleForBinds = [];
     readonly SemaphoreSlim slots;
+    int idleForBindsCount;
+    long connectionsOpened, requests, userBinds;
     int preferred; // index of the server that answered last
     bool disposed;
 
@@ -66,6 +73,9 @@ public sealed class LdapServers : IDisposable
         slots = new SemaphoreSlim(settings.PoolSize, settings.PoolSize);
     }
 
+    /// <summary>What this pool has asked of the servers so far: for diagnostics and tests.</summary>
+    public LdapOperationCounts Counts => new(Interlocked.Read(ref connectionsOpened), Interlocked.Read(ref requests), Interlocked.Read(ref userBinds));
+
     /// <summary>Runs <paramref name="operation"/> on a pooled connection bound as ldap_bind_user; once more on another server if the first one fails.</summary>
     public async Task<T> RunAsync<T>(Func<LdapConnection, T> operation, CancellationToken cancellationToken)
     {
@@ -76,6 +86,7 @@ public sealed class LdapServers : IDisposable
             for (var attempt = 0; ; attempt++)
             {
                 var pooled = idle.TryTake(out var existing) ? existing : await ConnectAsync(settings.BindDn, settings.BindPassword, cancellationToken);
+                Interlocked.Increment(ref requests);
                 try
                 {
                     var result = await Task.Run(() => operation(pooled.Connection), cancellationToken).WaitAsync(settings.Timeout + settings.Timeout, cancellationToken);
@@ -111,20 +122,84 @@ public sealed class LdapServers : IDisposable
     /// Whether <paramref name="dn"/> can bind with <paramref name="password"/>: true, false for wrong
     /// credentials, <see cref="DirectoryUnavailableException"/> when no server answers.
     /// </summary>
+    /// <remarks>
+    /// The bind runs on a connection of the password-check pool, which is only ever used for binds:
+    /// after a check it is bound as that user, or unbound (anonymous) after a failed one, and the next
+    /// check binds it anew. Nothing is remembered: every check is a bind on the server.
+    /// </remarks>
     public async Task<bool> CheckBindAsync(string dn, string password, CancellationToken cancellationToken)
     {
         if (dn.Length == 0 || password.Length == 0)
             return false; // an empty password is an unauthenticated bind, which "succeeds"
-        try
+        Interlocked.Increment(ref userBinds);
+        for (var attempt = 0; ; attempt++)
         {
-            var pooled = await ConnectAsync(dn, password, cancellationToken);
-            pooled.Connection.Dispose();
+            // A retry binds on a new connection, whatever another check has put back meanwhile.
+            if (attempt > 0 || !TakeIdleForBind(out var pooled))
+            {
+                try
+                {
+                    pooled = await ConnectAsync(dn, password, cancellationToken);
+                }
+                catch (InvalidCredentialsException)
+                {
+                    return false;
+                }
+                KeepForBinds(pooled);
+                return true;
+            }
+            try
+            {
+                var connection = pooled.Connection;
+                await Task.Run(() => connection.Bind(new NetworkCredential(dn, password)), cancellationToken).WaitAsync(settings.Timeout, cancellationToken);
+                KeepForBinds(pooled);
+                return true;
+            }
+            catch (LdapException e) when (e.ErrorCode == 49)
+            {
+                KeepForBinds(pooled); // now anonymous; it still only ever serves binds
+                return false;
+            }
+            catch (Exception e) when (attempt == 0 && (e is LdapException or TimeoutException || IsConnectionFailure(e)))
+            {
+                // An idle connection the server has closed: the others may be as stale; bind on a new one.
+                log.LogDebug("LDAP bind on a kept connection to {Server} failed ({Error}); retrying on a new connection", settings.Servers[pooled.Server], e.Message);
+                pooled.Connection.Dispose();
+                DropIdleForBinds();
+            }
+            catch
+            {
+                pooled.Connection.Dispose();
+                throw;
+            }
+        }
+    }
+
+    bool TakeIdleForBind(out Pooled pooled)
+    {
+        if (idleForBinds.TryTake(out pooled!))
+        {
+            Interlocked.Decrement(ref idleForBindsCount);
             return true;
         }
-        catch (InvalidCredentialsException)
+        return false;
+    }
+
+    /// <summary>Keeps at most ldap_pool_size connections for password checks; more are closed.</summary>
+    void KeepForBinds(Pooled pooled)
+    {
+        if (Volatile.Read(ref disposed))
         {
-            return false;
+            pooled.Connection.Dispose();
+            return;
         }
+        if (Interlocked.Increment(ref idleForBindsCount) > settings.PoolSize)
+        {
+            Interlocked.Decrement(ref idleForBindsCount);
+            pooled.Connection.Dispose();
+            return;
+        }
+        idleForBinds.Add(pooled);
     }
 
     sealed class InvalidCredentialsException(Exception inner) : Exception(inner.Message, inner);
@@ -151,6 +226,7 @@ public sealed class LdapServers : IDisposable
                     else
                         bind.Bind(new NetworkCredential(dn, password));
                 }, cancellationToken).WaitAsync(settings.Timeout, cancellationToken);
+                Interlocked.Increment(ref connectionsOpened);
                 if (index != start)
                 {
                     log.LogWarning("LDAP: using {Server} ({Failed} did not answer)", server, string.Join(", ", errors));
@@ -206,13 +282,20 @@ public sealed class LdapServers : IDisposable
             stale.Connection.Dispose();
     }
 
+    void DropIdleForBinds()
+    {
+        while (TakeIdleForBind(out var stale))
+            stale.Connection.Dispose();
+    }
+
     static bool IsConnectionFailure(Exception e) =>
         e is TimeoutException || e is LdapException { ErrorCode: 51 or 52 or 81 or 85 or 91 } || e is DirectoryOperationException { Response.ResultCode: ResultCode.Busy or ResultCode.Unavailable };
 
     public void Dispose()
     {
-        disposed = true;
+        Volatile.Write(ref disposed, true);
         DropIdle();
+        DropIdleForBinds();
         slots.Dispose();
     }
 }

@@ -47,6 +47,9 @@ public sealed class LdapUserDirectory : IUserDirectory, IDisposable
         _ = Task.Delay(replaced.Settings.Connection.Timeout * 2, time).ContinueWith(_ => replaced.Dispose(), TaskScheduler.Default);
     }
 
+    /// <summary>What the current mapping has asked of the LDAP servers: connections, searches, password binds.</summary>
+    public LdapOperationCounts OperationCounts => Current.Counts;
+
     /// <summary>Forgets every remembered lookup.</summary>
     public void ClearCache() => Current.ClearCache();
 
@@ -58,6 +61,9 @@ public sealed class LdapUserDirectory : IUserDirectory, IDisposable
     public Task<UserAccount?> FindUserAsync(string login, CancellationToken cancellationToken = default) => Current.FindUserAsync(login, cancellationToken);
 
     public Task<UserAccount?> FindByAddressAsync(string address, CancellationToken cancellationToken = default) => Current.FindByAddressAsync(address, cancellationToken);
+
+    public Task<AddressOwner?> FindAddressOwnerAsync(string address, CancellationToken cancellationToken = default) =>
+        Current.FindAddressOwnerAsync(address, cancellationToken);
 
     public Task<UserAccount?> FindByStoreOwnerAsync(string storeOwner, CancellationToken cancellationToken = default) =>
         Current.FindByStoreOwnerAsync(storeOwner, cancellationToken);
