@@ -12,20 +12,26 @@ namespace Rookery.Tests;
 /// (virtual_mailbox_maps), what an alias stands for and who is in a group (virtual_alias_maps),
 /// instead of accepting every address as PostfixDeliveryTests' Postfix does.
 /// </summary>
-public sealed class PostfixSocketmapTests : IAsyncDisposable
+public sealed class PostfixSocketmapTests : IAsyncLifetime, IAsyncDisposable
 {
     const string Sender = "sender@example.net";
     readonly Cli cli = new();
     Postfix? postfix;
     Slapd? slapd;
 
-    public async ValueTask DisposeAsync()
+    // xUnit 2 calls IAsyncLifetime, not IAsyncDisposable, on a test class: without it slapd outlived the test.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         postfix?.Dispose();
         if (slapd is not null)
             await slapd.DisposeAsync();
+        slapd = null;
         cli.Dispose();
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     /// <summary>
     /// With db: accounts and a group made with rookery admin. With ldap: TestLdif's alice (alias

@@ -10,17 +10,23 @@ namespace Rookery.Tests;
 /// reload</c> and on SIGHUP: a changed mapping decides the next IMAP login, without a restart; a
 /// user_plugin change is reported as needing one; a broken file changes nothing.
 /// </summary>
-public sealed class ReloadTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncDisposable
+public sealed class ReloadTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime, IAsyncDisposable
 {
     readonly Cli cli = new();
     Slapd? slapd;
 
-    public async ValueTask DisposeAsync()
+    // xUnit 2 calls IAsyncLifetime, not IAsyncDisposable, on a test class: without it slapd outlived the test.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (slapd is not null)
             await slapd.DisposeAsync();
+        slapd = null;
         cli.Dispose();
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     string LdapCfg(string extra) => $"""
         ldap_uri = {slapd!.Uri}
