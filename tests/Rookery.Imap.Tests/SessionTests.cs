@@ -22,11 +22,13 @@ public sealed class SessionTests : IAsyncLifetime
     public async Task An_incomplete_command_is_acknowledged_at_once_a_whole_one_is_not()
     {
         var acknowledgements = 0;
-        await Transcript.RunAsync(async pipe =>
+        async Task Session(System.IO.Pipelines.IDuplexPipe pipe)
         {
             using var session = new ImapSession(pipe, harness.Services, new ImapConnection("127.0.0.1", Secure: false, true) { AcknowledgeNow = () => acknowledgements++ });
             await session.RunAsync(CancellationToken.None);
-        }, """
+        }
+
+        await Transcript.RunAsync(Session, """
             S: * OK *
             C: a LOGIN alice pw
             S: a OK *
@@ -35,11 +37,7 @@ public sealed class SessionTests : IAsyncLifetime
             """);
         Assert.Equal(0, acknowledgements);
 
-        await Transcript.RunAsync(async pipe =>
-        {
-            using var session = new ImapSession(pipe, harness.Services, new ImapConnection("127.0.0.1", Secure: false, true) { AcknowledgeNow = () => acknowledgements++ });
-            await session.RunAsync(CancellationToken.None);
-        }, """
+        await Transcript.RunAsync(Session, """
             S: * OK *
             C: a LOGIN alice pw
             S: a OK *
