@@ -38,6 +38,35 @@ public sealed class LdapDirectoryTests(SlapdFixture fixture) : IClassFixture<Sla
         Assert.Null(await directory.FindByAddressAsync("carol@elsewhere.example"));
     }
 
+    [Fact]
+    public async Task Signals_arriving_while_connecting_do_not_make_the_directory_unavailable()
+    {
+        // Every child process that exits sends SIGCHLD to some thread, maybe one waiting in libldap's poll().
+        using var stop = new CancellationTokenSource();
+        var children = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var child = System.Diagnostics.Process.Start("/bin/true")!;
+                await child.WaitForExitAsync();
+            }
+        });
+        try
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                using var directory = Directory(); // new connections each time
+                var result = await directory.AuthenticateAsync("bob", TestLdif.BobPassword);
+                Assert.True(result.Outcome == AuthenticationOutcome.Success, $"login {i}: {result.Outcome} {result.Reason}");
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await children;
+        }
+    }
+
     [Theory]
     [InlineData("bind")]
     [InlineData("password")]

@@ -13,6 +13,7 @@ namespace Rookery.Directory.Ldap;
 /// </summary>
 static class LibLdap
 {
+    const int OptRestart = 0x0009;
     const int OptNetworkTimeout = 0x5005;
     const int OptUri = 0x5006;
     const int OptTlsCaCertFile = 0x6002;
@@ -22,6 +23,9 @@ static class LibLdap
     delegate int SetOptionFunction(IntPtr ld, int option, IntPtr value);
 
     static readonly Lazy<SetOptionFunction> SetOption = new(LoadSetOption);
+
+    // LDAP_OPT_ON: libldap only tells a null pointer (off) from any other.
+    static readonly IntPtr On = Marshal.AllocHGlobal(sizeof(int));
 
     // Private fields of LdapConnection (the same in every release since .NET 5): its libldap handle, and
     // whether it has set the URI yet.
@@ -36,6 +40,9 @@ static class LibLdap
         WithHandle(connection, ld =>
         {
             SetString(ld, OptUri, uri, "LDAP_OPT_URI");
+            // A signal (SIGCHLD, the runtime's own) landing in libldap's poll() would otherwise end the
+            // connect or the wait for an answer with "server unavailable": restart the poll instead.
+            Check(SetOption.Value(ld, OptRestart, On), "LDAP_OPT_RESTART");
             var timeval = Marshal.AllocHGlobal(2 * sizeof(long)); // struct timeval { time_t tv_sec; suseconds_t tv_usec; }
             try
             {
