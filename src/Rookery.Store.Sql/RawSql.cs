@@ -48,9 +48,16 @@ static class RawSql
         }
     }
 
-    public static async Task<int> RunAsync(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters)
+    public static Task<int> RunAsync(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
+        ExecuteAsync(db, sql, keep: true, parameters, cancellationToken);
+
+    /// <summary>Runs SQL made for one call (an inline list), which a connection that keeps its statements does not keep.</summary>
+    public static Task<int> RunOnceAsync(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
+        ExecuteAsync(db, sql, keep: false, parameters, cancellationToken);
+
+    static async Task<int> ExecuteAsync(DataConnection db, string sql, bool keep, DataParameter[] parameters, CancellationToken cancellationToken)
     {
-        var command = Command(db, sql, parameters, out var owned);
+        var command = Command(db, sql, parameters, out var owned, keep);
         try
         {
             return await command.ExecuteNonQueryAsync(cancellationToken);
@@ -90,10 +97,12 @@ static class RawSql
     }
 
     /// <summary>A plain ADO.NET command on the connection and in the transaction of <paramref name="db"/>; the caller disposes it when <paramref name="owned"/>.</summary>
-    static System.Data.Common.DbCommand Command(DataConnection db, string sql, DataParameter[] parameters, out bool owned)
+    static System.Data.Common.DbCommand Command(DataConnection db, string sql, DataParameter[] parameters, out bool owned, bool keep = true)
     {
         System.Data.Common.DbCommand? command = null;
-        kept.TryGetValue(db, out var commands);
+        Dictionary<string, System.Data.Common.DbCommand>? commands = null;
+        if (keep)
+            kept.TryGetValue(db, out commands);
         if (commands is not null && commands.TryGetValue(sql, out command))
             command.Parameters.Clear();
         owned = command is null && (commands is null || commands.Count >= MaxKept);

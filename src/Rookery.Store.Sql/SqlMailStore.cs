@@ -643,11 +643,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         {
             var m = modseq[storeId];
             var victims = await LoadItemsAsync(db, folderId, uids, cancellationToken);
-            foreach (var chunk in victims.Chunk(Chunk))
-            {
-                var ids = chunk.Select(v => v.Id).ToArray();
-                await db.GetTable<ItemRow>().DeleteAsync(i => ids.Contains(i.Id), cancellationToken);
-            }
+            if (victims.Count == 1)
+                await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", victims[0].Id));
+            else
+                foreach (var chunk in victims.Chunk(Chunk))
+                    await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({InlineList(chunk.Select(v => v.Id))})", cancellationToken);
             await ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
             foreach (var victim in victims)
                 await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken);
@@ -798,12 +798,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     }
 
     static Task ReleaseFromFolderAsync(DataConnection db, long folderId, int count, long bytes, long modseq, CancellationToken cancellationToken) =>
-        db.GetTable<FolderRow>()
-            .Where(f => f.Id == folderId)
-            .Set(f => f.MessageCount, f => f.MessageCount - count)
-            .Set(f => f.Size, f => f.Size - bytes)
-            .Set(f => f.ModSeq, modseq)
-            .UpdateAsync(cancellationToken);
+        db.RunAsync("UPDATE folders SET message_count = message_count - @count, size = size - @bytes, modseq = @modseq WHERE id = @id", cancellationToken,
+            RawSql.P("count", (long)count), RawSql.P("bytes", bytes), RawSql.P("modseq", modseq), RawSql.P("id", folderId));
 
     static Task TouchFolderAsync(DataConnection db, long folderId, long modseq, CancellationToken cancellationToken) =>
         db.RunAsync("UPDATE folders SET modseq = @modseq WHERE id = @id", cancellationToken, RawSql.P("modseq", modseq), RawSql.P("id", folderId));
@@ -823,16 +819,18 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
     {
+        if (uids.Count == 1)
+            return await db.ListAsync<ItemRow>("SELECT * FROM items WHERE folder_id = @folder AND uid = @uid", cancellationToken,
+                RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
-        {
-            // UIDs are numbers: listed inline, they need no parameters (and make no parameter limit a concern)
-            var list = string.Join(',', chunk.Select(uid => uid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            rows.AddRange(await db.ListAsync<ItemRow>($"SELECT * FROM items WHERE folder_id = @folder AND uid IN ({list})", cancellationToken, RawSql.P("folder", folderId)));
-        }
+            rows.AddRange(await db.ListAsync<ItemRow>($"SELECT * FROM items WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", cancellationToken, RawSql.P("folder", folderId)));
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
+
+    /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>
+    static string InlineList(IEnumerable<long> numbers) => string.Join(',', numbers.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     static async Task<FolderRow> LoadFolderAsync(DataConnection db, long folderId, CancellationToken cancellationToken) =>
         await db.FirstOrDefaultAsync<FolderRow>("SELECT * FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId))

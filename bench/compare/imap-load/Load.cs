@@ -118,6 +118,10 @@ static class Load
         var cycles = await Task.WhenAll(clients.Select(c => Task.Run(() => DriveAsync(o, c, corpus, headerItems, measureFrom, measureTo))));
         await window;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        // The sessions stay open while the driver samples the servers' CPU after WINDOW END: a Dovecot imap
+        // process that exits meanwhile may be gone from its process list before the master has reaped it,
+        // and its CPU time would be counted nowhere.
+        await Task.Delay(TimeSpan.FromSeconds(3));
 
         await Task.WhenAll(clients.Select(async c =>
         {
