@@ -9,7 +9,7 @@ namespace Rookery.Imap;
 /// </summary>
 public sealed class ViewMessage
 {
-    public ViewMessage(ItemInfo item)
+    public ViewMessage(ItemState item)
     {
         Uid = item.Uid;
         Update(item);
@@ -27,7 +27,7 @@ public sealed class ViewMessage
     public bool Recent { get; set; }
 
     /// <summary>Takes the flags, keywords and modseq of the stored item.</summary>
-    public void Update(ItemInfo item)
+    public void Update(ItemState item)
     {
         ModSeq = item.ModSeq;
         Flags = item.Flags;
@@ -35,7 +35,7 @@ public sealed class ViewMessage
     }
 
     /// <summary>Whether the stored item differs from what this session knows.</summary>
-    public bool DiffersFrom(ItemInfo item) => Flags != item.Flags || ModSeq != item.ModSeq || !Keywords.SequenceEqual(item.Keywords);
+    public bool DiffersFrom(ItemState item) => Flags != item.Flags || ModSeq != item.ModSeq || !Keywords.SequenceEqual(item.Keywords);
 }
 
 /// <summary>
@@ -48,7 +48,7 @@ public sealed class MailboxView
     readonly List<ViewMessage> messages;
 
     /// <param name="firstRecentUid">Messages from this uid on are \Recent in this session.</param>
-    public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemInfo> items, long modSeq, long firstRecentUid)
+    public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemState> items, long modSeq, long firstRecentUid)
     {
         Mailbox = mailbox;
         ReadOnly = readOnly;
@@ -125,7 +125,7 @@ public sealed class MailboxView
         var flagsChanged = new List<ViewMessage>();
         if (!gone)
         {
-            var updated = await store.ListItemsAsync(FolderId, new ItemQuery { ChangedSince = ModSeq }, cancellationToken);
+            var updated = await store.ListItemStatesAsync(FolderId, ModSeq, cancellationToken);
             foreach (var item in updated.OrderBy(i => i.Uid))
             {
                 HighestModSeq = Math.Max(HighestModSeq, item.ModSeq);

@@ -27,6 +27,25 @@ static class RawSql
     public static Task<List<T>> ListAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
         db.QueryToListAsync<T>(sql, cancellationToken, parameters);
 
+    /// <summary>Reads the rows of a query with <paramref name="read"/>: for results read often enough that mapping them by name shows.</summary>
+    public static async Task<List<T>> ReadAsync<T>(this DataConnection db, string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params DataParameter[] parameters)
+    {
+        var command = Command(db, sql, parameters, out var owned);
+        try
+        {
+            var rows = new List<T>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add(read(reader));
+            return rows;
+        }
+        finally
+        {
+            if (owned)
+                await command.DisposeAsync();
+        }
+    }
+
     public static async Task<T?> FirstOrDefaultAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) where T : class =>
         (await db.QueryToListAsync<T>(sql, cancellationToken, parameters)).FirstOrDefault();
 

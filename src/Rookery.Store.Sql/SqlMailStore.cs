@@ -397,7 +397,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var sql = new System.Text.StringBuilder("SELECT * FROM items WHERE folder_id = @folder");
+        var sql = new System.Text.StringBuilder(ItemColumns).Append(" WHERE folder_id = @folder");
         var parameters = new List<DataParameter> { RawSql.P("folder", folderId) };
         if (query is not null)
             Filter(sql, parameters, query);
@@ -407,8 +407,41 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             sql.Append(" LIMIT @limit");
             parameters.Add(RawSql.P("limit", (long)limit));
         }
-        var rows = await db.ListAsync<ItemRow>(sql.ToString(), cancellationToken, [.. parameters]);
-        return rows.ConvertAll(ToInfo);
+        return await db.ReadAsync(sql.ToString(), ReadItem, cancellationToken, [.. parameters]);
+    }
+
+    /// <summary>The columns <see cref="ReadItem"/> reads, in its order.</summary>
+    const string ItemColumns =
+        "SELECT id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
+
+    /// <summary>An item from a row of <see cref="ItemColumns"/>, by position: IMAP reads runs of them for FETCH and SEARCH.</summary>
+    static ItemInfo ReadItem(System.Data.Common.DbDataReader r) =>
+        new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4), r.GetInt64(5), (MessageFlags)r.GetInt32(6),
+            r.GetString(7) is { Length: > 0 } keywords ? SplitKeywords(keywords) : [],
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), new ItemFields
+            {
+                SentAt = r.IsDBNull(9) ? null
+                    : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)).ToOffset(TimeSpan.FromMinutes(r.IsDBNull(10) ? 0 : r.GetInt32(10))),
+                Subject = r.GetString(11),
+                From = r.GetString(12),
+                To = r.GetString(13),
+                Cc = r.GetString(14),
+                MessageId = r.GetString(15),
+            })
+        {
+            TraceHeaders = r.IsDBNull(16) ? default : (byte[])r.GetValue(16),
+        };
+
+    public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        static ItemState Read(System.Data.Common.DbDataReader r) =>
+            new(r.GetInt64(0), r.GetInt64(1), (MessageFlags)r.GetInt32(2), r.GetString(3) is { Length: > 0 } keywords ? SplitKeywords(keywords) : []);
+        return changedSince is { } since
+            ? await db.ReadAsync("SELECT uid, modseq, flags, keywords FROM items WHERE folder_id = @folder AND modseq > @since ORDER BY uid", Read, cancellationToken,
+                RawSql.P("folder", folderId), RawSql.P("since", since))
+            : await db.ReadAsync("SELECT uid, modseq, flags, keywords FROM items WHERE folder_id = @folder ORDER BY uid", Read, cancellationToken,
+                RawSql.P("folder", folderId));
     }
 
     /// <summary>Appends the conditions of <paramref name="query"/> to a WHERE clause over items.</summary>

@@ -52,6 +52,13 @@ public interface IMailStore
 
     Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// UID, modseq, flags and keywords of a folder's items in UID order, of those changed after
+    /// <paramref name="changedSince"/> when given: what opening or refreshing a mailbox view needs,
+    /// read without the rest of each item.
+    /// </summary>
+    Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default);
+
     Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -81,6 +81,9 @@ public sealed record ItemFields
     public DateTimeOffset? SentAt { get; init; }
 }
 
+/// <summary>The parts of an item that change after it is stored: what a session keeps of each message it shows.</summary>
+public sealed record ItemState(long Uid, long ModSeq, MessageFlags Flags, IReadOnlyList<string> Keywords);
+
 public sealed record ItemInfo(
     long Id,
     long FolderId,
@@ -98,6 +101,8 @@ public sealed record ItemInfo(
     /// content; <see cref="Size"/> and the content a reader gets include them.
     /// </summary>
     public ReadOnlyMemory<byte> TraceHeaders { get; init; }
+
+    public ItemState State => new(Uid, ModSeq, Flags, Keywords);
 }
 
 /// <summary>What an append writes besides the content.</summary>

@@ -159,6 +159,12 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.ListItemsAsync(folderId, query, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.ListItemStatesAsync(folderId, changedSince, cancellationToken);
+    }
+
     public async Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default)
     {
         await DemandAsync(item.FolderId, FolderAction.Read, cancellationToken);

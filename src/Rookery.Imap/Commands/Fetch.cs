@@ -57,7 +57,7 @@ public sealed partial class ImapSession
                 foreach (var changed in result.Changed)
                 {
                     if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
-                        view[seq].Update(changed);
+                        view[seq].Update(changed.State);
                     markSeen.Add(changed.Uid);
                 }
             }

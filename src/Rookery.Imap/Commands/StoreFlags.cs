@@ -50,7 +50,7 @@ public sealed partial class ImapSession
             {
                 changedUids.Add(changed.Uid);
                 if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
-                    view[seq].Update(changed);
+                    view[seq].Update(changed.State);
             }
             failed.UnionWith(result.FailedUids);
         }
