@@ -121,9 +121,21 @@ public sealed class MailboxView
                 removed.Add(u);
             }
         }
+        // Items that appeared or changed here, unless this view already holds them as changed (the
+        // session's own STORE): only then are their states read.
+        var unknown = false;
+        foreach (var change in changes)
+        {
+            if (change.Entity != ChangeEntity.Item || change.FolderId != FolderId || change.Kind == ChangeKind.Deleted)
+                continue;
+            if (change.Uid is { } u && SequenceOf(u) is var seq && seq > 0 && messages[seq - 1].ModSeq >= change.ModSeq)
+                HighestModSeq = Math.Max(HighestModSeq, change.ModSeq);
+            else
+                unknown = true;
+        }
         var added = 0;
         var flagsChanged = new List<ViewMessage>();
-        if (!gone)
+        if (!gone && unknown)
         {
             var updated = await store.ListItemStatesAsync(FolderId, ModSeq, cancellationToken);
             foreach (var item in updated.OrderBy(i => i.Uid))

@@ -61,22 +61,6 @@ sealed class ItemRow
     [Column("sent_offset")] public int? SentOffset { get; set; }
 }
 
-[Table("changes")]
-sealed class ChangeRow
-{
-    [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
-    [Column("store_id")] public long StoreId { get; set; }
-    [Column("modseq")] public long ModSeq { get; set; }
-    [Column("entity")] public int Entity { get; set; }
-    [Column("kind")] public int Kind { get; set; }
-    [Column("object_id")] public long ObjectId { get; set; }
-    [Column("folder_id")] public long FolderId { get; set; }
-    [Column("uid")] public long? Uid { get; set; }
-    [Column("prev_folder_id")] public long? PreviousFolderId { get; set; }
-    [Column("prev_uid")] public long? PreviousUid { get; set; }
-    [Column("at")] public long At { get; set; }
-}
-
 [Table("blobs")]
 sealed class BlobRow
 {

@@ -694,11 +694,14 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var rows = await db.ListAsync<ChangeRow>(
-            "SELECT * FROM changes WHERE store_id = @store AND modseq > @since ORDER BY modseq, id LIMIT @limit", cancellationToken,
-            RawSql.P("store", storeId), RawSql.P("since", sinceModSeq), RawSql.P("limit", (long)limit));
-        return rows.ConvertAll(c => new Change(c.ModSeq, (ChangeEntity)c.Entity, (ChangeKind)c.Kind, c.ObjectId, c.FolderId, c.Uid,
-            DateTimeOffset.FromUnixTimeMilliseconds(c.At)) { PreviousFolderId = c.PreviousFolderId, PreviousUid = c.PreviousUid });
+        // every session reads this after every change to its store: read by position, not mapped by name
+        static long? Optional(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+        return await db.ReadAsync(
+            "SELECT modseq, entity, kind, object_id, folder_id, uid, at, prev_folder_id, prev_uid FROM changes " +
+            "WHERE store_id = @store AND modseq > @since ORDER BY modseq, id LIMIT @limit",
+            r => new Change(r.GetInt64(0), (ChangeEntity)r.GetInt32(1), (ChangeKind)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), Optional(r, 5),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))) { PreviousFolderId = Optional(r, 7), PreviousUid = Optional(r, 8) },
+            cancellationToken, RawSql.P("store", storeId), RawSql.P("since", sinceModSeq), RawSql.P("limit", (long)limit));
     }
 
     // ---- the write path ----
@@ -853,7 +856,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
     {
         if (uids.Count == 1)
-            return await db.ListAsync<ItemRow>("SELECT * FROM items WHERE folder_id = @folder AND uid = @uid", cancellationToken,
+            return await db.ReadAsync(ItemRowColumns + " WHERE folder_id = @folder AND uid = @uid", ReadItemRow, cancellationToken,
                 RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
@@ -861,6 +864,19 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
+
+    const string ItemRowColumns =
+        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
+
+    /// <summary>A row of <see cref="ItemRowColumns"/>, by position: the writes that change one message read it so.</summary>
+    static ItemRow ReadItemRow(System.Data.Common.DbDataReader r) => new()
+    {
+        Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
+        Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
+        SentAt = r.IsDBNull(10) ? null : r.GetInt64(10), SentOffset = r.IsDBNull(11) ? null : r.GetInt32(11),
+        Subject = r.GetString(12), From = r.GetString(13), To = r.GetString(14), Cc = r.GetString(15), MessageId = r.GetString(16),
+        TraceHeaders = r.IsDBNull(17) ? null : (byte[])r.GetValue(17),
+    };
 
     /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>
     static string InlineList(IEnumerable<long> numbers) => string.Join(',', numbers.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
