@@ -130,7 +130,17 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var rows = await db.ListAsync<FolderRow>("SELECT * FROM folders WHERE store_id = @store ORDER BY id", cancellationToken, RawSql.P("store", storeId));
+        // IMAP reads the tree for every SELECT and APPEND: read by position, not mapped by name
+        var rows = await db.ReadAsync(
+            "SELECT id, store_id, parent_id, name, container_class, special_use, uid_validity, uid_next, modseq, message_count, size, recent_uid " +
+            "FROM folders WHERE store_id = @store ORDER BY id",
+            r => new FolderRow
+            {
+                Id = r.GetInt64(0), StoreId = r.GetInt64(1), ParentId = r.GetInt64(2), Name = r.GetString(3), ContainerClass = r.GetInt32(4),
+                SpecialUse = r.GetInt32(5), UidValidity = r.GetInt64(6), UidNext = r.GetInt64(7), ModSeq = r.GetInt64(8), MessageCount = r.GetInt64(9),
+                Size = r.GetInt64(10), RecentUid = r.GetInt64(11),
+            },
+            cancellationToken, RawSql.P("store", storeId));
         return rows.ConvertAll(ToInfo);
     }
 
@@ -526,7 +536,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
     {
-        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
+        var storeId = await StoreIdOfFolderAsync(folderId, cancellationToken);
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
@@ -535,6 +545,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             foreach (var chunk in uids.Distinct().Chunk(Chunk))
             {
                 var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken);
+                if (rows.Count == 0)
+                    await EnsureFolderExistsAsync(db, folderId, cancellationToken);
                 foreach (var row in rows)
                 {
                     if (change.UnchangedSince is { } limit && row.ModSeq > limit)
@@ -671,11 +683,13 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default)
     {
-        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
+        var storeId = await StoreIdOfFolderAsync(folderId, cancellationToken);
         return await WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
             var victims = await LoadItemsAsync(db, folderId, uids, cancellationToken);
+            if (victims.Count == 0)
+                await EnsureFolderExistsAsync(db, folderId, cancellationToken);
             if (victims.Count == 1)
                 await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", victims[0].Id));
             else
@@ -891,7 +905,31 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         await using var db = await database.OpenAsync(cancellationToken);
         var row = await db.FirstOrDefaultAsync<StoreRow>(
             "SELECT s.* FROM folders f JOIN stores s ON s.id = f.store_id WHERE f.id = @folder", cancellationToken, RawSql.P("folder", folderId));
-        return row is null ? throw new StoreObjectNotFoundException($"folder {folderId}") : ToInfo(row);
+        if (row is null)
+            throw new StoreObjectNotFoundException($"folder {folderId}");
+        if (folderStores.Count >= MaxFolderStores)
+            folderStores.Clear();
+        folderStores[folderId] = row.Id;
+        return ToInfo(row);
+    }
+
+    /// <summary>
+    /// Which store each folder seen so far is in. A folder never moves to another store and its id is
+    /// never reused, so this needs no invalidation; a write to a folder deleted meanwhile (by any
+    /// process) finds it gone in its own transaction (<see cref="EnsureFolderExistsAsync"/>).
+    /// </summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> folderStores = new();
+    const int MaxFolderStores = 100_000;
+
+    /// <summary>The id of the store a folder is in, without a query for a folder seen before: flag changes and expunges ask it every time.</summary>
+    async Task<long> StoreIdOfFolderAsync(long folderId, CancellationToken cancellationToken) =>
+        folderStores.TryGetValue(folderId, out var storeId) ? storeId : (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
+
+    /// <summary>Throws what the write would have without the store id kept: the folder is not there (any more).</summary>
+    static async Task EnsureFolderExistsAsync(DataConnection db, long folderId, CancellationToken cancellationToken)
+    {
+        if (await db.ScalarAsync<long?>("SELECT id FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId)) is null)
+            throw new StoreObjectNotFoundException($"folder {folderId}");
     }
 
     /// <summary>The folder and everything below it, deepest first.</summary>

@@ -41,6 +41,20 @@ public sealed class ItemTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Flag_changes_and_expunges_in_a_folder_another_process_deleted_are_refused_as_not_found()
+    {
+        var folder = await store.CreateFolderAsync(alice.Id, null, "Doomed", ContainerClass.Mail);
+        var uid = (await store.AppendAsync(folder.Id, Messages.Make("one"))).Uid;
+        await store.SetFlagsAsync(folder.Id, [uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen, [])); // this store now knows the folder's store
+        await test.CreateStore().DeleteFolderAsync(folder.Id); // another process
+        var modseq = (await store.GetStoreAsync(alice.Id)).ModSeq;
+
+        await Assert.ThrowsAsync<StoreObjectNotFoundException>(() => store.SetFlagsAsync(folder.Id, [uid], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, [])));
+        await Assert.ThrowsAsync<StoreObjectNotFoundException>(() => store.ExpungeAsync(folder.Id, [uid]));
+        Assert.Equal(modseq, (await store.GetStoreAsync(alice.Id)).ModSeq); // rolled back: no change was logged
+    }
+
+    [Fact]
     public async Task Trace_headers_are_per_copy_over_one_shared_content_and_travel_with_copies_and_moves()
     {
         var content = Messages.Make("shared", 3000);
