@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
@@ -77,6 +78,61 @@ public sealed class MailKitTests : IAsyncLifetime, IDisposable
         await client.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, MailKit.Security.SecureSocketOptions.None);
         await client.AuthenticateAsync("alice", "pw");
         return client;
+    }
+
+    [Fact]
+    public async Task Header_sections_read_only_up_to_the_blank_line_are_the_whole_messages_headers()
+    {
+        // CRLF with a long body; bare LF; no blank line at all; a header longer than the first read, with a CR at
+        // every read boundary the line lengths allow
+        var longHeader = string.Concat(Enumerable.Range(0, 400).Select(i => $"X-Filler-{i}: {new string('x', i % 37)}\r\n"));
+        (string Subject, string Text)[] messages =
+        [
+            ("crlf", "From: a@example.net\r\nSubject: crlf\r\n\r\n" + string.Concat(Enumerable.Repeat("body line\r\n", 3000))),
+            ("bare lf", "From: a@example.net\nSubject: bare lf\n\nbody\n\nmore\n"),
+            ("header only", "From: a@example.net\r\nSubject: header only\r\n"),
+            ("long", "From: a@example.net\r\nSubject: long\r\n" + longHeader + "\r\nbody\r\n"),
+        ];
+        foreach (var (_, text) in messages)
+            await harness.DeliverRawAsync("alice", text);
+        using var client = await ConnectAsync();
+        var inbox = client.Inbox;
+        await inbox.OpenAsync(FolderAccess.ReadOnly);
+        var uids = await inbox.SearchAsync(SearchQuery.All);
+        for (var i = 0; i < messages.Length; i++)
+        {
+            var raw = Encoding.UTF8.GetBytes(messages[i].Text);
+            using var header = await inbox.GetStreamAsync(uids[i], "HEADER");
+            Assert.Equal(raw[..HeaderEnd(raw)], ReadAll(header));
+            // ENVELOPE made from the same start of the message, next to a header field
+            var summary = Assert.Single(await inbox.FetchAsync([uids[i]], new FetchRequest(MessageSummaryItems.Envelope) { Headers = new HeaderSet([MimeKit.HeaderId.Subject]) }));
+            Assert.Equal(messages[i].Subject, summary.Envelope!.Subject);
+            Assert.Equal(messages[i].Subject, summary.Headers![MimeKit.HeaderId.Subject]);
+        }
+        await client.DisconnectAsync(true);
+
+        static int HeaderEnd(byte[] raw)
+        {
+            for (var lineStart = 0; lineStart < raw.Length;)
+            {
+                if (raw[lineStart] == (byte)'\n')
+                    return lineStart + 1;
+                if (raw[lineStart] == (byte)'\r' && lineStart + 1 < raw.Length && raw[lineStart + 1] == (byte)'\n')
+                    return lineStart + 2;
+                var lf = Array.IndexOf(raw, (byte)'\n', lineStart);
+                if (lf < 0)
+                    break;
+                lineStart = lf + 1;
+            }
+            return raw.Length;
+        }
+
+        static byte[] ReadAll(Stream stream)
+        {
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
     }
 
     [Fact]

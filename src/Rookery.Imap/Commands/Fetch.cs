@@ -68,6 +68,9 @@ public sealed partial class ImapSession
         var needsContent = items.Any(i => i.NeedsContent);
         var needsItem = items.Any(i => i.NeedsItem);
         var describedOnly = needsContent && items.All(i => !i.NeedsContent || i.Kind is FetchKind.Envelope or FetchKind.Body or FetchKind.BodyStructure);
+        // The message's own header and what is made of it alone (a client's list view): read up to the blank line only.
+        var headerOnly = needsContent && !describedOnly && items.All(i => !i.NeedsContent || i.Kind is FetchKind.Envelope or FetchKind.Rfc822Header
+            || (i.Kind == FetchKind.Section && (i.Section == "HEADER" || i.Section.StartsWith("HEADER.FIELDS", StringComparison.Ordinal))));
         var expunged = false;
         foreach (var batch in targets.Chunk(needsItem ? FetchBatch : Math.Max(targets.Count, 1)))
         {
@@ -89,7 +92,7 @@ public sealed partial class ImapSession
                     structure = Mime.MessageStructure.FromDescription(description, messageGlobal: imap4rev2);
                 if (structure is null && needsContent)
                 {
-                    var content = await ReadContentAsync(info!, cancellationToken);
+                    var content = headerOnly ? await ReadHeaderAsync(info!, cancellationToken) : await ReadContentAsync(info!, cancellationToken);
                     structure = Mime.MessageStructure.Parse(content, messageGlobal: imap4rev2);
                     if (described is not null)
                         await DescribeLateAsync(info!, content, cancellationToken);
@@ -150,6 +153,47 @@ public sealed partial class ImapSession
         using var buffer = new MemoryStream(item.Size > 0 && item.Size < int.MaxValue ? (int)item.Size : 0);
         await stream.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The start of a message up to and including the blank line that ends its header (all of it when none
+    /// does): the same HEADER, HEADER.FIELDS and ENVELOPE as the whole message, without reading the rest.
+    /// </summary>
+    async Task<byte[]> ReadHeaderAsync(ItemInfo item, CancellationToken cancellationToken)
+    {
+        await using var stream = await Store.OpenContentAsync(item, cancellationToken);
+        var buffer = new byte[(int)Math.Clamp(item.Size, 1, 8192)];
+        int length = 0, lineStart = 0, searched = 0;
+        while (true)
+        {
+            // every line that starts before `length` is looked at once, and no octet is searched twice
+            while (lineStart < length)
+            {
+                if (buffer[lineStart] == (byte)'\n')
+                    return buffer[..(lineStart + 1)];
+                if (buffer[lineStart] == (byte)'\r')
+                {
+                    if (lineStart + 1 == length)
+                        break; // the next octet decides
+                    if (buffer[lineStart + 1] == (byte)'\n')
+                        return buffer[..(lineStart + 2)];
+                }
+                var from = Math.Max(lineStart, searched);
+                var lf = buffer.AsSpan(from, length - from).IndexOf((byte)'\n');
+                if (lf < 0)
+                {
+                    searched = length;
+                    break;
+                }
+                lineStart = from + lf + 1;
+            }
+            if (length == buffer.Length)
+                Array.Resize(ref buffer, buffer.Length * 2);
+            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
+            if (read == 0)
+                return buffer[..length];
+            length += read;
+        }
     }
 
     /// <param name="stored">The stored item, when <see cref="FetchItem.NeedsItem"/>.</param>
