@@ -438,6 +438,27 @@ public sealed class AclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deleting_a_shared_mailbox_never_takes_a_folder_below_it_that_alice_cannot_see()
+    {
+        await harness.Access.SetAsync(null, shared, Grantee.User(await UserAsync("alice")), FolderRoles.Owner);
+        var bobs = await harness.Store.GetStoreAsync(shared.StoreId);
+        var unseen = await harness.Store.CreateFolderAsync(bobs.Id, shared.Id, "Private", ContainerClass.Mail);
+        await harness.Grants.RemoveAsync(unseen.Id, Grantee.User(await UserAsync("alice"))); // bob takes back what the new folder inherited
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: l LIST "" "Other Users/*"
+            S: * LIST (\Noselect \HasChildren) "/" "Other Users/bob"
+            S: * LIST (\HasNoChildren) "/" "Other Users/bob/Shared"
+            S: l OK LIST completed
+            C: x DELETE "Other Users/bob/Shared"
+            S: x NO [CANNOT] Delete the mailboxes below it first
+            """);
+        Assert.Equal("Private", (await harness.Store.GetFolderAsync(unseen.Id)).Name);
+    }
+
+    [Fact]
     public async Task A_folder_owner_grant_lets_alice_manage_create_and_delete_in_bob_s_folder()
     {
         await harness.Access.SetAsync(null, shared, Grantee.User(await UserAsync("alice")), FolderRoles.Owner);

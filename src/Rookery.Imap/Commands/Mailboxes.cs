@@ -306,7 +306,8 @@ public sealed partial class ImapSession
             throw No("INBOX cannot be deleted", "CANNOT");
         if (mailbox.Folder.SpecialUse != SpecialUse.None)
             throw No("Default folders cannot be deleted", "CANNOT");
-        if (mailbox.HasChildren)
+        // the store deletes a folder with everything below it, folders this user cannot see included
+        if (mailbox.HasChildren || (await Store.ListFoldersAsync(mailbox.Folder.StoreId, cancellationToken)).Any(f => f.ParentId == mailbox.Folder.Id))
             throw No("Delete the mailboxes below it first", "CANNOT");
         await Store.DeleteFolderAsync(mailbox.Folder.Id, cancellationToken);
         if (selected?.FolderId == mailbox.Folder.Id)
