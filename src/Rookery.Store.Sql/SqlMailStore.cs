@@ -265,11 +265,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
     {
-        RecentRow folder;
+        (long RecentUid, long UidNext) folder;
         await using (var db = await database.OpenAsync(cancellationToken))
         {
-            folder = await db.FirstOrDefaultAsync<RecentRow>("SELECT recent_uid, uid_next FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId))
-                ?? throw new StoreObjectNotFoundException($"folder {folderId}");
+            var rows = await db.ReadAsync("SELECT recent_uid, uid_next FROM folders WHERE id = @id", r => (r.GetInt64(0), r.GetInt64(1)),
+                cancellationToken, RawSql.P("id", folderId));
+            folder = rows.Count > 0 ? rows[0] : throw new StoreObjectNotFoundException($"folder {folderId}");
         }
         long claimed;
         lock (recentClaims)
@@ -284,12 +285,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 RawSql.P("next", folder.UidNext), RawSql.P("id", folderId)), CancellationToken.None)
             .ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
         return claimed;
-    }
-
-    sealed class RecentRow
-    {
-        [LinqToDB.Mapping.Column("recent_uid")] public long RecentUid { get; set; }
-        [LinqToDB.Mapping.Column("uid_next")] public long UidNext { get; set; }
     }
 
     // ---- subscriptions ----
