@@ -134,6 +134,40 @@ wait_line() {
     sleep 0.05
   done
 }
+# wait_imap NAME PORT PID: until PORT answers with an IMAP greeting (up to 2 minutes) or PID is gone
+wait_imap() {
+  local name=$1 port=$2 pid=$3 i line
+  for ((i = 0; i < 240; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if line=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -n 1 <&3 && printf 'a LOGOUT\r\n' >&3" 2>/dev/null) &&
+       [[ $line == '* OK'* ]]; then
+      say "$name is up on 127.0.0.1:$port: ${line%$'\r'}"
+      return 0
+    fi
+    sleep 0.5
+  done
+  return 1
+}
+# dovecot_process_users: Dovecot's internal and login processes run as dovecot and dovenull, or as nobody
+# when those users are not there; sets internal_user and login_user
+dovecot_process_users() {
+  internal_user=dovecot; id dovecot >/dev/null 2>&1 || internal_user=nobody
+  login_user=dovenull; id dovenull >/dev/null 2>&1 || login_user=nobody
+}
+# report_end WHAT: the error lines in both servers' logs (Rookery's $TMP/rookery.log, Dovecot's $D/dovecot.log),
+# then the entries of FAILED under "some WHAT" and exit 1 when there are any
+report_end() {
+  local errors derrors
+  errors=$(grep -ciE '\b(fail|crit|error|exception)' "$TMP/rookery.log" || true)
+  derrors=$(grep -ciE '(error|fatal|panic)' "$D/dovecot.log" 2>/dev/null || true)
+  echo
+  echo "server logs: Rookery $errors error line(s), Dovecot $derrors error line(s); copies in $RESULTS"
+  if ((${#FAILED[@]} > 0)); then
+    warn "some $1:"
+    printf '    %s\n' "${FAILED[@]}" >&2
+    exit 1
+  fi
+}
 median_of() {  # median of the numbers on stdin, one a line
   sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

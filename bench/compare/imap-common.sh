@@ -108,19 +108,6 @@ make_tmp() {
 }
 
 # Waits until $2 answers with an IMAP greeting; $3 is the server's PID.
-wait_imap() {
-  local name=$1 port=$2 pid=$3 i line
-  for ((i = 0; i < 240; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if line=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -n 1 <&3 && printf 'a LOGOUT\r\n' >&3" 2>/dev/null) &&
-       [[ $line == '* OK'* ]]; then
-      say "$name is up on 127.0.0.1:$port: ${line%$'\r'}"
-      return 0
-    fi
-    sleep 0.5
-  done
-  return 1
-}
 
 # ----------------------------------------------------------------- Rookery ---
 # Users bench0 .. bench$((USERS-1)), password pw, on both servers.
@@ -180,8 +167,7 @@ start_dovecot() {
   done >"$D/users"
   DOVECOT_PORT=$(pick_port $((ROOKERY_PORT + 1))) || die "no free port for Dovecot"
   DOVECOT_CONF=$D/dovecot.conf
-  internal_user=dovecot; id dovecot >/dev/null 2>&1 || internal_user=nobody
-  login_user=dovenull; id dovenull >/dev/null 2>&1 || login_user=nobody
+  dovecot_process_users
   cat >"$DOVECOT_CONF" <<EOF
 # written by bench/compare/$BENCH.sh — a private Dovecot: IMAP only, loopback, temp dir
 instance_name = rookery-$BENCH

@@ -90,16 +90,6 @@ for s in rookery dovecot; do
 done
 
 FAILED=()
-# wait_line FILE PATTERN PID: until a line of FILE matches PATTERN (prints it) or PID is gone
-wait_line() {
-  local line
-  while :; do
-    line=$(grep -m 1 -E "$2" "$1" 2>/dev/null || true)
-    [[ -n $line ]] && { echo "$line"; return 0; }
-    kill -0 "$3" 2>/dev/null || return 1
-    sleep 0.05
-  done
-}
 # run SERVER CLIENTS REPEAT ATTEMPT: one measured run; returns 3 when other load disturbed it.
 # The servers' CPU and the machine's busy time are sampled when imap-load says its window starts and ends.
 run() {
@@ -218,12 +208,4 @@ cmd_median() {  # median of column $4 (8 ops/s, 11 p99) for command $3 over the 
   echo "its processes and the ones it reaped); the load generator shares the $(nproc) cores (its CPU per run is in runs.tsv)."
 } | tee "$RESULTS/summary.md"
 
-errors=$(grep -ciE '\b(fail|crit|error|exception)' "$TMP/rookery.log" || true)
-derrors=$(grep -ciE '(error|fatal|panic)' "$D/dovecot.log" 2>/dev/null || true)
-echo
-echo "server logs: Rookery $errors error line(s), Dovecot $derrors error line(s); copies in $RESULTS"
-if ((${#FAILED[@]} > 0)); then
-  warn "some runs had errors:"
-  printf '    %s\n' "${FAILED[@]}" >&2
-  exit 1
-fi
+report_end "runs had errors"

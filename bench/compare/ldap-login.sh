@@ -311,19 +311,6 @@ dotnet "$DLL" admin --list-users --config-dir "$R/etc" --data-dir "$R/data" >"$T
 listed=$(grep -c 'bench\|warm' "$TMP/list-users.out" || true)
 say "  $listed users listed in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
 
-wait_imap() {  # wait_imap NAME PORT PID: until PORT answers with an IMAP greeting
-  local name=$1 port=$2 pid=$3 i line
-  for ((i = 0; i < 240; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if line=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -n 1 <&3 && printf 'a LOGOUT\r\n' >&3" 2>/dev/null) &&
-       [[ $line == '* OK'* ]]; then
-      say "$name is up on 127.0.0.1:$port: ${line%$'\r'}"
-      return 0
-    fi
-    sleep 0.5
-  done
-  return 1
-}
 say "starting Rookery on 127.0.0.1:$ROOKERY_PORT (IMAP) and 127.0.0.1:$SOCKETMAP_PORT (socketmap)"
 # Started from its configuration directory: `serve` watches its working directory recursively.
 (cd "$R/etc" && exec dotnet "$DLL" serve --config-dir "$R/etc" --data-dir "$R/data") </dev/null >"$TMP/rookery.log" 2>&1 &
@@ -340,8 +327,7 @@ say "creating every user's maildir for Dovecot"
 chown -R "$MAIL_UID:$MAIL_GID" "$D/mail" "$D/tmp"
 DOVECOT_PORT=$(pick_port $((SOCKETMAP_PORT + 1))) || die "no free port for Dovecot"
 DOVECOT_CONF=$D/dovecot.conf
-internal_user=dovecot; id dovecot >/dev/null 2>&1 || internal_user=nobody
-login_user=dovenull; id dovenull >/dev/null 2>&1 || login_user=nobody
+dovecot_process_users
 cat >"$D/dovecot-ldap.conf.ext" <<EOF
 # written by bench/compare/$BENCH.sh — the same slapd, reader DN and filter as Rookery's ldap.cfg
 uris = ldap://127.0.0.1:$SLAPD_PORT
@@ -631,12 +617,4 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
   echo "it reaped); slapd's CPU is what the logins or lookups cost the directory. "others": cores used by other processes meanwhile."
 } | tee "$RESULTS/summary.md"
 
-errors=$(grep -ciE '\b(fail|crit|error|exception)' "$TMP/rookery.log" || true)
-derrors=$(grep -ciE '(error|fatal|panic)' "$D/dovecot.log" 2>/dev/null || true)
-echo
-echo "server logs: Rookery $errors error line(s), Dovecot $derrors error line(s); copies in $RESULTS"
-if ((${#FAILED[@]} > 0)); then
-  warn "some passes had errors:"
-  printf '    %s\n' "${FAILED[@]}" >&2
-  exit 1
-fi
+report_end "passes had errors"

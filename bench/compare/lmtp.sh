@@ -295,9 +295,7 @@ add_dovecot_user() {  # passwd-file userdb: Dovecot notices the file changed and
 add_dovecot_user bench0
 DOVECOT_PORT=$(pick_port $((ROOKERY_PORT + 1))) || die "no free port for Dovecot"
 DOVECOT_CONF=$D/dovecot.conf
-# Internal processes run as nobody too when the dovecot / dovenull users are not there.
-internal_user=dovecot; id dovecot >/dev/null 2>&1 || internal_user=nobody
-login_user=dovenull; id dovenull >/dev/null 2>&1 || login_user=nobody
+dovecot_process_users
 cat >"$DOVECOT_CONF" <<EOF
 # written by bench/compare/lmtp.sh — a private Dovecot: LMTP only, loopback, temp dir
 instance_name = rookery-lmtp-bench
@@ -491,12 +489,4 @@ spread() {  # min-max msg/s of the runs that count, and how many
   echo "CPU ms/msg: the server's own user + system CPU time per stored message$([[ $ENGINE == sqlite ]] || echo ", for Rookery including the database server's"); the machine has $(nproc) cores; smtp-source not counted."
 } | tee "$RESULTS/summary.md"
 
-errors=$(grep -ciE '\b(fail|crit|error|exception)' "$TMP/rookery.log" || true)
-derrors=$(grep -ciE '(error|fatal|panic)' "$D/dovecot.log" 2>/dev/null || true)
-echo
-echo "server logs: Rookery $errors error line(s), Dovecot $derrors error line(s); copies in $RESULTS"
-if ((${#FAILED[@]} > 0)); then
-  warn "some runs did not store every message (their rate counts only what was stored):"
-  printf '    %s\n' "${FAILED[@]}" >&2
-  exit 1
-fi
+report_end "runs did not store every message (their rate counts only what was stored)"

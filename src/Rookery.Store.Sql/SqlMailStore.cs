@@ -402,7 +402,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var sql = new System.Text.StringBuilder(ItemColumns).Append(" WHERE folder_id = @folder");
+        var sql = new System.Text.StringBuilder(ItemRowColumns).Append(" WHERE folder_id = @folder");
         var parameters = new List<DataParameter> { RawSql.P("folder", folderId) };
         if (query is not null)
             Filter(sql, parameters, query);
@@ -412,30 +412,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             sql.Append(" LIMIT @limit");
             parameters.Add(RawSql.P("limit", (long)limit));
         }
-        return await db.ReadAsync(sql.ToString(), ReadItem, cancellationToken, [.. parameters]);
+        return await db.ReadAsync(sql.ToString(), r => ToInfo(ReadItemRow(r)), cancellationToken, [.. parameters]);
     }
-
-    /// <summary>The columns <see cref="ReadItem"/> reads, in its order.</summary>
-    const string ItemColumns =
-        "SELECT id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
-
-    /// <summary>An item from a row of <see cref="ItemColumns"/>, by position: IMAP reads runs of them for FETCH and SEARCH.</summary>
-    static ItemInfo ReadItem(System.Data.Common.DbDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4), r.GetInt64(5), (MessageFlags)r.GetInt32(6),
-            r.GetString(7) is { Length: > 0 } keywords ? SplitKeywords(keywords) : [],
-            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), new ItemFields
-            {
-                SentAt = r.IsDBNull(9) ? null
-                    : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)).ToOffset(TimeSpan.FromMinutes(r.IsDBNull(10) ? 0 : r.GetInt32(10))),
-                Subject = r.GetString(11),
-                From = r.GetString(12),
-                To = r.GetString(13),
-                Cc = r.GetString(14),
-                MessageId = r.GetString(15),
-            })
-        {
-            TraceHeaders = r.IsDBNull(16) ? default : (byte[])r.GetValue(16),
-        };
 
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
     {
@@ -877,7 +855,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     const string ItemRowColumns =
         "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
 
-    /// <summary>A row of <see cref="ItemRowColumns"/>, by position: the writes that change one message read it so.</summary>
+    /// <summary>A row of <see cref="ItemRowColumns"/>, by position: IMAP reads runs of items for FETCH and SEARCH, and the writes that change one message read it.</summary>
     static ItemRow ReadItemRow(System.Data.Common.DbDataReader r) => new()
     {
         Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
