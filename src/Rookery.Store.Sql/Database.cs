@@ -56,6 +56,7 @@ public sealed class Database
         switch (settings.Engine)
         {
             case DatabaseEngine.Sqlite:
+                _ = SqliteThreadingMode.Value;
                 var directory = Path.GetDirectoryName(Path.GetFullPath(settings.SqlitePath));
                 if (directory is not null)
                     System.IO.Directory.CreateDirectory(directory);
@@ -80,6 +81,19 @@ public sealed class Database
     }
 
     public DatabaseSettings Settings { get; }
+
+    /// <summary>
+    /// SQLite's multi-thread mode, set once before the first connection opens: a connection is only ever
+    /// used by one thread at a time (ADO.NET connections are not shared, the pool hands each to one user),
+    /// so SQLite's own per-call connection mutex (serialized mode, the library's default) is pure cost —
+    /// two mutex calls around every step and every column read. False when SQLite was already initialized
+    /// by someone else in this process; it then stays serialized, which is correct, only slower.
+    /// </summary>
+    static readonly Lazy<bool> SqliteThreadingMode = new(() =>
+    {
+        SQLitePCL.Batteries_V2.Init();
+        return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD) == SQLitePCL.raw.SQLITE_OK;
+    });
 
     /// <summary>Native SQLite connections whose pragmas are set (pooled connections come back with them).</summary>
     readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = new();
