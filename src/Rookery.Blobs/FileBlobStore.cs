@@ -30,6 +30,13 @@ public sealed class FileBlobStore
 
     public string Root => root;
 
+    /// <summary>
+    /// Content up to this size is stored uncompressed whatever attachment_compression says: it fills one
+    /// filesystem block compressed or not, so compressing it saves no disk and costs a decompression on
+    /// every read (a client's message list reads every header).
+    /// </summary>
+    public const int UncompressedUpTo = 4096;
+
     /// <summary>Writes <paramref name="content"/> to a durable temporary file and returns its identity.</summary>
     public async Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default)
     {
@@ -37,33 +44,35 @@ public sealed class FileBlobStore
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long length = 0;
-            // Unbuffered (bufferSize 0): the copy below already writes in large chunks, and a staged
-            // message is written once; a pooled buffer keeps a delivery from allocating 128 KB of them.
+            // Unbuffered: the copy below already writes in large chunks, and a staged message is
+            // written once; a pooled buffer keeps a delivery from allocating 128 KB of them.
             var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
             try
             {
-                await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
-                Stream sink = compressionLevel == 0
-                    ? file
-                    : new GZipStream(file, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+                // The first block decides whether the content is small enough to keep uncompressed.
+                var length = 0;
                 int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                while (length <= UncompressedUpTo && (read = await content.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+                    length += read;
+                var compress = compressionLevel != 0 && length > UncompressedUpTo;
+                await using var file = LocalFileStream.CreateNew(tempPath);
+                Stream sink = compress ? new GZipStream(file, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true) : file;
+                long total = 0;
+                for (read = length; read > 0; read = await content.ReadAsync(buffer, cancellationToken))
                 {
                     hash.AppendData(buffer, 0, read);
-                    length += read;
+                    total += read;
                     await sink.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
                 if (!ReferenceEquals(sink, file))
                     await sink.DisposeAsync();
-                await file.FlushAsync(cancellationToken);
-                file.Flush(flushToDisk: true);
+                file.FlushToDisk();
+                return new StagedBlob(BlobId.FromHash(hash.GetHashAndReset()), total, tempPath, null, compress);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-            return new StagedBlob(BlobId.FromHash(hash.GetHashAndReset()), length, tempPath, null) { };
         }
         catch
         {
@@ -114,7 +123,7 @@ public sealed class FileBlobStore
             staged.Dispose();
             return;
         }
-        var target = PathFor(staged.Id, compressionLevel != 0);
+        var target = PathFor(staged.Id, staged.Compressed);
         var directory = Path.GetDirectoryName(target)!;
         EnsureDurableDirectory(directory);
         File.Move(tempPath, target, overwrite: true);
@@ -123,11 +132,11 @@ public sealed class FileBlobStore
     }
 
     /// <summary>Reads back a staged, not yet placed blob (uncompressed).</summary>
-    public Stream OpenStaged(StagedBlob staged)
+    public static Stream OpenStaged(StagedBlob staged)
     {
         var path = staged.TempPath ?? throw new InvalidOperationException($"blob {staged.Id} is no longer staged");
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-        return compressionLevel == 0 ? file : new GZipStream(file, CompressionMode.Decompress);
+        var file = LocalFileStream.OpenRead(path);
+        return staged.Compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
     public bool Exists(BlobId id) => File.Exists(PathFor(id, true)) || File.Exists(PathFor(id, false));
@@ -136,9 +145,8 @@ public sealed class FileBlobStore
     public Stream OpenRead(BlobId id) => TryOpenRead(id) ?? throw new BlobNotFoundException(id);
 
     /// <summary>
-    /// The content of <paramref name="id"/>, or null when there is no file for it. Read synchronously
-    /// and unbuffered: a message is read whole from the page cache, and the decompressor or the
-    /// caller's copy loop brings its own buffer.
+    /// The content of <paramref name="id"/>, or null when there is no file for it, read in place on the
+    /// caller's thread (<see cref="LocalFileStream"/>).
     /// </summary>
     public Stream? TryOpenRead(BlobId id)
     {
@@ -146,11 +154,11 @@ public sealed class FileBlobStore
             return new GZipStream(compressed, CompressionMode.Decompress);
         return Open(PathFor(id, false));
 
-        static FileStream? Open(string path)
+        static LocalFileStream? Open(string path)
         {
             try
             {
-                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.None);
+                return LocalFileStream.OpenRead(path);
             }
             catch (FileNotFoundException)
             {

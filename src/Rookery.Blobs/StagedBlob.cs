@@ -6,18 +6,22 @@ namespace Rookery.Blobs;
 /// </summary>
 public sealed class StagedBlob : IDisposable
 {
-    internal StagedBlob(BlobId id, long length, string? tempPath, byte[]? content)
+    internal StagedBlob(BlobId id, long length, string? tempPath, byte[]? content, bool compressed = false)
     {
         Id = id;
         Length = length;
         TempPath = tempPath;
         Content = content;
+        Compressed = compressed;
     }
 
     public BlobId Id { get; }
 
     /// <summary>Uncompressed length in bytes.</summary>
     public long Length { get; }
+
+    /// <summary>Whether the temporary file holds the content gzip-compressed.</summary>
+    internal bool Compressed { get; }
 
     /// <summary>The temporary file holding the (possibly compressed) content, for file storage.</summary>
     internal string? TempPath { get; set; }

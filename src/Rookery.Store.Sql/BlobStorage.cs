@@ -84,7 +84,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             if (content is null)
             {
                 // staged to a file for files storage: read it back
-                await using var stream = files.OpenStaged(blob);
+                await using var stream = FileBlobStore.OpenStaged(blob);
                 using var buffer = new MemoryStream();
                 await stream.CopyToAsync(buffer, cancellationToken);
                 content = buffer.ToArray();

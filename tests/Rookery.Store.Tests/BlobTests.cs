@@ -35,6 +35,58 @@ public sealed class BlobTests
         }
     }
 
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    [InlineData(FileBlobStore.UncompressedUpTo, false)]
+    [InlineData(FileBlobStore.UncompressedUpTo + 1, true)]
+    [InlineData(70_000, true)] // more than the first read
+    public async Task Content_that_fits_one_block_is_stored_uncompressed(int length, bool compressed)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = new FileBlobStore(root, 6);
+            var content = new byte[length];
+            for (var i = 0; i < length; i++)
+                content[i] = (byte)('a' + i % 7);
+            // a stream that hands out a few bytes per read, as a network stream may
+            using var staged = await files.StageAsync(new TrickleStream(content, 1000));
+            Assert.Equal(BlobId.Compute(content), staged.Id);
+            Assert.Equal(length, staged.Length);
+            await using (var beforePlacing = FileBlobStore.OpenStaged(staged))
+                Assert.Equal(content, await ReadAllAsync(beforePlacing));
+            files.Place(staged);
+            var onDisk = System.IO.Directory.GetFiles(root, staged.Id.Value + "*", SearchOption.AllDirectories).Single();
+            Assert.Equal(compressed, onDisk.EndsWith(".gz", StringComparison.Ordinal));
+            Assert.Equal(compressed ? 0 : length, compressed ? 0 : new FileInfo(onDisk).Length);
+            await using var read = files.OpenRead(staged.Id);
+            Assert.Equal(content, await ReadAllAsync(read));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(root, true);
+        }
+    }
+
+    static async Task<byte[]> ReadAllAsync(Stream stream)
+    {
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Returns at most <paramref name="chunk"/> bytes per read.</summary>
+    sealed class TrickleStream(byte[] content, int chunk) : MemoryStream(content, writable: false)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, chunk)]);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            base.ReadAsync(buffer, offset, Math.Min(count, chunk), cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, chunk)], cancellationToken);
+    }
+
     [Fact]
     public async Task A_staged_blob_that_is_never_placed_leaves_nothing_behind()
     {

@@ -52,7 +52,7 @@ public static partial class ConfigSchema
         new("attachment_path", ParameterKind.String, "",
             "Directory of attachment files when attachment_storage = files; empty = attachments/ in the data directory."),
         new("attachment_compression", ParameterKind.Int, "6",
-            "Compression level of stored attachment contents: 0 = none, 1 = fastest, 9 = smallest.")
+            "Compression level of stored attachment contents: 0 = none, 1 = fastest, 9 = smallest. Content of 4 KiB or less is stored uncompressed.")
         { Min = 0, Max = 9 },
 
         new("user_plugin", ParameterKind.Enum, "db",
