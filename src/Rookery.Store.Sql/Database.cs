@@ -30,6 +30,8 @@ public sealed record DatabaseSettings(DatabaseEngine Engine)
     /// <summary>MySQL unix socket; used instead of host and port when set.</summary>
     public string Socket { get; init; } = "";
     public int PoolSize { get; init; } = 20;
+    /// <summary>SQLite: how long a state change (flags, expunge) may stay unsynced after it is acknowledged; zero syncs every commit.</summary>
+    public TimeSpan StateSyncDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>A human-readable description without the password, for banners and logs.</summary>
     public string Describe() => Engine switch

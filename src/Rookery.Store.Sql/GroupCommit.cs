@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using LinqToDB.Data;
 
@@ -13,7 +14,17 @@ namespace Rookery.Store.Sql;
 /// Each write runs in its own savepoint with its own modseq, exactly as it would in a
 /// transaction of its own: one that fails (quota, a vanished folder) is rolled back alone and
 /// gets its exception, the others commit. Nobody's task completes before the commit that holds
-/// its write is durable, so acknowledgements keep their meaning.
+/// its write is in the database's log.
+/// <para>
+/// A batch of nothing but state changes (flags, keywords, \Recent claims, expunges: see
+/// <see cref="RunAsync{T}"/>) commits with <c>synchronous = NORMAL</c>: its log frames are
+/// written, so a crash of the process cannot lose them, but the fsync is left to the next
+/// batch that needs one, or to the writer within <see cref="DatabaseSettings.StateSyncDelay"/>.
+/// A later fsync of the log makes every earlier frame durable too, so a power cut loses at most
+/// the state changes of that window, never one without those before it, and never content: a
+/// batch with an append, a copy or a folder change waits for its fsync as before. (Dovecot does
+/// not fsync flag changes at all; PostgreSQL's <c>synchronous_commit = off</c> is the same trade.)
+/// </para>
 /// </remarks>
 sealed class GroupCommit(Database database, IChangeNotifier notifier)
 {
@@ -25,10 +36,14 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
     readonly Lock startLock = new();
     Task? loop;
 
-    public Task<T> RunAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
+    /// <param name="stateOnly">
+    /// The write changes only the state of messages (flags, keywords, \Recent, expunges), adds no
+    /// content and changes no folder: its fsync may follow its acknowledgement (see the remarks).
+    /// </param>
+    public Task<T> RunAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, bool stateOnly, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var write = new Write<T>(storeIds.Distinct().Order().ToArray(), body, cancellationToken);
+        var write = new Write<T>(storeIds.Distinct().Order().ToArray(), body, stateOnly, cancellationToken);
         EnsureStarted();
         if (!queue.Writer.TryWrite(write))
             throw new InvalidOperationException("the SQLite write queue is closed");
@@ -49,12 +64,24 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
     /// <summary>How long the writer connection stays open with nothing to write.</summary>
     static readonly TimeSpan WriterIdle = TimeSpan.FromSeconds(10);
 
+    /// <summary>The writer connection's <c>synchronous</c> setting: FULL (true) or NORMAL.</summary>
+    bool syncing = true;
+
+    /// <summary>When the oldest commit that is not yet fsynced was made; null when everything is on disk.</summary>
+    long? unsyncedSince;
+
+    TimeSpan SyncDelay => database.Settings.StateSyncDelay;
+
+    /// <summary>Whether some acknowledged state change is in the log but not yet fsynced.</summary>
+    public bool HasUnsynced => unsyncedSince is not null;
+
     async Task<DataConnection> WriterAsync()
     {
         if (writer is null)
         {
             writer = await database.OpenAsync();
             writer.KeepStatements();
+            syncing = true; // Database.OpenAsync sets synchronous = FULL on every connection
         }
         return writer;
     }
@@ -68,6 +95,29 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
         writer = null;
     }
 
+    async Task SetSyncingAsync(DataConnection db, bool full)
+    {
+        if (syncing == full)
+            return;
+        await db.RunAsync(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", CancellationToken.None);
+        syncing = full;
+    }
+
+    /// <summary>
+    /// Makes the commits that skipped their fsync durable: a checkpoint fsyncs the log before it
+    /// copies it into the database. False when a reader kept part of the log from being copied;
+    /// the log may then not have been fsynced, and the caller tries again shortly.
+    /// </summary>
+    async Task<bool> SyncAsync()
+    {
+        var db = await WriterAsync();
+        var result = await db.ReadAsync("PRAGMA wal_checkpoint(PASSIVE)", r => (Busy: r.GetInt64(0), Log: r.GetInt64(1), Copied: r.GetInt64(2)), CancellationToken.None);
+        if (result is not [var (busy, log, copied)] || busy != 0 || copied < log)
+            return false;
+        unsyncedSince = null;
+        return true;
+    }
+
     async Task LoopAsync()
     {
         var batch = new List<Write>(MaxBatch);
@@ -77,20 +127,30 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
             bool more;
             try
             {
-                idle.CancelAfter(writer is null ? Timeout.InfiniteTimeSpan : WriterIdle);
+                idle.CancelAfter(WaitLimit());
                 more = await queue.Reader.WaitToReadAsync(idle.Token);
                 idle.CancelAfter(Timeout.InfiniteTimeSpan);
             }
             catch (OperationCanceledException)
             {
-                // nothing to write for a while: let the connection go back to the pool
                 idle.Dispose();
                 idle = new CancellationTokenSource();
+                if (unsyncedSince is not null)
+                {
+                    // state changes waiting for their fsync and nothing else to write: sync now
+                    await SyncSoonAsync();
+                    continue;
+                }
+                // nothing to write for a while: let the connection go back to the pool
                 await CloseWriterAsync();
                 continue;
             }
             if (!more)
+            {
+                if (unsyncedSince is not null)
+                    await SyncSoonAsync();
                 break;
+            }
             batch.Clear();
             while (batch.Count < MaxBatch && queue.Reader.TryRead(out var write))
             {
@@ -104,13 +164,47 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
         }
     }
 
+    /// <summary>How long the loop waits for a write: until unsynced commits are due, or until the idle writer connection is closed.</summary>
+    TimeSpan WaitLimit()
+    {
+        if (unsyncedSince is { } since)
+            return TimeSpan.FromTicks(Math.Max(0, (SyncDelay - Stopwatch.GetElapsedTime(since)).Ticks));
+        return writer is null ? Timeout.InfiniteTimeSpan : WriterIdle;
+    }
+
+    /// <summary>Syncs, retrying for a little while when readers hold the log; a failure leaves it to the next commit.</summary>
+    async Task SyncSoonAsync()
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            try
+            {
+                if (await SyncAsync())
+                    return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                await CloseWriterAsync();
+            }
+            if (queue.Reader.Count > 0)
+                return; // the next batch decides whether it must fsync, and can do it for these too
+            await Task.Delay(TimeSpan.FromMilliseconds(10));
+        }
+    }
+
     async Task CommitAsync(List<Write> batch)
     {
+        // Only a batch of state changes may leave its fsync for later, and only while the oldest
+        // unsynced commit is younger than the delay; any other commit fsyncs everything before it.
+        var now = Stopwatch.GetTimestamp();
+        var defer = SyncDelay > TimeSpan.Zero && batch.TrueForAll(w => w.StateOnly)
+            && (unsyncedSince is not { } since || Stopwatch.GetElapsedTime(since, now) < SyncDelay);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 var db = await WriterAsync();
+                await SetSyncingAsync(db, !defer);
                 await using (var transaction = await db.BeginTransactionAsync(database.WriteIsolation))
                 {
                     if (batch.Count == 1)
@@ -126,6 +220,10 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
                         await transaction.CommitAsync();
                     }
                 }
+                if (defer)
+                    unsyncedSince ??= now;
+                else
+                    unsyncedSince = null;
                 break;
             }
             catch (Exception e) when (attempt < MaxAttempts && Database.IsTransient(e))
@@ -177,9 +275,10 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
         }
     }
 
-    abstract class Write(long[] storeIds, CancellationToken cancellationToken)
+    abstract class Write(long[] storeIds, bool stateOnly, CancellationToken cancellationToken)
     {
         public long[] StoreIds { get; } = storeIds;
+        public bool StateOnly { get; } = stateOnly;
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public IReadOnlyDictionary<long, long> ModSeqs { get; set; } = new Dictionary<long, long>();
         public Exception? Error { get; set; }
@@ -195,8 +294,8 @@ sealed class GroupCommit(Database database, IChangeNotifier notifier)
         public abstract void Fail(Exception error);
     }
 
-    sealed class Write<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
-        : Write(storeIds, cancellationToken)
+    sealed class Write<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, bool stateOnly, CancellationToken cancellationToken)
+        : Write(storeIds, stateOnly, cancellationToken)
     {
         readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         T? result;

@@ -21,6 +21,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public IChangeNotifier Notifier => notifier;
 
+    /// <summary>
+    /// SQLite: whether an acknowledged state change (flags, expunge) is not yet fsynced; it will be
+    /// within <see cref="DatabaseSettings.StateSyncDelay"/>. Always false on the database servers.
+    /// </summary>
+    public bool HasUnsyncedStateChanges => groupCommit?.HasUnsynced ?? false;
+
     long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     // ---- stores ----
@@ -282,7 +288,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }
         // Written behind; a write that fails only makes the messages recent once more.
         _ = WriteUnversionedAsync(db => db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid < @next", CancellationToken.None,
-                RawSql.P("next", folder.UidNext), RawSql.P("id", folderId)), CancellationToken.None)
+                RawSql.P("next", folder.UidNext), RawSql.P("id", folderId)), CancellationToken.None, stateOnly: true)
             .ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
         return claimed;
     }
@@ -488,7 +494,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         {
             await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
             return 0;
-        }, cancellationToken);
+        }, cancellationToken, stateOnly: true); // a description can always be made again
 
     /// <summary>
     /// Keeps a content's structure description. At ingest the content's first description stays (the same
@@ -544,7 +550,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             if (changed.Count > 0)
                 await TouchFolderAsync(db, folderId, m, cancellationToken);
             return new FlagResult(changed, failed);
-        }, cancellationToken);
+        }, cancellationToken, stateOnly: true);
     }
 
     static (MessageFlags, List<string>) Apply(FlagChange change, MessageFlags flags, List<string> keywords)
@@ -675,7 +681,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             await ReleaseFromFolderAsync(db, folderId, victims.Count, total, m, cancellationToken);
             await AddStoreSizeAsync(db, storeId, -total, cancellationToken);
             return (IReadOnlyList<long>)victims.ConvertAll(v => v.Uid);
-        }, cancellationToken);
+        }, cancellationToken, stateOnly: true);
     }
 
     public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default)
@@ -698,10 +704,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     /// store (locking their rows in id order, so two writers never deadlock), then commits
     /// and publishes the change.
     /// </summary>
-    async Task<T> WriteAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
+    /// <param name="stateOnly">The write changes only messages' state (flags, expunges): on SQLite its fsync may follow its acknowledgement (see <see cref="GroupCommit"/>).</param>
+    async Task<T> WriteAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken, bool stateOnly = false)
     {
         if (groupCommit is not null)
-            return await groupCommit.RunAsync(storeIds, body, cancellationToken);
+            return await groupCommit.RunAsync(storeIds, body, stateOnly, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -723,10 +730,10 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     /// structure descriptions, subscriptions). On SQLite it joins the group commit, where it never
     /// waits on the write lock beside it; elsewhere it runs on a connection of its own.
     /// </summary>
-    async Task<T> WriteUnversionedAsync<T>(Func<DataConnection, Task<T>> body, CancellationToken cancellationToken)
+    async Task<T> WriteUnversionedAsync<T>(Func<DataConnection, Task<T>> body, CancellationToken cancellationToken, bool stateOnly = false)
     {
         if (groupCommit is not null)
-            return await groupCommit.RunAsync([], (db, _) => body(db), cancellationToken);
+            return await groupCommit.RunAsync([], (db, _) => body(db), stateOnly, cancellationToken);
         await using var db = await database.OpenAsync(cancellationToken);
         return await body(db);
     }

@@ -130,6 +130,7 @@ public sealed class ServerRuntime
         {
             SqlitePath = config.GetString("sqlite_path") is { Length: > 0 } path ? path : Path.Combine(paths.DataDirectory, "rookery.db"),
             PoolSize = config.GetInt("database_pool_size"),
+            StateSyncDelay = TimeSpan.FromMilliseconds(config.GetInt("sqlite_state_sync_delay")),
         },
     };
 

@@ -20,6 +20,42 @@ public sealed class ItemTests : IAsyncLifetime
     public async Task DisposeAsync() => await test.DisposeAsync();
 
     [Fact]
+    public async Task A_state_change_is_fsynced_within_the_delay_and_new_content_at_once()
+    {
+        if (test.Settings.Engine != DatabaseEngine.Sqlite)
+        {
+            Assert.False(store.HasUnsyncedStateChanges); // the servers commit each write durably
+            return;
+        }
+        // a delay long enough that a slow machine still sees the window
+        var delay = TimeSpan.FromSeconds(2);
+        var deferred = new SqlMailStore(new Database(test.Settings with { StateSyncDelay = delay }), test.CreateBlobs(), new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
+        var uid = (await deferred.AppendAsync(inbox.Id, Messages.Make("one"))).Uid;
+        Assert.False(deferred.HasUnsyncedStateChanges);
+
+        // a flag change is acknowledged before its fsync, which follows within the delay
+        await deferred.SetFlagsAsync(inbox.Id, [uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen, []));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(deferred.HasUnsyncedStateChanges);
+        while (deferred.HasUnsyncedStateChanges && watch.Elapsed < delay * 3)
+            await Task.Delay(10);
+        Assert.False(deferred.HasUnsyncedStateChanges, "the state change was not fsynced");
+        Assert.InRange(watch.Elapsed, delay / 2, delay + TimeSpan.FromSeconds(1));
+
+        // new content waits for its fsync, which takes the state changes before it along
+        await deferred.ExpungeAsync(inbox.Id, [uid]);
+        Assert.True(deferred.HasUnsyncedStateChanges);
+        await deferred.AppendAsync(inbox.Id, Messages.Make("two"));
+        Assert.False(deferred.HasUnsyncedStateChanges);
+
+        // with no delay every change is fsynced before it is acknowledged
+        var strict = new SqlMailStore(new Database(test.Settings with { StateSyncDelay = TimeSpan.Zero }), test.CreateBlobs(), new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
+        var three = (await strict.AppendAsync(inbox.Id, Messages.Make("three"))).Uid;
+        await strict.SetFlagsAsync(inbox.Id, [three], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
+        Assert.False(strict.HasUnsyncedStateChanges);
+    }
+
+    [Fact]
     public async Task Appends_get_increasing_uids_and_modseqs_and_leave_change_rows()
     {
         var start = (await store.GetStoreAsync(alice.Id)).ModSeq;

@@ -13,6 +13,11 @@ public static partial class ConfigSchema
         { Allowed = ["sqlite", "mysql", "postgresql"] },
         new("sqlite_path", ParameterKind.String, "",
             "SQLite database file when database_engine = sqlite; empty = rookery.db in the data directory."),
+        new("sqlite_state_sync_delay", ParameterKind.Int, "200",
+            "Milliseconds by which the fsync of a message state change (flags, keywords, \\Recent, expunge) may follow its acknowledgement on SQLite. "
+            + "The change is in the database file's log before it is acknowledged, so it survives a crash of Rookery; only a power cut within this window can undo it. "
+            + "New content (APPEND, delivery, COPY, MOVE) and folder changes are always on disk before they are acknowledged. 0 = fsync every change before acknowledging it.")
+        { Min = 0, Max = 10000 },
 
         new("mysql_host", ParameterKind.String, "localhost",
             "Host name or address of the MySQL/MariaDB server."),
