@@ -26,8 +26,8 @@
 # So every mailbox ends a run as it began. Operations/s counts every command above (Expunge once)
 # started in the measured window; latencies are client-side, from sending to the tagged reply.
 #
-# Servers: Rookery (`rookery serve`, IMAP only, SQLite WAL synchronous = FULL, content fsynced before
-# the tagged OK) and Dovecot from Debian (`dovecot -F -c` with a config written here: IMAP only,
+# Servers: Rookery (`rookery serve`, IMAP only, SQLite WAL, content fsynced before the tagged OK,
+# flag changes and expunges fsynced within sqlite_state_sync_delay = 200 ms, its default) and Dovecot from Debian (`dovecot -F -c` with a config written here: IMAP only,
 # loopback, maildir, mail_fsync = always, passwd-file users), both with their per-user and per-address
 # session limits raised. Neither /etc/dovecot nor any system service is used; the script stops
 # exactly the two servers it started. Missing Debian packages (dovecot-core, dovecot-imapd) are
@@ -179,7 +179,7 @@ cmd_median() {  # median of column $4 (8 ops/s, 11 p99) for command $3 over the 
 {
   echo
   echo "IMAP client mix, $(date '+%Y-%m-%d %H:%M'), $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"),"
-  echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION (SQLite WAL, synchronous = FULL); Dovecot $DOVECOT_VERSION (maildir, mail_fsync = always);"
+  echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION (SQLite WAL; content fsynced before OK, state changes within 200 ms); Dovecot $DOVECOT_VERSION (maildir, mail_fsync = always);"
   echo "$USERS users with $MESSAGES messages each (dovecot-crlf-100), client i as user i mod $USERS; ${SECONDS_RUN}s measured after ${WARMUP}s warm-up, median of $REPEAT runs;"
   echo "cycle: SELECT, FETCH 20 headers, FETCH 1 body, STORE, SEARCH, APPEND, STORE \\Deleted + UID EXPUNGE, IDLE ${IDLE_MS} ms"
   echo
