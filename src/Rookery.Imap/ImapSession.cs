@@ -130,6 +130,23 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         return transport.Output.FlushAsync(cancellationToken);
     }
 
+    /// <summary>How much of a long response may wait for the end of the command before it is sent.</summary>
+    const int ResponseFlushThreshold = 64 * 1024;
+
+    /// <summary>
+    /// Sends what the writer holds once it is more than <see cref="ResponseFlushThreshold"/>, which
+    /// bounds what a long FETCH holds in memory (and lets a slow client hold it back) while a short
+    /// response goes out whole with its tagged completion, in one send instead of two.
+    /// </summary>
+    ValueTask<FlushResult> FlushIfLargeAsync(CancellationToken cancellationToken)
+    {
+        writer.Commit();
+        var output = transport.Output;
+        if (output.CanGetUnflushedBytes && output.UnflushedBytes < ResponseFlushThreshold)
+            return ValueTask.FromResult(new FlushResult(isCanceled: false, isCompleted: false));
+        return output.FlushAsync(cancellationToken);
+    }
+
     /// <summary>Answers a line the parser refused; false when the client has misbehaved too often.</summary>
     async Task<bool> RefuseAsync(ParseError error, CancellationToken cancellationToken)
     {

@@ -116,10 +116,10 @@ public sealed partial class ImapSession
                     writer.Raw(" FLAGS ").Raw(FlagList(message));
                 writer.Raw(")").EndLine();
                 if (structure is { HasContent: true })
-                    await FlushAsync(cancellationToken);
+                    await FlushIfLargeAsync(cancellationToken);
             }
             if (described is not null)
-                await FlushAsync(cancellationToken);
+                await FlushIfLargeAsync(cancellationToken);
         }
         if (expunged)
             throw No("Some of the requested messages no longer exist", "EXPUNGEISSUED");
