@@ -141,6 +141,11 @@ public sealed class Cli : IDisposable
         {
             try { new Store.Sql.Database(database).DropAsync().GetAwaiter().GetResult(); } catch (Exception) { /* best effort */ }
         }
-        try { System.IO.Directory.Delete(Root, true); } catch (IOException) { }
+        // a server or Postfix process of the test may still be writing its last files: try a few times
+        for (var attempt = 0; attempt < 5 && System.IO.Directory.Exists(Root); attempt++)
+        {
+            try { System.IO.Directory.Delete(Root, true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Thread.Sleep(200); }
+        }
     }
 }

@@ -225,6 +225,26 @@ public sealed class Postfix : IDisposable
     }
 
     /// <summary>The pid of the running master daemon, from its pid file (which the master holds locked: read it without a lock).</summary>
+    /// <summary>This instance's running master process, found by its working directory (the queue directory).</summary>
+    int? RunningMaster()
+    {
+        foreach (var entry in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid))
+                continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(entry, "comm")).Trim() == "master" && new FileInfo(Path.Combine(entry, "cwd")).LinkTarget == queueDirectory)
+                    return pid;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // gone meanwhile
+            }
+        }
+        return null;
+    }
+
     int? MasterPid()
     {
         var pidFile = Path.Combine(queueDirectory, "pid", "master.pid");
@@ -245,12 +265,18 @@ public sealed class Postfix : IDisposable
         if (stopped)
             return;
         stopped = true;
-        if (RunAsync("stop").GetAwaiter().GetResult().ExitCode == 0 || MasterPid() is not { } pid)
-            return;
-        if (new FileInfo($"/proc/{pid}/cwd").LinkTarget != queueDirectory)
-            return;
-        using var master = Process.GetProcessById(pid);
-        master.Kill();
+        // (master.pid cannot be read while the master runs: it holds a lock on it that .NET's FileShare emulation respects)
+        var running = RunningMaster();
+        if (RunAsync("stop").GetAwaiter().GetResult().ExitCode != 0 && running is { } pid)
+        {
+            using var master = Process.GetProcessById(pid);
+            master.Kill();
+        }
+        // "postfix stop" only signals the master: wait until it has gone, so that the caller can remove
+        // the queue directory without racing its last writes (the test directories were left behind)
+        var deadline = Environment.TickCount64 + 10_000;
+        while (running is { } p && System.IO.Directory.Exists($"/proc/{p}") && new FileInfo($"/proc/{p}/cwd").LinkTarget == queueDirectory && Environment.TickCount64 < deadline)
+            Thread.Sleep(50);
     }
 }
 
