@@ -284,7 +284,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             if (delta.Added > 0 && !selected.ReadOnly && !imap4rev2)
             {
                 // new messages are \Recent in the one session that claims them first
-                var firstRecent = await Store.ClaimRecentAsync(selected.FolderId, cancellationToken);
+                var firstRecent = await Store.ClaimRecentAsync(selected.FolderId, cancellationToken: cancellationToken);
                 foreach (var message in selected.Messages)
                 {
                     if (message.Uid >= firstRecent && !message.Expunged)

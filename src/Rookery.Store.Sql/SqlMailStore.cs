@@ -269,11 +269,14 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     /// </summary>
     readonly Dictionary<long, long> recentClaims = [];
 
-    public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
+    public async Task<long> ClaimRecentAsync(long folderId, FolderInfo? asRead = null, CancellationToken cancellationToken = default)
     {
         (long RecentUid, long UidNext) folder;
-        await using (var db = await database.OpenAsync(cancellationToken))
+        if (asRead is not null && asRead.Id == folderId)
+            folder = (asRead.RecentUid, asRead.UidNext);
+        else
         {
+            await using var db = await database.OpenAsync(cancellationToken);
             var rows = await db.ReadAsync("SELECT recent_uid, uid_next FROM folders WHERE id = @id", r => (r.GetInt64(0), r.GetInt64(1)),
                 cancellationToken, RawSql.P("id", folderId));
             folder = rows.Count > 0 ? rows[0] : throw new StoreObjectNotFoundException($"folder {folderId}");

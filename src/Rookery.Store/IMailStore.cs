@@ -87,7 +87,11 @@ public interface IMailStore
     /// IMAP \Recent: the caller gets the messages no session has seen yet — those with a uid at or
     /// above the returned one — and from now on nobody else gets them. Not a change: no modseq.
     /// </summary>
-    Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default);
+    /// <param name="asRead">
+    /// The folder as the caller has just read it: the claim reaches up to its uid next (messages
+    /// appended since are left to the next claim) and the folder is not read again.
+    /// </param>
+    Task<long> ClaimRecentAsync(long folderId, FolderInfo? asRead = null, CancellationToken cancellationToken = default);
 
     /// <summary>The mailbox names a store's owner subscribes to (IMAP SUBSCRIBE); they need not exist.</summary>
     Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default);

@@ -255,10 +255,10 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     public Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default) =>
         inner.GetChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
 
-    public async Task<long> ClaimRecentAsync(long folderId, CancellationToken cancellationToken = default)
+    public async Task<long> ClaimRecentAsync(long folderId, FolderInfo? asRead = null, CancellationToken cancellationToken = default)
     {
         await DemandAsync(folderId, FolderAction.Read, cancellationToken);
-        return await inner.ClaimRecentAsync(folderId, cancellationToken);
+        return await inner.ClaimRecentAsync(folderId, asRead, cancellationToken);
     }
 
     public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default) => inner.ListSubscriptionsAsync(storeId, cancellationToken);

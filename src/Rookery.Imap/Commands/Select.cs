@@ -37,7 +37,10 @@ public sealed partial class ImapSession
         while (changes!.Reader.TryRead(out _)) { } // the view starts from what was just read
         // SELECT takes the messages no session has seen as its \Recent ones; EXAMINE only looks; an
         // IMAP4rev2 session has no \Recent and leaves them to the IMAP4rev1 sessions
-        var firstRecent = imap4rev2 ? long.MaxValue : readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, cancellationToken);
+        // the claim reaches every message the view starts with, those appended after the folder was read included
+        var highest = items.Count > 0 ? items.Max(i => i.Uid) : 0;
+        var claimable = highest >= folder.UidNext ? folder with { UidNext = highest + 1 } : folder;
+        var firstRecent = imap4rev2 ? long.MaxValue : readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, claimable, cancellationToken);
         var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent);
 
         var keywords = view.Messages.SelectMany(m => m.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
