@@ -49,9 +49,6 @@ sealed class LocalFileStream(FileStream file) : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) =>
-        base.CopyToAsync(destination, bufferSize, cancellationToken); // reads through ReadAsync above
-
     public override void Flush() => file.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken)

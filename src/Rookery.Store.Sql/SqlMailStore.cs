@@ -492,12 +492,13 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return found;
     }
 
+    // a description can always be made again: its fsync may follow like a state change's
     public Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default) =>
         WriteUnversionedAsync(async db =>
         {
             await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
             return 0;
-        }, cancellationToken, stateOnly: true); // a description can always be made again
+        }, cancellationToken, stateOnly: true);
 
     /// <summary>
     /// Keeps a content's structure description. At ingest the content's first description stays (the same
