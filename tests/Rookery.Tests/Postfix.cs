@@ -224,8 +224,10 @@ public sealed class Postfix : IDisposable
         return (process.ExitCode, await output + await error);
     }
 
-    /// <summary>The pid of the running master daemon, from its pid file (which the master holds locked: read it without a lock).</summary>
-    /// <summary>This instance's running master process, found by its working directory (the queue directory).</summary>
+    /// <summary>
+    /// This instance's running master process, found by its working directory (the queue directory):
+    /// master.pid cannot be opened while the master runs, as it holds a lock that .NET's FileShare emulation respects.
+    /// </summary>
     int? RunningMaster()
     {
         foreach (var entry in System.IO.Directory.EnumerateDirectories("/proc"))
@@ -245,6 +247,7 @@ public sealed class Postfix : IDisposable
         return null;
     }
 
+    /// <summary>The pid in the master's pid file, once the master has stopped and released it.</summary>
     int? MasterPid()
     {
         var pidFile = Path.Combine(queueDirectory, "pid", "master.pid");
@@ -257,23 +260,39 @@ public sealed class Postfix : IDisposable
 
     /// <summary>
     /// Stops this instance. <c>postfix stop</c> itself waits for the master and kills it by force
-    /// after 5 s; only when that command fails is the master killed here, found by its pid file and
-    /// recognised by its working directory (this queue), so that a reused pid is left alone.
+    /// after 5 s; only when that command fails or hangs is the master killed here, found by its
+    /// working directory (this queue), so that a reused pid is left alone. A hung stop must not throw
+    /// from here: that would hide the test's own failure.
     /// </summary>
     public void Dispose()
     {
         if (stopped)
             return;
         stopped = true;
-        // (master.pid cannot be read while the master runs: it holds a lock on it that .NET's FileShare emulation respects)
         var running = RunningMaster();
-        if (RunAsync("stop").GetAwaiter().GetResult().ExitCode != 0 && running is { } pid)
+        bool stoppedCleanly;
+        try
         {
-            using var master = Process.GetProcessById(pid);
-            master.Kill();
+            stoppedCleanly = RunAsync("stop").GetAwaiter().GetResult().ExitCode == 0;
         }
-        // "postfix stop" only signals the master: wait until it has gone, so that the caller can remove
-        // the queue directory without racing its last writes (the test directories were left behind)
+        catch (OperationCanceledException)
+        {
+            stoppedCleanly = false;
+        }
+        if (!stoppedCleanly && running is { } pid)
+        {
+            try
+            {
+                using var master = Process.GetProcessById(pid);
+                master.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // gone meanwhile
+            }
+        }
+        // wait until the master has gone, so that the caller can remove the queue directory without
+        // racing its last writes (the test directories were left behind)
         var deadline = Environment.TickCount64 + 10_000;
         while (running is { } p && System.IO.Directory.Exists($"/proc/{p}") && new FileInfo($"/proc/{p}/cwd").LinkTarget == queueDirectory && Environment.TickCount64 < deadline)
             Thread.Sleep(50);
