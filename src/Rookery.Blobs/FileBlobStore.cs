@@ -135,7 +135,7 @@ public sealed class FileBlobStore
     public static Stream OpenStaged(StagedBlob staged)
     {
         var path = staged.TempPath ?? throw new InvalidOperationException($"blob {staged.Id} is no longer staged");
-        var file = LocalFileStream.OpenRead(path);
+        var file = LocalFileReader.OpenRead(path);
         return staged.Compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
@@ -150,25 +150,9 @@ public sealed class FileBlobStore
     /// </summary>
     public Stream? TryOpenRead(BlobId id)
     {
-        if (Open(PathFor(id, true)) is { } compressed)
+        if (LocalFileReader.TryOpenRead(PathFor(id, true)) is { } compressed)
             return new GZipStream(compressed, CompressionMode.Decompress);
-        return Open(PathFor(id, false));
-
-        static LocalFileStream? Open(string path)
-        {
-            try
-            {
-                return LocalFileStream.OpenRead(path);
-            }
-            catch (FileNotFoundException)
-            {
-                return null;
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return null;
-            }
-        }
+        return LocalFileReader.TryOpenRead(PathFor(id, false));
     }
 
     /// <summary>Writes content that is already known (a conversion from database storage) straight to its final name.</summary>

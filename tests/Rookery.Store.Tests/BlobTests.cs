@@ -69,6 +69,51 @@ public sealed class BlobTests
         }
     }
 
+    /// <summary>Blob files are opened without FileStream (and without an exception for the usual miss of the compressed name).</summary>
+    [Fact]
+    public async Task Blob_files_open_as_seekable_streams_and_a_missing_one_is_reported_without_leaking()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = new FileBlobStore(root, 6);
+            var missing = BlobId.Compute("never stored"u8.ToArray());
+            Assert.Null(files.TryOpenRead(missing)); // not even its shard directory exists
+            Assert.Throws<BlobNotFoundException>(() => files.OpenRead(missing));
+
+            var content = new byte[3000];
+            for (var i = 0; i < content.Length; i++)
+                content[i] = (byte)(i % 251);
+            using (var staged = await files.StageAsync(new MemoryStream(content)))
+                files.Place(staged);
+            var id = BlobId.Compute(content);
+            Assert.Null(files.TryOpenRead(BlobId.Compute("a neighbour in no shard"u8.ToArray())));
+
+            var openBefore = OpenDescriptors();
+            for (var i = 0; i < 500; i++)
+            {
+                await using var read = files.OpenRead(id);
+                Assert.True(read.CanSeek);
+                Assert.Equal(content.Length, read.Length);
+                read.Position = 2990;
+                var tail = new byte[100];
+                Assert.Equal(10, await read.ReadAsync(tail));
+                Assert.Equal(content[2990..], tail[..10]);
+                Assert.Equal(0, await read.ReadAsync(tail));
+                read.Seek(-3000, SeekOrigin.End);
+                Assert.Equal(content, await ReadAllAsync(read));
+            }
+            if (openBefore >= 0)
+                Assert.InRange(OpenDescriptors(), 0, openBefore + 5);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(root, true);
+        }
+
+        static int OpenDescriptors() => System.IO.Directory.Exists("/proc/self/fd") ? System.IO.Directory.GetFiles("/proc/self/fd").Length : -1;
+    }
+
     static async Task<byte[]> ReadAllAsync(Stream stream)
     {
         using var buffer = new MemoryStream();
