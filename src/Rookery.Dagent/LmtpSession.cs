@@ -37,7 +37,8 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
     DataReader? data;
     MessageSpool? content;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <param name="stopping">The server is stopping: the session ends with a 421 the next time it waits for its client (never during a delivery).</param>
+    public async Task RunAsync(CancellationToken cancellationToken, CancellationToken stopping = default)
     {
         var output = transport.Output;
         var input = transport.Input;
@@ -48,7 +49,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
             while (true)
             {
                 ReadResult read;
-                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping))
                 {
                     idle.CancelAfter(limits.IdleTimeout);
                     try
@@ -57,7 +58,9 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        Reply(new SmtpReply(421, "4.4.2", $"{hostName} idle for too long, closing connection"));
+                        Reply(stopping.IsCancellationRequested
+                            ? new SmtpReply(421, "4.3.2", $"{hostName} Service shutting down, closing connection")
+                            : new SmtpReply(421, "4.4.2", $"{hostName} idle for too long, closing connection"));
                         await output.FlushAsync(cancellationToken);
                         return;
                     }

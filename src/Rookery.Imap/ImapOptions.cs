@@ -31,4 +31,7 @@ public sealed record ImapConnection(string ClientAddress, bool Secure, bool Plai
     /// an APPEND (its literal) until that acknowledgement, which would otherwise cost 40 ms.
     /// </summary>
     public Action? AcknowledgeNow { get; init; }
+
+    /// <summary>The server is stopping: a session waiting for a command (or in IDLE) says BYE and ends.</summary>
+    public CancellationToken Stopping { get; init; }
 }

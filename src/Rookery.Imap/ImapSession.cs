@@ -62,7 +62,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             {
                 var input = transport.Input;
                 ReadResult read;
-                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping))
                 {
                     idle.CancelAfter(State == SessionState.NotAuthenticated ? Options.LoginTimeout : Options.IdleTimeout);
                     try
@@ -71,7 +71,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        writer.Untagged("BYE Autologout; idle for too long");
+                        writer.Untagged(connection.Stopping.IsCancellationRequested ? "BYE Server shutting down" : "BYE Autologout; idle for too long");
                         await FlushAsync(cancellationToken);
                         return;
                     }

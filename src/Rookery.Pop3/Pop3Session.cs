@@ -31,7 +31,11 @@ public sealed record Pop3Services(IMailStore Store, UserStores Users, Authentica
 /// <param name="ClientAddress">For throttling and logs.</param>
 /// <param name="Secure">TLS is on.</param>
 /// <param name="PlaintextAuthAllowed">USER/PASS and AUTH PLAIN/LOGIN are allowed as the connection is now.</param>
-public sealed record Pop3Connection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed);
+public sealed record Pop3Connection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed)
+{
+    /// <summary>The server is stopping: a session waiting for a command ends, without applying its deletions (only QUIT does).</summary>
+    public CancellationToken Stopping { get; init; }
+}
 
 /// <summary>
 /// One POP3 conversation over the Inbox: the message list is fixed at login, UIDLs never change,
@@ -101,7 +105,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
     async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
     {
         var input = transport.Input;
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping);
         idle.CancelAfter(Options.IdleTimeout);
         while (true)
         {
@@ -112,7 +116,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                Write("-ERR Idle for too long, closing connection");
+                Write(connection.Stopping.IsCancellationRequested ? "-ERR Server shutting down" : "-ERR Idle for too long, closing connection");
                 await transport.Output.FlushAsync(cancellationToken);
                 return null;
             }

@@ -13,8 +13,9 @@ namespace Rookery;
 /// <summary>What a gateway session needs to know about its connection before it starts.</summary>
 /// <param name="StartTls">Puts TLS over the connection (STARTTLS, STLS); null on an implicit-TLS listener.</param>
 /// <param name="AcknowledgeNow">Sends the TCP acknowledgement of what has arrived now rather than after the delayed-ACK timer; null when not on TCP.</param>
+/// <param name="Stopping">The server is stopping: a session waiting for its client's next command says goodbye and ends.</param>
 public sealed record GatewayConnection(string ClientAddress, bool Secure, bool PlaintextAuthAllowed, Func<IDuplexPipe, CancellationToken, Task<IDuplexPipe>>? StartTls,
-    Action? AcknowledgeNow = null);
+    Action? AcknowledgeNow = null, CancellationToken Stopping = default);
 
 /// <summary>
 /// Accepts IMAP or POP3 connections on one listener: the per-address limit, implicit TLS on
@@ -41,7 +42,7 @@ public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 c
             // Like Dovecot, connections from this machine count as secure enough for a password.
             var loopback = remote is null || IPAddress.IsLoopback(remote.Address);
             var info = new GatewayConnection(address, implicitTls, !disablePlaintextAuth || implicitTls || loopback,
-                implicitTls ? null : (pipe, ct) => TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct), QuickAck(connection));
+                implicitTls ? null : (pipe, ct) => TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct), QuickAck(connection), Stopping(connection));
             await runSession(transport, info, connection.ConnectionClosed);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or System.Security.Authentication.AuthenticationException)
@@ -53,6 +54,10 @@ public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 c
             perAddress.Leave(address);
         }
     }
+
+    /// <summary>Fires when Kestrel asks the connection to close (the server is stopping); it aborts the connection only after the host's shutdown timeout.</summary>
+    internal static CancellationToken Stopping(ConnectionContext connection) =>
+        connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
 
     static readonly byte[] One = BitConverter.GetBytes(1);
 

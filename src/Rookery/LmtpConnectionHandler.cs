@@ -12,7 +12,7 @@ public sealed class LmtpConnectionHandler(DeliveryAgent agent, string hostName, 
         try
         {
             using var session = new LmtpSession(connection.Transport, agent, hostName, limits, log);
-            await session.RunAsync(connection.ConnectionClosed);
+            await session.RunAsync(connection.ConnectionClosed, GatewayConnectionHandler.Stopping(connection));
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {

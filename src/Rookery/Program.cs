@@ -22,7 +22,10 @@ root.Subcommands.Add(DagentCommand.Create(common));
 
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    // SIGTERM and SIGINT cancel the command; serve then stops its listeners, ends its sessions and
+    // waits for them (up to the host's 30 s). System.CommandLine's default lets the signal kill the
+    // process 2 s after it arrived, whatever was still being written.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
 }
 catch (ConfigException e)
 {

@@ -9,9 +9,11 @@ public sealed class SocketmapConnectionHandler(PostfixMaps maps, SocketmapLimits
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
+        // A stop ends the session at its next wait: what was acknowledged is durable, and the client retries the rest.
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, GatewayConnectionHandler.Stopping(connection));
         try
         {
-            await new SocketmapSession(connection.Transport, maps, limits, log).RunAsync(connection.ConnectionClosed);
+            await new SocketmapSession(connection.Transport, maps, limits, log).RunAsync(ending.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {

@@ -386,6 +386,57 @@ public sealed class SessionTests : IAsyncLifetime
         await session.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>
+    /// The idle timeout and the server's stop both end IDLE with a BYE and the tagged OK, whichever of
+    /// IDLE's two waits (for DONE, for changes) sees the cancellation first: repeated, because before
+    /// the fix the session sometimes ended without a word.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task IDLE_ends_with_BYE_on_the_idle_timeout_and_on_a_server_stop(bool stop)
+    {
+        harness.Services = harness.Services with { Options = harness.Services.Options with { IdleTimeout = TimeSpan.FromMilliseconds(stop ? 30_000 : 40) } };
+        for (var round = 0; round < 15; round++)
+        {
+            using var stopping = new CancellationTokenSource();
+            var toServer = new System.IO.Pipelines.Pipe();
+            var toClient = new System.IO.Pipelines.Pipe();
+            using var imap = new ImapSession(new Duplex(toServer.Reader, toClient.Writer), harness.Services, new ImapConnection("127.0.0.1", false, true) { Stopping = stopping.Token });
+            var running = imap.RunAsync(CancellationToken.None);
+            using var reader = new StreamReader(toClient.Reader.AsStream());
+            async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
+            await Line();
+            await toServer.Writer.WriteAsync("a LOGIN alice pw\r\ns SELECT INBOX\r\ni IDLE\r\n"u8.ToArray());
+            while (await Line() != "+ idling") { }
+            if (stop)
+                await stopping.CancelAsync();
+            Assert.Equal(stop ? "* BYE Server shutting down" : "* BYE Autologout; idle for too long", await Line());
+            Assert.Equal(stop ? "i OK IDLE ended: server shutting down" : "i OK IDLE timed out", await Line());
+            await running.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Null(await reader.ReadLineAsync()); // closed
+        }
+    }
+
+    [Fact]
+    public async Task A_session_waiting_for_a_command_says_BYE_when_the_server_stops()
+    {
+        using var stopping = new CancellationTokenSource();
+        var toServer = new System.IO.Pipelines.Pipe();
+        var toClient = new System.IO.Pipelines.Pipe();
+        using var imap = new ImapSession(new Duplex(toServer.Reader, toClient.Writer), harness.Services, new ImapConnection("127.0.0.1", false, true) { Stopping = stopping.Token });
+        var running = imap.RunAsync(CancellationToken.None);
+        using var reader = new StreamReader(toClient.Reader.AsStream());
+        async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
+        await Line();
+        await toServer.Writer.WriteAsync("a LOGIN alice pw\r\n"u8.ToArray());
+        Assert.StartsWith("a OK", await Line());
+        await stopping.CancelAsync();
+        Assert.Equal("* BYE Server shutting down", await Line());
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(await reader.ReadLineAsync());
+    }
+
     [Fact]
     public async Task Fetch_search_and_sort_read_sizes_and_dates_of_scattered_messages_and_skip_ones_expunged_elsewhere()
     {

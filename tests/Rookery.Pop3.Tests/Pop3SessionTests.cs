@@ -47,6 +47,29 @@ public sealed class Pop3SessionTests : IAsyncLifetime
         await session.RunAsync(CancellationToken.None);
     }, script);
 
+    /// <summary>A stop of the server ends a session waiting for its next command, and its DELEs, never confirmed by QUIT, are not applied.</summary>
+    [Fact]
+    public async Task A_server_stop_ends_the_session_without_applying_its_deletions()
+    {
+        using var stopping = new CancellationTokenSource();
+        await Transcript.RunAsync(async pipe =>
+        {
+            using var session = new Pop3Session(pipe, services, new Pop3Connection("127.0.0.1", false, true) { Stopping = stopping.Token });
+            await session.RunAsync(CancellationToken.None);
+        }, """
+            S: +OK pop.test Rookery POP3 ready
+            C: USER alice
+            S: +OK
+            C: PASS pw
+            S: +OK 2 messages
+            C: DELE 1
+            S: +OK *
+            ! stop
+            S: -ERR Server shutting down
+            """, actions: _ => stopping.CancelAsync());
+        Assert.Equal(2, (await store.ListItemsAsync(inbox.Id)).Count);
+    }
+
     [Fact]
     public async Task A_session_lists_retrieves_and_deletes_at_quit_only()
     {

@@ -97,4 +97,126 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
             await server.WaitForExitAsync();
         }
     }
+
+    /// <summary>
+    /// SIGTERM with a session in IDLE, one halfway through an APPEND literal and one that never
+    /// logged in: each gets a BYE at once, the server exits cleanly, and the unfinished APPEND
+    /// leaves nothing behind.
+    /// </summary>
+    [Fact]
+    public async Task Stopping_the_server_closes_idle_and_unfinished_sessions()
+    {
+        var imap = Cli.FreePort();
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.Environment["IMAP_LISTEN"] = $"127.0.0.1:{imap}";
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "imap")).ExitCode);
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            await Cli.WaitForBannerAsync(server);
+            using var idle = await RawImap.ConnectAsync(imap);
+            await idle.SendAsync("a LOGIN alice secret\r\nb SELECT INBOX\r\nc IDLE\r\n");
+            await idle.ReadUntilAsync("+ ");
+            using var append = await RawImap.ConnectAsync(imap);
+            await append.SendAsync("a LOGIN alice secret\r\nb APPEND INBOX {100}\r\n");
+            await append.ReadUntilAsync("+ ");
+            await append.SendAsync("only ten..");
+            using var fresh = await RawImap.ConnectAsync(imap);
+
+            var stopped = Stopwatch.StartNew();
+            var kill = await Tools.RunAsync("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.Equal(0, kill.ExitCode);
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+                await server.WaitForExitAsync(timeout.Token);
+            output.WriteLine($"stopped in {stopped.Elapsed.TotalSeconds:0.0} s");
+            Assert.Equal(0, server.ExitCode); // not killed by the signal
+            Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(10), "the sessions held up the stop");
+            foreach (var session in new[] { idle, append, fresh })
+            {
+                var (closed, last) = await session.ReadToEndAsync();
+                Assert.True(closed, "a connection stayed open after the server stopped");
+                Assert.Contains("* BYE Server shutting down\r\n", last);
+            }
+        }
+        finally
+        {
+            if (!server.HasExited)
+                server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+
+        using var again = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            await Cli.WaitForBannerAsync(again);
+            using var check = await RawImap.ConnectAsync(imap);
+            await check.SendAsync("a LOGIN alice secret\r\nb STATUS INBOX (MESSAGES)\r\n");
+            Assert.Contains("(MESSAGES 0)", await check.ReadUntilAsync("b OK"));
+        }
+        finally
+        {
+            again.Kill(entireProcessTree: true);
+            await again.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>A bare IMAP connection for tests that need to stop halfway through a command.</summary>
+    sealed class RawImap : IDisposable
+    {
+        readonly System.Net.Sockets.TcpClient client = new();
+        readonly StringBuilder received = new();
+        System.Net.Sockets.NetworkStream stream = null!;
+
+        public static async Task<RawImap> ConnectAsync(int port)
+        {
+            var raw = new RawImap();
+            await raw.client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            raw.stream = raw.client.GetStream();
+            await raw.ReadUntilAsync("* OK");
+            return raw;
+        }
+
+        public Task SendAsync(string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
+
+        /// <summary>Reads until a line starts with <paramref name="prefix"/>; returns everything read so far.</summary>
+        public async Task<string> ReadUntilAsync(string prefix)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var buffer = new byte[4096];
+            while (!received.ToString().Split("\r\n").Any(l => l.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                var read = await stream.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                    throw new IOException($"closed before a line starting with {prefix}; got {received}");
+                received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+            return received.ToString();
+        }
+
+        /// <summary>Reads until the server closes the connection: whether it did (within 5 s), and what it sent after the last read.</summary>
+        public async Task<(bool Closed, string Text)> ReadToEndAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var buffer = new byte[4096];
+            var text = new StringBuilder();
+            try
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+                    text.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                return (true, text.ToString());
+            }
+            catch (IOException)
+            {
+                return (true, text.ToString()); // reset
+            }
+            catch (OperationCanceledException)
+            {
+                return (false, text.ToString());
+            }
+        }
+
+        public void Dispose() => client.Dispose();
+    }
 }

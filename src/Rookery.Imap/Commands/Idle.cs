@@ -11,15 +11,15 @@ public sealed partial class ImapSession
         await SendUpdatesAsync(allowExpunge: true, cancellationToken);
         writer.Continuation("idling");
         await FlushAsync(cancellationToken);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping);
         stop.CancelAfter(Options.IdleTimeout);
         var done = ReadLineAsync(stop.Token);
         while (true)
         {
             var changed = changes!.Reader.WaitToReadAsync(stop.Token).AsTask();
             var first = await Task.WhenAny(done, changed);
-            if (first == done)
-                break;
+            if (first == done || changed.IsCanceled)
+                break; // a cancelled wait for changes is the timeout or the stop that also ends `done`
             if (!await changed)
                 continue;
             await SendUpdatesAsync(allowExpunge: true, cancellationToken);
@@ -34,9 +34,9 @@ public sealed partial class ImapSession
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            writer.Untagged("BYE Autologout; idle for too long");
+            writer.Untagged(connection.Stopping.IsCancellationRequested ? "BYE Server shutting down" : "BYE Autologout; idle for too long");
             State = SessionState.Logout;
-            return "timed out";
+            return connection.Stopping.IsCancellationRequested ? "ended: server shutting down" : "timed out";
         }
         if (line is null)
             throw new IOException("connection closed during IDLE");

@@ -81,6 +81,7 @@ public static class ServeCommand
         builder.Logging.ClearProviders();
         Logging.Configure(builder.Logging, config.GetInt("log_level"));
         builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, StreamSocketTransportFactory>();
         builder.Services.AddHostedService(services => new BlobCollector(runtime, services.GetRequiredService<ILogger<BlobCollector>>()));
         var listeners = components.Contains("server") ? config.GetListen("server_listen") : [];
         var lmtpListeners = components.Contains("dagent") ? dagentConfig.GetListen("lmtp_listen") : [];
@@ -144,10 +145,16 @@ public static class ServeCommand
         return 0;
     }
 
-    /// <summary>Binds one listen address; <paramref name="configure"/> null means HTTP, else a raw connection protocol.</summary>
+    /// <summary>Binds one listen address; <paramref name="configure"/> null means HTTP, else a mail protocol on <see cref="StreamSocketTransportFactory"/>.</summary>
     static void Listen(KestrelServerOptions kestrel, ListenAddress listen, Action<ListenOptions>? configure)
     {
-        Action<ListenOptions> options = configure ?? (_ => { });
+        if (configure is not null)
+        {
+            foreach (var endpoint in MailEndPoints(listen))
+                kestrel.Listen(new MailEndPoint(endpoint), configure);
+            return;
+        }
+        Action<ListenOptions> options = _ => { };
         if (listen.IsUnix)
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(listen.UnixPath)!);
@@ -162,6 +169,45 @@ public static class ServeCommand
             kestrel.Listen(address, listen.Port, options);
         else
             kestrel.Listen(Dns.GetHostAddresses(listen.Host).First(), listen.Port, options);
+    }
+
+    /// <summary>The sockets one mail listen address stands for, as Kestrel's own Listen methods read it.</summary>
+    static IEnumerable<EndPoint> MailEndPoints(ListenAddress listen)
+    {
+        if (listen.IsUnix)
+        {
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(listen.UnixPath)!);
+            File.Delete(listen.UnixPath);
+            yield return new System.Net.Sockets.UnixDomainSocketEndPoint(listen.UnixPath);
+        }
+        else if (listen.Host == "*")
+            yield return new IPEndPoint(System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, listen.Port); // dual-stack
+        else if (listen.Host is "localhost")
+        {
+            yield return new IPEndPoint(IPAddress.Loopback, listen.Port);
+            if (CanBind(new IPEndPoint(IPAddress.IPv6Loopback, 0)))
+                yield return new IPEndPoint(IPAddress.IPv6Loopback, listen.Port); // like Kestrel's localhost, skipped where IPv6 is off
+        }
+        else if (IPAddress.TryParse(listen.Host, out var address))
+            yield return new IPEndPoint(address, listen.Port);
+        else
+            yield return new IPEndPoint(Dns.GetHostAddresses(listen.Host).First(), listen.Port);
+    }
+
+    static bool CanBind(IPEndPoint endpoint)
+    {
+        if (!System.Net.Sockets.Socket.OSSupportsIPv6 && endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return false;
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            probe.Bind(endpoint);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     static async Task EnsureDemoUserAsync(ServerRuntime runtime, CancellationToken cancellationToken)
@@ -205,13 +251,13 @@ public static class ServeCommand
 
         async Task RunImap(System.IO.Pipelines.IDuplexPipe pipe, GatewayConnection c, CancellationToken ct)
         {
-            using var session = new Imap.ImapSession(pipe, imap, new Imap.ImapConnection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed) { AcknowledgeNow = c.AcknowledgeNow }, c.StartTls, imapLog);
+            using var session = new Imap.ImapSession(pipe, imap, new Imap.ImapConnection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed) { AcknowledgeNow = c.AcknowledgeNow, Stopping = c.Stopping }, c.StartTls, imapLog);
             await session.RunAsync(ct);
         }
 
         async Task RunPop3(System.IO.Pipelines.IDuplexPipe pipe, GatewayConnection c, CancellationToken ct)
         {
-            using var session = new Pop3.Pop3Session(pipe, pop3, new Pop3.Pop3Connection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed), c.StartTls, pop3Log);
+            using var session = new Pop3.Pop3Session(pipe, pop3, new Pop3.Pop3Connection(c.ClientAddress, c.Secure, c.PlaintextAuthAllowed) { Stopping = c.Stopping }, c.StartTls, pop3Log);
             await session.RunAsync(ct);
         }
 
