@@ -17,9 +17,10 @@ namespace Rookery.Imap.Mime;
 public sealed class MessageStructure
 {
     readonly ReadOnlyMemory<byte> message;
-    readonly BodyPart root;
+    /// <summary>The part tree; null until first needed (a FETCH of the whole message never needs it).</summary>
+    BodyPart? root;
 
-    MessageStructure(ReadOnlyMemory<byte> message, BodyPart root, bool messageGlobal, bool hasContent = true)
+    MessageStructure(ReadOnlyMemory<byte> message, BodyPart? root, bool messageGlobal, bool hasContent = true)
     {
         this.message = message;
         this.root = root;
@@ -39,24 +40,24 @@ public sealed class MessageStructure
     /// <summary>Whether message/global parts were read as messages (IMAP4rev2).</summary>
     public bool MessageGlobal { get; }
 
-    internal BodyPart Root => root;
+    internal BodyPart Root => root ??= ParseTree(message.Span, MessageGlobal);
 
-    /// <summary>Parses the message; never throws, whatever the octets.</summary>
+    /// <summary>The structure of a message, parsed when first asked for; never throws, whatever the octets.</summary>
     /// <param name="messageGlobal">Whether message/global parts hold a message (IMAP4rev2) or are opaque (IMAP4rev1).</param>
-    public static MessageStructure Parse(ReadOnlyMemory<byte> message, bool messageGlobal = false)
+    public static MessageStructure Parse(ReadOnlyMemory<byte> message, bool messageGlobal = false) => new(message, null, messageGlobal);
+
+    static BodyPart ParseTree(ReadOnlySpan<byte> message, bool messageGlobal)
     {
-        BodyPart root;
         try
         {
-            root = PartTreeParser.Parse(message.Span, messageGlobal);
+            return PartTreeParser.Parse(message, messageGlobal);
         }
         catch (Exception)
         {
             // Not expected (the parser is tested on broken and fuzzed mail), but FETCH must answer anyway:
             // the raw octets are the truth, so fall back to one text/plain part holding them all.
-            root = OnePart(message.Span);
+            return OnePart(message);
         }
-        return new MessageStructure(message, root, messageGlobal);
     }
 
     /// <summary>
@@ -70,7 +71,7 @@ public sealed class MessageStructure
         try
         {
             var imap4rev1 = Parse(message);
-            var imap4rev2 = HasMessageGlobal(imap4rev1.root) ? Parse(message, messageGlobal: true) : null;
+            var imap4rev2 = HasMessageGlobal(imap4rev1.Root) ? Parse(message, messageGlobal: true) : null;
             return StructureDescription.Encode(imap4rev1, imap4rev2);
         }
         catch (Exception)
@@ -112,11 +113,11 @@ public sealed class MessageStructure
     }
 
     /// <summary>Writes the envelope as FETCH sends it after "ENVELOPE ": "(date subject from … message-id)".</summary>
-    public void WriteEnvelope(ImapWriter writer) => EnvelopeOf(root, message.Span).Write(writer);
+    public void WriteEnvelope(ImapWriter writer) => EnvelopeOf(Root, message.Span).Write(writer);
 
     /// <summary>Writes BODYSTRUCTURE (extensible) or BODY (not), parenthesised, as FETCH sends it after the item name.</summary>
     public void WriteBodyStructure(ImapWriter writer, bool extensible) =>
-        new BodyStructureWriter(writer, message, extensible).Write(root);
+        new BodyStructureWriter(writer, message, extensible).Write(Root);
 
     /// <summary>
     /// The content of BODY[<paramref name="section"/>], given as it stands between the brackets: "",
@@ -132,6 +133,11 @@ public sealed class MessageStructure
     {
         content = default;
         EnsureContent();
+        if (section.Length == 0)
+        {
+            content = message; // the whole message: no need for its parts
+            return true;
+        }
         if (!SectionSpec.TryParse(section, out var spec) || Find(spec.Part) is not { } part)
             return false;
         if (spec.Text is SectionText.Content)
@@ -229,7 +235,7 @@ public sealed class MessageStructure
     /// </summary>
     BodyPart? Find(int[] path)
     {
-        var part = root;
+        var part = Root;
         for (var i = 0; i < path.Length; i++)
         {
             var isLast = i == path.Length - 1;
