@@ -130,8 +130,9 @@ sealed class GroupCommit
                 maintenance.Change(due, Timeout.InfiniteTimeSpan);
             }
         }
-        Volatile.Write(ref leading, 0);
-        // a write queued just before the release found a leader and did not take the lead itself
+        // A full fence (not just a release): a write queued just before the release found a leader
+        // and did not take the lead itself, and the look at the queue must not be read ahead of it.
+        Interlocked.Exchange(ref leading, 0);
         if (!queue.IsEmpty && Interlocked.CompareExchange(ref leading, 1, 0) == 0)
         {
             // On this thread's own queue: it takes the batch as soon as it has sent its caller's
