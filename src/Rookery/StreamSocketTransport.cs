@@ -61,7 +61,15 @@ public sealed class StreamSocketTransportFactory : IConnectionListenerFactory, I
                 try
                 {
                     var accepted = await socket.AcceptAsync(cancellationToken);
-                    return new StreamSocketConnection(accepted);
+                    try
+                    {
+                        return new StreamSocketConnection(accepted);
+                    }
+                    catch (SocketException)
+                    {
+                        accepted.Dispose(); // reset before its addresses could be read
+                        throw;
+                    }
                 }
                 catch (ObjectDisposedException)
                 {
@@ -92,7 +100,11 @@ public sealed class StreamSocketTransportFactory : IConnectionListenerFactory, I
     }
 }
 
-/// <summary>One accepted connection: pipes that read and write the socket directly (see <see cref="StreamSocketTransportFactory"/>).</summary>
+/// <summary>
+/// One accepted connection: pipes that read and write the socket directly (see <see cref="StreamSocketTransportFactory"/>).
+/// Nothing reads the socket behind the session's back, so a client that goes away is seen by the
+/// session's own read; <see cref="ConnectionClosed"/> fires when Kestrel aborts or disposes the connection.
+/// </summary>
 sealed class StreamSocketConnection : ConnectionContext, IConnectionSocketFeature, IDuplexPipe
 {
     static long lastId;
