@@ -9,7 +9,7 @@ static partial class DirectorySync
 
     public static void Flush(string directory)
     {
-        var fd = Open(directory, ReadOnly);
+        var fd = LocalFileReader.Open(directory, ReadOnly);
         if (fd < 0)
             throw new IOException($"cannot open directory {directory} to flush it (errno {Marshal.GetLastPInvokeError()})");
         try
@@ -22,9 +22,6 @@ static partial class DirectorySync
             _ = Close(fd);
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    static extern int Open(string path, int flags);
 
     [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
     static extern int Fsync(int fd);

@@ -171,6 +171,7 @@ sealed class LocalFileReader(SafeFileHandle handle) : Stream
     const int NoSuchFile = 2; // ENOENT
     const int NotADirectory = 20; // ENOTDIR
 
+    /// <summary>open(2); also used to open a directory for its fsync (<see cref="DirectorySync"/>).</summary>
     [DllImport("libc", EntryPoint = "open", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    static extern int Open(string path, int flags);
+    internal static extern int Open(string path, int flags);
 }

@@ -399,42 +399,66 @@ public sealed class SessionTests : IAsyncLifetime
         harness.Services = harness.Services with { Options = harness.Services.Options with { IdleTimeout = TimeSpan.FromMilliseconds(stop ? 30_000 : 40) } };
         for (var round = 0; round < 15; round++)
         {
-            using var stopping = new CancellationTokenSource();
-            var toServer = new System.IO.Pipelines.Pipe();
-            var toClient = new System.IO.Pipelines.Pipe();
-            using var imap = new ImapSession(new Duplex(toServer.Reader, toClient.Writer), harness.Services, new ImapConnection("127.0.0.1", false, true) { Stopping = stopping.Token });
-            var running = imap.RunAsync(CancellationToken.None);
-            using var reader = new StreamReader(toClient.Reader.AsStream());
-            async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
-            await Line();
-            await toServer.Writer.WriteAsync("a LOGIN alice pw\r\ns SELECT INBOX\r\ni IDLE\r\n"u8.ToArray());
-            while (await Line() != "+ idling") { }
+            using var imap = new StoppableSession(harness.Services);
+            await imap.Line();
+            await imap.SendAsync("a LOGIN alice pw\r\ns SELECT INBOX\r\ni IDLE\r\n");
+            while (await imap.Line() != "+ idling") { }
             if (stop)
-                await stopping.CancelAsync();
-            Assert.Equal(stop ? "* BYE Server shutting down" : "* BYE Autologout; idle for too long", await Line());
-            Assert.Equal(stop ? "i OK IDLE ended: server shutting down" : "i OK IDLE timed out", await Line());
-            await running.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.Null(await reader.ReadLineAsync()); // closed
+                await imap.StopServerAsync();
+            Assert.Equal(stop ? "* BYE Server shutting down" : "* BYE Autologout; idle for too long", await imap.Line());
+            Assert.Equal(stop ? "i OK IDLE ended: server shutting down" : "i OK IDLE timed out", await imap.Line());
+            Assert.True(await imap.EndedAsync());
         }
     }
 
     [Fact]
     public async Task A_session_waiting_for_a_command_says_BYE_when_the_server_stops()
     {
-        using var stopping = new CancellationTokenSource();
-        var toServer = new System.IO.Pipelines.Pipe();
-        var toClient = new System.IO.Pipelines.Pipe();
-        using var imap = new ImapSession(new Duplex(toServer.Reader, toClient.Writer), harness.Services, new ImapConnection("127.0.0.1", false, true) { Stopping = stopping.Token });
-        var running = imap.RunAsync(CancellationToken.None);
-        using var reader = new StreamReader(toClient.Reader.AsStream());
-        async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
-        await Line();
-        await toServer.Writer.WriteAsync("a LOGIN alice pw\r\n"u8.ToArray());
-        Assert.StartsWith("a OK", await Line());
-        await stopping.CancelAsync();
-        Assert.Equal("* BYE Server shutting down", await Line());
-        await running.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Null(await reader.ReadLineAsync());
+        using var imap = new StoppableSession(harness.Services);
+        await imap.Line();
+        await imap.SendAsync("a LOGIN alice pw\r\n");
+        Assert.StartsWith("a OK", await imap.Line());
+        await imap.StopServerAsync();
+        Assert.Equal("* BYE Server shutting down", await imap.Line());
+        Assert.True(await imap.EndedAsync());
+    }
+
+    /// <summary>A session over in-memory pipes whose server can be told to stop.</summary>
+    sealed class StoppableSession : IDisposable
+    {
+        readonly CancellationTokenSource stopping = new();
+        readonly System.IO.Pipelines.Pipe toServer = new();
+        readonly ImapSession session;
+        readonly StreamReader reader;
+        readonly Task running;
+
+        public StoppableSession(ImapServices services)
+        {
+            var toClient = new System.IO.Pipelines.Pipe();
+            session = new ImapSession(new Duplex(toServer.Reader, toClient.Writer), services, new ImapConnection("127.0.0.1", false, true) { Stopping = stopping.Token });
+            running = session.RunAsync(CancellationToken.None);
+            reader = new StreamReader(toClient.Reader.AsStream());
+        }
+
+        public async Task<string> Line() => (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!;
+
+        public async Task SendAsync(string text) => await toServer.Writer.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text));
+
+        public Task StopServerAsync() => stopping.CancelAsync();
+
+        /// <summary>True once the session has ended and closed its side.</summary>
+        public async Task<bool> EndedAsync()
+        {
+            await running.WaitAsync(TimeSpan.FromSeconds(10));
+            return await reader.ReadLineAsync() is null;
+        }
+
+        public void Dispose()
+        {
+            reader.Dispose();
+            session.Dispose();
+            stopping.Dispose();
+        }
     }
 
     [Fact]

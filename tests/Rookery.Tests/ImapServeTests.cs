@@ -10,16 +10,26 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
 
     public void Dispose() => cli.Dispose();
 
+    /// <summary>Puts the health and LMTP listeners on free ports, out of the IMAP tests' way.</summary>
+    void ListenElsewhere()
+    {
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+    }
+
+    /// <summary>alice / secret, with IMAP enabled.</summary>
+    async Task AddAliceAsync() =>
+        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "imap")).ExitCode);
+
     [Fact]
     public async Task Curl_and_openssl_talk_imap_imaps_and_starttls()
     {
         var imap = Cli.FreePort();
         var imaps = Cli.FreePort();
-        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
-        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        ListenElsewhere();
         cli.Environment["IMAP_LISTEN"] = $"127.0.0.1:{imap}";
         cli.Environment["IMAPS_LISTEN"] = $"127.0.0.1:{imaps}";
-        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "imap")).ExitCode);
+        await AddAliceAsync();
         Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "bob", "--password", "secret", "--email", "bob@example.com")).ExitCode);
         var delivered = await cli.RunWithInputAsync(Encoding.ASCII.GetBytes("Subject: over imap\nFrom: a@example.net\n\nhello from the store\n"), "dagent", "-f", "a@example.net", "alice");
         Assert.True(delivered.ExitCode == 0, delivered.Error);
@@ -75,10 +85,9 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
             return;
         }
         var imap = Cli.FreePort();
-        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
-        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        ListenElsewhere();
         cli.Environment["IMAP_LISTEN"] = $"*:{imap}";
-        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "imap")).ExitCode);
+        await AddAliceAsync();
         using var server = Process.Start(cli.StartInfo("serve"))!;
         try
         {
@@ -107,10 +116,9 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
     public async Task Stopping_the_server_closes_idle_and_unfinished_sessions()
     {
         var imap = Cli.FreePort();
-        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\n");
-        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        ListenElsewhere();
         cli.Environment["IMAP_LISTEN"] = $"127.0.0.1:{imap}";
-        Assert.Equal(0, (await cli.RunAsync("admin", "user", "add", "alice", "--password", "secret", "--email", "alice@example.com", "--enable-feature", "imap")).ExitCode);
+        await AddAliceAsync();
         using var server = Process.Start(cli.StartInfo("serve"))!;
         try
         {

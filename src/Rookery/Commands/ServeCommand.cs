@@ -148,31 +148,17 @@ public static class ServeCommand
     /// <summary>Binds one listen address; <paramref name="configure"/> null means HTTP, else a mail protocol on <see cref="StreamSocketTransportFactory"/>.</summary>
     static void Listen(KestrelServerOptions kestrel, ListenAddress listen, Action<ListenOptions>? configure)
     {
-        if (configure is not null)
+        foreach (var endpoint in EndPoints(listen))
         {
-            foreach (var endpoint in MailEndPoints(listen))
+            if (configure is null)
+                kestrel.Listen(endpoint);
+            else
                 kestrel.Listen(new MailEndPoint(endpoint), configure);
-            return;
         }
-        Action<ListenOptions> options = _ => { };
-        if (listen.IsUnix)
-        {
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(listen.UnixPath)!);
-            File.Delete(listen.UnixPath);
-            kestrel.ListenUnixSocket(listen.UnixPath, options);
-        }
-        else if (listen.Host == "*")
-            kestrel.ListenAnyIP(listen.Port, options);
-        else if (listen.Host is "localhost")
-            kestrel.ListenLocalhost(listen.Port, options);
-        else if (IPAddress.TryParse(listen.Host, out var address))
-            kestrel.Listen(address, listen.Port, options);
-        else
-            kestrel.Listen(Dns.GetHostAddresses(listen.Host).First(), listen.Port, options);
     }
 
-    /// <summary>The sockets one mail listen address stands for, as Kestrel's own Listen methods read it.</summary>
-    static IEnumerable<EndPoint> MailEndPoints(ListenAddress listen)
+    /// <summary>The sockets one listen address stands for, as Kestrel's own Listen methods read it.</summary>
+    static IEnumerable<EndPoint> EndPoints(ListenAddress listen)
     {
         if (listen.IsUnix)
         {
