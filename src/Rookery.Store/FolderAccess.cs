@@ -61,12 +61,16 @@ public sealed class FolderAccess(IMailStore store, IFolderGrants grants, FolderR
     /// <summary>Whether <paramref name="user"/> owns <paramref name="target"/> outright (their own private store).</summary>
     public static bool OwnsStore(UserAccount user, StoreInfo target) => target.Kind == StoreKind.Private && target.Owner == user.StoreOwner;
 
+    /// <summary>Whether <paramref name="target"/> is the public store of the user's company.</summary>
+    public static bool IsOwnPublicStore(UserAccount user, StoreInfo target) =>
+        target.Kind == StoreKind.Public && string.Equals(target.Owner, user.Company, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The rights from a folder's grants, for a user who does not own the store.</summary>
     public FolderRights Effective(UserAccount user, StoreInfo target, IEnumerable<FolderGrant> folderGrants)
     {
         if (OwnsStore(user, target))
             return FolderRights.All;
-        var ownCompanyPublic = target.Kind == StoreKind.Public && string.Equals(target.Owner, user.Company, StringComparison.OrdinalIgnoreCase);
+        var ownCompanyPublic = IsOwnPublicStore(user, target);
         if (ownCompanyPublic && user.IsAdmin)
             return FolderRights.All;
         var list = folderGrants as IReadOnlyCollection<FolderGrant> ?? folderGrants.ToList();

@@ -64,24 +64,92 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return info;
     }
 
+    /// <summary>
+    /// Whether the user may look into a store at all: their own, their company's public store, or
+    /// another user's store that grants them (or a group of theirs, or anyone) something.
+    /// </summary>
+    async Task<StoreInfo> DemandStoreAsync(long storeId, CancellationToken cancellationToken)
+    {
+        var target = await IdentityAsync(storeId, cancellationToken);
+        if (FolderAccess.OwnsStore(user, target) || FolderAccess.IsOwnPublicStore(user, target))
+            return target;
+        if (!(await access.Grants.StoresGrantedToAsync(Grantee.Of(user), cancellationToken)).Contains(storeId))
+            throw new AccessDeniedException("no permission to open this store");
+        return target;
+    }
+
     // ---- stores and folders ----
 
+    /// <summary>A user's own private store, or their company's public store; nobody else's.</summary>
     public Task<StoreInfo> EnsureStoreAsync(StoreKind kind, string owner, string locale, CancellationToken cancellationToken = default) =>
-        inner.EnsureStoreAsync(kind, owner, locale, cancellationToken);
+        IsOwn(kind, owner)
+            ? inner.EnsureStoreAsync(kind, owner, locale, cancellationToken)
+            : throw new AccessDeniedException("only an administrator can create another owner's store");
 
-    public Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default) => inner.FindStoreAsync(kind, owner, cancellationToken);
+    /// <summary>Finds a store the user may open (<see cref="DemandStoreAsync"/>); any other is reported as not there.</summary>
+    public async Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default)
+    {
+        if (await inner.FindStoreAsync(kind, owner, cancellationToken) is not { } found)
+            return null;
+        try
+        {
+            await DemandStoreAsync(found.Id, cancellationToken);
+            return found;
+        }
+        catch (AccessDeniedException)
+        {
+            return null;
+        }
+    }
+
+    bool IsOwn(StoreKind kind, string owner) => kind switch
+    {
+        StoreKind.Private => owner == user.StoreOwner,
+        StoreKind.Public => string.Equals(owner, user.Company, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     /// <summary>Giving a store away is the administrator's (<c>rookery admin store hook</c>), never a user's.</summary>
     public Task<StoreInfo> ChangeStoreOwnerAsync(long storeId, string newOwner, CancellationToken cancellationToken = default) =>
         throw new AccessDeniedException("only an administrator can give a store to another owner");
 
-    public Task<StoreInfo> GetStoreAsync(long storeId, CancellationToken cancellationToken = default) => inner.GetStoreAsync(storeId, cancellationToken);
+    /// <summary>A store's counters (modseq, size), for a store the user may open.</summary>
+    public async Task<StoreInfo> GetStoreAsync(long storeId, CancellationToken cancellationToken = default)
+    {
+        await DemandStoreAsync(storeId, cancellationToken);
+        return await inner.GetStoreAsync(storeId, cancellationToken);
+    }
 
-    public Task<IReadOnlyList<StoreInfo>> ListStoresAsync(CancellationToken cancellationToken = default) => inner.ListStoresAsync(cancellationToken);
+    /// <summary>The stores the user may open: their own, the ones shared with them and their company's public store.</summary>
+    public async Task<IReadOnlyList<StoreInfo>> ListStoresAsync(CancellationToken cancellationToken = default)
+    {
+        var granted = (await access.Grants.StoresGrantedToAsync(Grantee.Of(user), cancellationToken)).ToHashSet();
+        return (await inner.ListStoresAsync(cancellationToken))
+            .Where(s => FolderAccess.OwnsStore(user, s) || FolderAccess.IsOwnPublicStore(user, s) || granted.Contains(s.Id))
+            .ToList();
+    }
 
-    public Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default) => inner.ListFoldersAsync(storeId, cancellationToken);
+    /// <summary>In another owner's store, only the folders the user may see (the lookup right).</summary>
+    public async Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default)
+    {
+        var target = await DemandStoreAsync(storeId, cancellationToken);
+        var folders = await inner.ListFoldersAsync(storeId, cancellationToken);
+        if (FolderAccess.OwnsStore(user, target))
+            return folders;
+        var rights = await access.RightsInStoreAsync(user, target, folders, cancellationToken);
+        return folders.Where(f => FolderAccess.Allows(rights[f.Id], FolderAction.Lookup)).ToList();
+    }
 
-    public Task<FolderInfo> GetFolderAsync(long folderId, CancellationToken cancellationToken = default) => inner.GetFolderAsync(folderId, cancellationToken);
+    /// <summary>A folder the user may see or read (RFC 4314 opens a folder by name with the read right alone); any other is refused.</summary>
+    public async Task<FolderInfo> GetFolderAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        var folder = await inner.GetFolderAsync(folderId, cancellationToken);
+        folderStores.TryAdd(folderId, folder.StoreId);
+        var granted = await RightsAsync(folderId, cancellationToken);
+        if (!FolderAccess.Allows(granted, FolderAction.Lookup) && !FolderAccess.Allows(granted, FolderAction.Read))
+            throw new AccessDeniedException("no permission to see this folder");
+        return folder;
+    }
 
     public async Task<FolderInfo> CreateFolderAsync(long storeId, long? parentId, string name, ContainerClass containerClass, CancellationToken cancellationToken = default)
     {
@@ -113,9 +181,16 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.MoveFolderAsync(folderId, newParentId, newName, cancellationToken);
     }
 
+    /// <summary>
+    /// The store deletes a folder with everything below it; in another owner's store, where the user
+    /// may not see (or delete) every folder below, a folder with sub-folders is refused instead.
+    /// </summary>
     public async Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default)
     {
         await DemandAsync(folderId, FolderAction.DeleteFolder, cancellationToken);
+        var target = await StoreOfFolderAsync(folderId, cancellationToken);
+        if (!FolderAccess.OwnsStore(user, target) && (await inner.ListFoldersAsync(target.Id, cancellationToken)).Any(f => f.ParentId == folderId))
+            throw new FolderOperationException("delete the folders below it first");
         await inner.DeleteFolderAsync(folderId, cancellationToken);
     }
 
@@ -252,8 +327,23 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.ExpungeAsync(folderId, uids, cancellationToken);
     }
 
-    public Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default) =>
-        inner.GetChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
+    /// <summary>
+    /// A store's change log, for a store the user may open. In another owner's store, a change to an
+    /// item in a folder the user may not read says only that the folder changed (no item, no UID): a
+    /// session watching that folder then reads it, and learns that its right is gone.
+    /// </summary>
+    public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default)
+    {
+        var target = await DemandStoreAsync(storeId, cancellationToken);
+        var changes = await inner.GetChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
+        if (FolderAccess.OwnsStore(user, target) || !changes.Any(c => c.Entity == ChangeEntity.Item))
+            return changes;
+        var grants = (await access.Grants.ListForStoreAsync(storeId, cancellationToken)).ToLookup(g => g.FolderId);
+        bool MayRead(long? folderId) => folderId is { } id && FolderAccess.Allows(access.Effective(user, target, grants[id]), FolderAction.Read);
+        return changes
+            .Select(c => c.Entity != ChangeEntity.Item || MayRead(c.FolderId) || MayRead(c.PreviousFolderId) ? c : c with { ObjectId = 0, Uid = null, PreviousUid = null })
+            .ToList();
+    }
 
     public async Task<long> ClaimRecentAsync(long folderId, FolderInfo? asRead = null, CancellationToken cancellationToken = default)
     {
@@ -261,8 +351,22 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.ClaimRecentAsync(folderId, asRead, cancellationToken);
     }
 
-    public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default) => inner.ListSubscriptionsAsync(storeId, cancellationToken);
+    /// <summary>Subscriptions are kept in the user's own store (shared and public mailboxes included, by name).</summary>
+    public async Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default)
+    {
+        await DemandOwnStoreAsync(storeId, cancellationToken);
+        return await inner.ListSubscriptionsAsync(storeId, cancellationToken);
+    }
 
-    public Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default) =>
-        inner.SetSubscriptionAsync(storeId, name, subscribed, cancellationToken);
+    public async Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default)
+    {
+        await DemandOwnStoreAsync(storeId, cancellationToken);
+        await inner.SetSubscriptionAsync(storeId, name, subscribed, cancellationToken);
+    }
+
+    async Task DemandOwnStoreAsync(long storeId, CancellationToken cancellationToken)
+    {
+        if (!FolderAccess.OwnsStore(user, await IdentityAsync(storeId, cancellationToken)))
+            throw new AccessDeniedException("subscriptions are kept in the user's own store");
+    }
 }

@@ -453,7 +453,7 @@ public sealed class AclTests : IAsyncLifetime
             S: * LIST (\HasNoChildren) "/" "Other Users/bob/Shared"
             S: l OK LIST completed
             C: x DELETE "Other Users/bob/Shared"
-            S: x NO [CANNOT] Delete the mailboxes below it first
+            S: x NO [CANNOT] delete the folders below it first
             """);
         Assert.Equal("Private", (await harness.Store.GetFolderAsync(unseen.Id)).Name);
     }

@@ -204,6 +204,65 @@ public sealed class FolderPermissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Another_user_s_store_shows_only_what_the_grants_let_the_user_see()
+    {
+        var alices = new UserMailStore(store, access, Alice);
+        var hidden = await store.CreateFolderAsync(bobs.Id, null, "Private", ContainerClass.Mail);
+        var below = await store.CreateFolderAsync(bobs.Id, shared.Id, "Below", ContainerClass.Mail);
+
+        // nothing granted: bob's store is closed to her
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.GetStoreAsync(bobs.Id));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.ListFoldersAsync(bobs.Id));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.GetFolderAsync(shared.Id));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.GetChangesAsync(bobs.Id, 0));
+        Assert.Null(await alices.FindStoreAsync(StoreKind.Private, Bob.StoreOwner));
+        Assert.DoesNotContain(bobs.Id, (await alices.ListStoresAsync()).Select(s => s.Id));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.EnsureStoreAsync(StoreKind.Private, Bob.StoreOwner, "en"));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.EnsureStoreAsync(StoreKind.Public, "Other", "en"));
+
+        // one folder shared: that folder and no other
+        await grants.SetAsync(shared.Id, Grantee.User(Alice), FolderRoles.Owner);
+        alices.Forget();
+        Assert.Equal(bobs.Id, (await alices.GetStoreAsync(bobs.Id)).Id);
+        Assert.Equal(bobs.Id, (await alices.FindStoreAsync(StoreKind.Private, Bob.StoreOwner))!.Id);
+        Assert.Contains(bobs.Id, (await alices.ListStoresAsync()).Select(s => s.Id));
+        Assert.Equal(["Shared"], (await alices.ListFoldersAsync(bobs.Id)).Select(f => f.Name));
+        Assert.Equal("Shared", (await alices.GetFolderAsync(shared.Id)).Name);
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.GetFolderAsync(hidden.Id));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.GetFolderAsync(below.Id));
+        await grants.SetAsync(below.Id, Grantee.User(Alice), FolderRights.ReadItems); // RFC 4314: opened by name, not listed
+        alices.Forget();
+        Assert.Equal("Below", (await alices.GetFolderAsync(below.Id)).Name);
+        Assert.Equal(["Shared"], (await alices.ListFoldersAsync(bobs.Id)).Select(f => f.Name));
+        await grants.RemoveAsync(below.Id, Grantee.User(Alice));
+        alices.Forget();
+
+        // the change log names the items of folders she may read, and of the others only the folder
+        var before = (await store.GetStoreAsync(bobs.Id)).ModSeq;
+        var readable = await store.AppendAsync(shared.Id, Messages.Make("shared"));
+        await store.AppendAsync(hidden.Id, Messages.Make("private"));
+        var changes = await alices.GetChangesAsync(bobs.Id, before);
+        Assert.Equal(2, changes.Count);
+        Assert.Equal((shared.Id, readable.Uid), (changes[0].FolderId, changes[0].Uid));
+        Assert.Equal((hidden.Id, (long?)null, 0L), (changes[1].FolderId, changes[1].Uid, changes[1].ObjectId));
+        Assert.Equal((await store.GetChangesAsync(bobs.Id, before)).Select(c => c.ModSeq), changes.Select(c => c.ModSeq));
+
+        // a folder with one below it that she cannot see is not deleted with it
+        var refused = await Assert.ThrowsAsync<FolderOperationException>(() => alices.DeleteFolderAsync(shared.Id));
+        Assert.Equal("delete the folders below it first", refused.Message);
+        Assert.Equal("Below", (await store.GetFolderAsync(below.Id)).Name);
+
+        // subscriptions live in her own store
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.SetSubscriptionAsync(bobs.Id, "Shared", true));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => alices.ListSubscriptionsAsync(bobs.Id));
+        var own = await alices.EnsureStoreAsync(StoreKind.Private, Alice.StoreOwner, "en");
+        await alices.SetSubscriptionAsync(own.Id, "Other Users/bob/Shared", true);
+        Assert.Equal(["Other Users/bob/Shared"], await alices.ListSubscriptionsAsync(own.Id));
+        Assert.Equal(own.Id, (await alices.GetStoreAsync(own.Id)).Id);
+        Assert.Equal(await store.ListFoldersAsync(own.Id), await alices.ListFoldersAsync(own.Id));
+    }
+
+    [Fact]
     public async Task Copies_into_another_store_lose_the_flags_the_user_may_not_set_there()
     {
         var alices = new UserMailStore(store, access, Alice);
