@@ -44,8 +44,9 @@ public sealed record DatabaseSettings(DatabaseEngine Engine)
 }
 
 /// <summary>
-/// Opens connections to the configured database. Each operation opens its own connection
-/// (pooled by the ADO.NET provider) and wraps it in a linq2db <see cref="DataConnection"/>.
+/// Opens connections to the configured database. Each operation opens its own connection (SQLite's
+/// from <see cref="idle"/>, the servers' from their ADO.NET provider's pool) and wraps it in a linq2db
+/// <see cref="DataConnection"/>.
 /// </summary>
 public sealed class Database
 {
@@ -97,10 +98,6 @@ public sealed class Database
         return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD) == SQLitePCL.raw.SQLITE_OK;
     });
 
-    /// <summary>Native SQLite connections whose pragmas are set (pooled connections come back with them).</summary>
-    readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = new();
-    static readonly object Configured = new();
-
     public DatabaseEngine Engine => Settings.Engine;
 
     /// <summary>The isolation of write transactions: READ COMMITTED on the servers; SQLite has one writer and is serializable.</summary>
@@ -115,31 +112,106 @@ public sealed class Database
         _ => e.InnerException is { } inner && IsTransient(inner),
     };
 
-    /// <summary>Opens a connection, ready for queries.</summary>
+    /// <summary>
+    /// Opens a connection, ready for queries. SQLite connections come from <see cref="idle"/>, each with
+    /// the statements it prepared before (<see cref="RawSql"/>), and go back there when the
+    /// <see cref="DataConnection"/> is closed; the servers' providers pool their own.
+    /// </summary>
     public async Task<DataConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
+        if (Engine == DatabaseEngine.Sqlite)
+        {
+            if (idle.TryPop(out var kept))
+                Interlocked.Decrement(ref idleCount);
+            else
+                kept = new PooledConnection(this, await OpenSqliteAsync(cancellationToken));
+            return new DataConnection(new DataOptions().UseConnection(provider, kept.Connection, false).UseInterceptor(kept));
+        }
         var connection = CreateConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            if (connection is SqliteConnection sqlite && sqlite.Handle is { } handle && !configured.TryGetValue(handle, out _))
-            {
-                // FULL: a commit is on disk before it returns, so an acknowledgement survives power loss too.
-                // busy_timeout: a writer that finds the database locked waits in SQLite's own busy handler,
-                // which retries after 1, 2, 5, 10… ms; left to Microsoft.Data.Sqlite, it would sleep 150 ms
-                // between tries (an IMAP APPEND behind a SELECT's \Recent claim took 190 ms).
-                // Pragmas live as long as the native connection, which the pool hands out again: set them once.
-                await using var command = connection.CreateCommand();
-                command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 60000;";
-                await command.ExecuteNonQueryAsync(cancellationToken);
-                configured.AddOrUpdate(handle, Configured);
-            }
             return new DataConnection(new DataOptions().UseConnection(provider, connection, true));
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    async Task<SqliteConnection> OpenSqliteAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // FULL: a commit is on disk before it returns, so an acknowledgement survives power loss too.
+            // busy_timeout: a writer that finds the database locked waits in SQLite's own busy handler,
+            // which retries after 1, 2, 5, 10… ms; left to Microsoft.Data.Sqlite, it would sleep 150 ms
+            // between tries (an IMAP APPEND behind a SELECT's \Recent claim took 190 ms).
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 60000;";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            RawSql.KeepStatements(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Open SQLite connections not in use, with their prepared statements; at most <see cref="DatabaseSettings.PoolSize"/>.</summary>
+    readonly System.Collections.Concurrent.ConcurrentStack<PooledConnection> idle = new();
+    int idleCount;
+
+    /// <summary>
+    /// A SQLite connection of the pool, which takes it back when the <see cref="DataConnection"/> it was
+    /// handed out in has closed (commands and transaction disposed): only as it was handed out, open
+    /// and with no transaction left running; anything else is closed for good.
+    /// </summary>
+    sealed class PooledConnection(Database database, SqliteConnection connection) : LinqToDB.Interceptors.DataContextInterceptor
+    {
+        public SqliteConnection Connection => connection;
+
+        public override void OnClosed(LinqToDB.Interceptors.DataContextEventData eventData) => database.Release(this);
+
+        public override Task OnClosedAsync(LinqToDB.Interceptors.DataContextEventData eventData)
+        {
+            database.Release(this);
+            return Task.CompletedTask;
+        }
+
+        public void Close()
+        {
+            RawSql.DisposeKept(connection);
+            connection.Dispose();
+        }
+    }
+
+    void Release(PooledConnection pooled)
+    {
+        var connection = pooled.Connection;
+        var clean = connection.State == System.Data.ConnectionState.Open && connection.Handle is { } handle && SQLitePCL.raw.sqlite3_get_autocommit(handle) != 0;
+        if (clean && Interlocked.Increment(ref idleCount) <= Settings.PoolSize)
+        {
+            idle.Push(pooled);
+            return;
+        }
+        if (clean)
+            Interlocked.Decrement(ref idleCount);
+        pooled.Close();
+    }
+
+    /// <summary>Closes the idle SQLite connections (tests, before the files go).</summary>
+    void ClearIdle()
+    {
+        while (idle.TryPop(out var pooled))
+        {
+            Interlocked.Decrement(ref idleCount);
+            pooled.Close();
         }
     }
 
@@ -196,6 +268,7 @@ public sealed class Database
         switch (Engine)
         {
             case DatabaseEngine.Sqlite:
+                ClearIdle();
                 SqliteConnection.ClearAllPools();
                 foreach (var suffix in new[] { "", "-wal", "-shm" })
                     File.Delete(Settings.SqlitePath + suffix);

@@ -188,17 +188,29 @@ sealed class GroupCommit
         if (writer is null)
         {
             writer = await database.OpenAsync();
-            writer.KeepStatements();
-            syncing = true; // Database.OpenAsync sets synchronous = FULL on every connection
+            syncing = true; // Database.OpenAsync hands out connections with synchronous = FULL
         }
         return writer;
     }
 
+    /// <summary>
+    /// Lets the writer connection go back to the pool as it came, with synchronous = FULL: the next
+    /// user of the connection (another writer included) counts on every commit being synced.
+    /// </summary>
     async Task CloseWriterAsync()
     {
         if (writer is null)
             return;
-        await writer.DisposeKeptAsync();
+        try
+        {
+            if (!syncing)
+                await writer.RunAsync("PRAGMA synchronous = FULL", CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // not reset: the connection is closed instead of being pooled
+            await writer.OpenDbConnection().CloseAsync();
+        }
         await writer.DisposeAsync();
         writer = null;
     }

@@ -97,22 +97,25 @@ static class RawSql
     const int MaxKept = 100;
 
     /// <summary>Commands kept, prepared, by connections that live long and run the same statements over and over.</summary>
-    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DataConnection, Dictionary<string, System.Data.Common.DbCommand>> kept = new();
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<System.Data.Common.DbConnection, Dictionary<string, System.Data.Common.DbCommand>> kept = new();
 
     /// <summary>
-    /// Makes <paramref name="db"/> keep each statement it runs through this class prepared for the next
-    /// run of the same SQL (SQLite prepares a statement anew for every new command: a tenth of a write's
-    /// time). For a connection that stays open; <see cref="DisposeKeptAsync"/> before closing it.
+    /// Makes <paramref name="connection"/> keep each statement it runs through this class prepared for
+    /// the next run of the same SQL (SQLite prepares a statement anew for every new command: a tenth of
+    /// a write's time), for as long as the connection lives, through every <see cref="DataConnection"/>
+    /// it is handed out in (<see cref="Database.OpenAsync"/>). <see cref="DisposeKept"/> before closing it.
     /// </summary>
-    public static void KeepStatements(this DataConnection db) => kept.AddOrUpdate(db, new Dictionary<string, System.Data.Common.DbCommand>(StringComparer.Ordinal));
+    public static void KeepStatements(System.Data.Common.DbConnection connection) =>
+        kept.AddOrUpdate(connection, new Dictionary<string, System.Data.Common.DbCommand>(StringComparer.Ordinal));
 
-    public static async ValueTask DisposeKeptAsync(this DataConnection db)
+    /// <summary>Disposes the statements a connection kept.</summary>
+    public static void DisposeKept(System.Data.Common.DbConnection connection)
     {
-        if (!kept.TryGetValue(db, out var commands))
+        if (!kept.TryGetValue(connection, out var commands))
             return;
-        kept.Remove(db);
+        kept.Remove(connection);
         foreach (var command in commands.Values)
-            await command.DisposeAsync();
+            command.Dispose();
     }
 
     /// <summary>A plain ADO.NET command on the connection and in the transaction of <paramref name="db"/>; the caller disposes it when <paramref name="owned"/>.</summary>
@@ -121,7 +124,7 @@ static class RawSql
         System.Data.Common.DbCommand? command = null;
         Dictionary<string, System.Data.Common.DbCommand>? commands = null;
         if (keep)
-            kept.TryGetValue(db, out commands);
+            kept.TryGetValue(db.OpenDbConnection(), out commands);
         if (commands is not null && commands.TryGetValue(sql, out command))
             command.Parameters.Clear();
         owned = command is null && (commands is null || commands.Count >= MaxKept);
