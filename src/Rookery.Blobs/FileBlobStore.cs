@@ -37,7 +37,11 @@ public sealed class FileBlobStore
     /// </summary>
     public const int UncompressedUpTo = 4096;
 
-    /// <summary>Writes <paramref name="content"/> to a durable temporary file and returns its identity.</summary>
+    /// <summary>
+    /// Writes <paramref name="content"/> to a temporary file and returns its identity. The file is
+    /// fsynced only when it is placed (<see cref="PlaceLocked"/>): content that is stored already,
+    /// a message appended again or delivered to several stores, never pays for an fsync.
+    /// </summary>
     public async Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default)
     {
         var tempPath = Path.Combine(tempDirectory, $"{Guid.NewGuid():N}.tmp");
@@ -66,7 +70,6 @@ public sealed class FileBlobStore
                 }
                 if (!ReferenceEquals(sink, file))
                     await sink.DisposeAsync();
-                file.FlushToDisk();
                 return new StagedBlob(BlobId.FromHash(hash.GetHashAndReset()), total, tempPath, null, compress);
             }
             finally
@@ -126,6 +129,9 @@ public sealed class FileBlobStore
         var target = PathFor(staged.Id, staged.Compressed);
         var directory = Path.GetDirectoryName(target)!;
         EnsureDurableDirectory(directory);
+        // the content is on disk before its name is: a power cut leaves the blob whole or not there
+        using (var written = File.OpenHandle(tempPath, FileMode.Open, FileAccess.ReadWrite))
+            RandomAccess.FlushToDisk(written);
         File.Move(tempPath, target, overwrite: true);
         staged.TempPath = null;
         FlushDirectory(directory);

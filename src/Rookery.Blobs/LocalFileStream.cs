@@ -60,9 +60,6 @@ sealed class LocalFileStream(FileStream file) : Stream
         return Task.CompletedTask;
     }
 
-    /// <summary>Writes what is buffered and fsyncs the file.</summary>
-    public void FlushToDisk() => file.Flush(flushToDisk: true);
-
     public override long Seek(long offset, SeekOrigin origin) => file.Seek(offset, origin);
     public override void SetLength(long value) => file.SetLength(value);
 

@@ -1,8 +1,8 @@
 namespace Rookery.Blobs;
 
 /// <summary>
-/// Content that has been hashed and made durable under a temporary name, waiting for the
-/// transaction that references it. Disposing a staged blob that was never placed removes it.
+/// Content that has been hashed and written under a temporary name (fsynced when it is placed),
+/// waiting for the transaction that references it. Disposing a staged blob that was never placed removes it.
 /// </summary>
 public sealed class StagedBlob : IDisposable
 {
