@@ -152,14 +152,22 @@ public sealed class FileBlobStore
 
     /// <summary>
     /// The content of <paramref name="id"/>, or null when there is no file for it, read in place on the
-    /// caller's thread (<see cref="LocalFileStream"/>).
+    /// caller's thread (<see cref="LocalFileStream"/>). Given the content's <paramref name="length"/>, the
+    /// file is looked for first under the name content of that length is stored under now (compressed
+    /// only above <see cref="UncompressedUpTo"/>), then under the other, which older files may have.
     /// </summary>
-    public Stream? TryOpenRead(BlobId id)
+    public Stream? TryOpenRead(BlobId id, long? length = null)
     {
-        if (LocalFileReader.TryOpenRead(PathFor(id, true)) is { } compressed)
-            return new GZipStream(compressed, CompressionMode.Decompress);
-        return LocalFileReader.TryOpenRead(PathFor(id, false));
+        var compressedFirst = length is not { } known || known > UncompressedUpTo;
+        if (compressedFirst && TryOpenCompressed(id) is { } compressed)
+            return compressed;
+        if (LocalFileReader.TryOpenRead(PathFor(id, false)) is { } plain)
+            return plain;
+        return compressedFirst ? null : TryOpenCompressed(id);
     }
+
+    Stream? TryOpenCompressed(BlobId id) =>
+        LocalFileReader.TryOpenRead(PathFor(id, true)) is { } file ? new GZipStream(file, CompressionMode.Decompress) : null;
 
     /// <summary>Writes content that is already known (a conversion from database storage) straight to its final name.</summary>
     public async Task WriteAsync(BlobId id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)

@@ -105,10 +105,11 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         db.RunAsync("UPDATE blobs SET zero_since = CASE WHEN refcount - @count <= 0 THEN @now ELSE NULL END, refcount = refcount - @count WHERE id = @id",
             cancellationToken, RawSql.P("count", count), RawSql.P("now", clock.GetUtcNow().ToUnixTimeMilliseconds()), RawSql.P("id", id));
 
-    public async Task<Stream> OpenReadAsync(string id, CancellationToken cancellationToken)
+    /// <param name="length">The content's length when the caller knows it: the file is looked for under the right name first.</param>
+    public async Task<Stream> OpenReadAsync(string id, CancellationToken cancellationToken, long? length = null)
     {
         // A blob's id is the SHA-256 of its content: a file by that name holds it, whatever the row says.
-        if (files.TryOpenRead(new BlobId(id)) is { } file)
+        if (files.TryOpenRead(new BlobId(id), length) is { } file)
             return file;
         await using var db = await database.OpenAsync(cancellationToken);
         var storage = await db.ScalarAsync<int?>("SELECT storage FROM blobs WHERE id = @id", cancellationToken, RawSql.P("id", id))

@@ -472,7 +472,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default)
     {
-        var content = await blobs.OpenReadAsync(item.BlobId, cancellationToken);
+        // the item's size is its trace headers' and its content's
+        var content = await blobs.OpenReadAsync(item.BlobId, cancellationToken, item.Size - item.TraceHeaders.Length);
         return item.TraceHeaders.IsEmpty ? content : new PrefixedStream(item.TraceHeaders, content);
     }
 

@@ -69,6 +69,48 @@ public sealed class BlobTests
         }
     }
 
+    /// <summary>The length a reader passes only says which name to look under first: every blob is found with any length or none.</summary>
+    [Fact]
+    public async Task A_blob_is_found_under_either_name_whatever_length_the_reader_gives()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = new FileBlobStore(root, 6);
+            var large = Messages.Make("large", 20_000); // stored compressed
+            var small = Messages.Make("small", 100);    // stored as it is
+            foreach (var content in new[] { large, small })
+            {
+                using var staged = await files.StageAsync(new MemoryStream(content));
+                files.Place(staged);
+            }
+            // small content an older version stored compressed
+            var old = Messages.Make("old", 100);
+            var oldId = BlobId.Compute(old);
+            var oldPath = Path.Combine(root, oldId.Value[..2], oldId.Value[2..4], oldId.Value + ".gz");
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(oldPath)!);
+            await using (var gz = new System.IO.Compression.GZipStream(File.Create(oldPath), System.IO.Compression.CompressionLevel.Optimal))
+                await gz.WriteAsync(old);
+
+            foreach (var content in new[] { large, small, old })
+            {
+                foreach (var length in new long?[] { null, content.Length, 10, 1_000_000 })
+                {
+                    await using var read = files.TryOpenRead(BlobId.Compute(content), length);
+                    Assert.NotNull(read);
+                    using var buffer = new MemoryStream();
+                    await read.CopyToAsync(buffer);
+                    Assert.Equal(content, buffer.ToArray());
+                }
+            }
+            Assert.Null(files.TryOpenRead(BlobId.Compute("never stored"u8.ToArray()), 100));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>Blob files are opened without FileStream (and without an exception for the usual miss of the compressed name).</summary>
     [Fact]
     public async Task Blob_files_open_as_seekable_streams_and_a_missing_one_is_reported_without_leaking()
