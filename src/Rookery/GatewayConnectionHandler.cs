@@ -34,16 +34,21 @@ public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 c
             await connection.Transport.Output.WriteAsync(protocol == "POP3" ? "-ERR [SYS/TEMP] Too many connections from your address\r\n"u8.ToArray() : "* BYE Too many connections from your address\r\n"u8.ToArray());
             return;
         }
+        TlsUpgrade.Secured? tls = null;
         try
         {
             var transport = connection.Transport;
             if (implicitTls)
-                transport = await TlsUpgrade.AuthenticateAsServerAsync(transport, certificate, connection.ConnectionClosed);
+                transport = tls = await TlsUpgrade.AuthenticateAsServerAsync(transport, certificate, connection.ConnectionClosed);
             // Like Dovecot, connections from this machine count as secure enough for a password.
             var loopback = remote is null || IPAddress.IsLoopback(remote.Address);
             var info = new GatewayConnection(address, implicitTls, !disablePlaintextAuth || implicitTls || loopback,
-                implicitTls ? null : (pipe, ct) => TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct), QuickAck(connection), Stopping(connection));
+                implicitTls ? null : async (pipe, ct) => tls = await TlsUpgrade.AuthenticateAsServerAsync(pipe, certificate, ct), QuickAck(connection), Stopping(connection));
             await runSession(transport, info, connection.ConnectionClosed);
+            // TLS ends with its close_notify before the connection closes (RFC 8446 §6.1): without it,
+            // OpenSSL 3 clients report the end of the session as an error ("unexpected eof")
+            if (tls is not null)
+                await tls.CloseAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or System.Security.Authentication.AuthenticationException)
         {
@@ -51,6 +56,8 @@ public sealed class GatewayConnectionHandler(string protocol, X509Certificate2 c
         }
         finally
         {
+            if (tls is not null)
+                await tls.DisposeAsync();
             perAddress.Leave(address);
         }
     }

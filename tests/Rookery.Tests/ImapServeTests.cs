@@ -55,14 +55,73 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
             Assert.NotEqual(0, refused.ExitCode);
 
             var implicitTls = await Tools.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{imaps}", "-quiet"], "a CAPABILITY\r\nb LOGOUT\r\n");
+            Assert.True(implicitTls.ExitCode == 0, implicitTls.Error); // the session ends with TLS's close_notify, not a bare EOF
             Assert.Contains("* OK [CAPABILITY IMAP4rev1", implicitTls.Out);
             Assert.Contains("b OK LOGOUT completed", implicitTls.Out);
             Assert.DoesNotContain("STARTTLS", implicitTls.Out);
 
             var startTls = await Tools.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{imap}", "-starttls", "imap", "-quiet"], "a CAPABILITY\r\nb LOGIN alice secret\r\nc LOGOUT\r\n");
+            Assert.True(startTls.ExitCode == 0, startTls.Error);
             Assert.Contains("b OK [CAPABILITY", startTls.Out);
             Assert.Contains("c OK LOGOUT completed", startTls.Out);
             Assert.DoesNotContain("STARTTLS", startTls.Out.Split('\n').Single(l => l.StartsWith("* CAPABILITY", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Connections_per_address_are_limited_across_imap_and_pop3_and_a_client_that_never_logs_in_is_logged_out()
+    {
+        var imap = Cli.FreePort();
+        var pop3 = Cli.FreePort();
+        ListenElsewhere();
+        cli.WriteConfig("gateway.cfg", "imap_max_connections_per_address = 2\nimap_login_timeout = 5\n");
+        cli.Environment["IMAP_LISTEN"] = $"127.0.0.1:{imap}";
+        cli.Environment["POP3_LISTEN"] = $"127.0.0.1:{pop3}";
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            await Cli.WaitForBannerAsync(server);
+            static async Task<(System.Net.Sockets.TcpClient Client, StreamReader Reader, string Greeting)> ConnectAsync(int port)
+            {
+                var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync("127.0.0.1", port);
+                var reader = new StreamReader(client.GetStream(), Encoding.ASCII);
+                return (client, reader, await reader.ReadLineAsync() ?? "");
+            }
+
+            var silent = await ConnectAsync(imap);
+            Assert.StartsWith("* OK [CAPABILITY", silent.Greeting);
+            var connectedAt = Stopwatch.StartNew();
+            var mail = await ConnectAsync(pop3);
+            Assert.StartsWith("+OK", mail.Greeting);
+            // a third from the same address, by either protocol, is turned away
+            var refused = await ConnectAsync(imap);
+            Assert.Equal("* BYE Too many connections from your address", refused.Greeting);
+            Assert.Null(await refused.Reader.ReadLineAsync());
+            var refusedPop3 = await ConnectAsync(pop3);
+            Assert.Equal("-ERR [SYS/TEMP] Too many connections from your address", refusedPop3.Greeting);
+
+            // the IMAP client that never logs in is logged out after imap_login_timeout, and its place is free again
+            Assert.Equal("* BYE Autologout; idle for too long", await silent.Reader.ReadLineAsync());
+            Assert.Null(await silent.Reader.ReadLineAsync());
+            Assert.InRange(connectedAt.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30));
+            silent.Client.Dispose();
+            var again = await ConnectAsync(imap);
+            for (var attempt = 0; again.Greeting.StartsWith("* BYE", StringComparison.Ordinal) && attempt < 50; attempt++)
+            {
+                // the server may not have counted the closed connection out yet
+                again.Client.Dispose();
+                await Task.Delay(100);
+                again = await ConnectAsync(imap);
+            }
+            Assert.StartsWith("* OK [CAPABILITY", again.Greeting);
+            foreach (var client in new[] { mail.Client, refused.Client, refusedPop3.Client, again.Client })
+                client.Dispose();
         }
         finally
         {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Rookery.Tests;
 
-/// <summary>The POP3 gateway of <c>rookery serve</c> with real clients: curl and fetchmail, over POP3 (STLS) and POP3S.</summary>
+/// <summary>The POP3 gateway of <c>rookery serve</c> with real clients: curl, openssl s_client and fetchmail, over POP3 (STLS) and POP3S.</summary>
 public sealed class Pop3ServeTests : IDisposable
 {
     readonly Cli cli = new();
@@ -11,7 +11,7 @@ public sealed class Pop3ServeTests : IDisposable
     public void Dispose() => cli.Dispose();
 
     [Fact]
-    public async Task Curl_and_fetchmail_download_over_pop3_and_pop3s()
+    public async Task Curl_openssl_and_fetchmail_download_over_pop3_and_pop3s()
     {
         var pop3 = Cli.FreePort();
         var pop3s = Cli.FreePort();
@@ -37,6 +37,20 @@ public sealed class Pop3ServeTests : IDisposable
             var retr = await Tools.RunAsync("curl", ["-s", "-S", "-k", "--url", $"pop3s://127.0.0.1:{pop3s}/2", "-u", "alice:secret"]);
             Assert.True(retr.ExitCode == 0, retr.Error);
             Assert.True(retr.Out.Contains("Subject: second\r\nFrom: a@example.net\r\n\r\n.second body\r\n", StringComparison.Ordinal), retr.Out);
+
+            // openssl s_client completes the handshake on POP3S and after STLS on POP3, and the session goes on over TLS
+            var implicitTls = await Tools.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{pop3s}", "-quiet"], "CAPA\r\nUSER alice\r\nPASS secret\r\nSTAT\r\nQUIT\r\n");
+            Assert.True(implicitTls.ExitCode == 0, implicitTls.Error);
+            Assert.StartsWith("+OK ", implicitTls.Out);
+            Assert.DoesNotContain("STLS", implicitTls.Out); // already encrypted
+            Assert.Matches(@"\r\n\+OK 3 \d+\r\n", implicitTls.Out);
+            Assert.Contains("signing off", implicitTls.Out);
+            var stls = await Tools.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{pop3}", "-starttls", "pop3", "-quiet"], "CAPA\r\nUSER alice\r\nPASS secret\r\nSTAT\r\nQUIT\r\n");
+            Assert.True(stls.ExitCode == 0, stls.Error);
+            Assert.StartsWith("+OK Capability list follows", stls.Out); // openssl read the greeting and the STLS answer itself
+            Assert.DoesNotContain("STLS", stls.Out);
+            Assert.Matches(@"\r\n\+OK 3 \d+\r\n", stls.Out);
+            Assert.Contains("signing off", stls.Out);
 
             // fetchmail over POP3S keeping the mail, then over POP3 with STLS deleting it
             var mbox = Path.Combine(cli.Root, "fetched.mbox");

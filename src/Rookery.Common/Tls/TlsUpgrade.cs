@@ -8,7 +8,12 @@ namespace Rookery.Common.Tls;
 /// <summary>Puts TLS over a connection's pipes: at once for imaps/pop3s, or when STARTTLS/STLS asks.</summary>
 public static class TlsUpgrade
 {
-    public static async Task<IDuplexPipe> AuthenticateAsServerAsync(IDuplexPipe transport, X509Certificate2 certificate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Negotiates TLS over <paramref name="transport"/>. The caller ends it: <see cref="Secured.CloseAsync"/>
+    /// when the session is over (the session completing its pipes leaves the TLS stream open for that),
+    /// then <see cref="Secured.DisposeAsync"/>.
+    /// </summary>
+    public static async Task<Secured> AuthenticateAsServerAsync(IDuplexPipe transport, X509Certificate2 certificate, CancellationToken cancellationToken)
     {
         var ssl = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: false);
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -27,13 +32,28 @@ public static class TlsUpgrade
             await ssl.DisposeAsync();
             throw;
         }
-        return new Duplex(PipeReader.Create(ssl), PipeWriter.Create(ssl));
+        return new Secured(ssl);
     }
 
-    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    /// <summary>A connection's pipes with TLS over them.</summary>
+    public sealed class Secured(SslStream ssl) : IDuplexPipe, IAsyncDisposable
     {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
+        public PipeReader Input { get; } = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
+        public PipeWriter Output { get; } = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
+
+        /// <summary>Sends TLS's close_notify; a peer that is gone or does not read it is not waited for.</summary>
+        public async Task CloseAsync()
+        {
+            try
+            {
+                await ssl.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or TimeoutException or System.Security.Authentication.AuthenticationException)
+            {
+            }
+        }
+
+        public ValueTask DisposeAsync() => ssl.DisposeAsync();
     }
 
     /// <summary>The two directions of a duplex pipe as one stream, for SslStream to sit on.</summary>
