@@ -94,6 +94,28 @@ public sealed class HostileTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_authenticated_session_that_sends_nothing_is_logged_out_after_the_idle_timeout()
+    {
+        harness.Services = harness.Services with { Options = harness.Services.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) } };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Transcript.RunAsync(harness.Session(), """
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: s SELECT INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 0 EXISTS
+            S: * 0 RECENT
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 1] Predicted next UID
+            S: s OK [READ-WRITE] SELECT completed
+            S: * BYE Autologout; idle for too long
+            """);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(290), $"logged out after {watch.Elapsed}");
+    }
+
+    [Fact]
     public async Task Sessions_per_user_are_limited()
     {
         harness.Services = harness.Services with { UserSessions = new Common.ConnectionCounter(1) };

@@ -234,6 +234,91 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Uid_copy_uid_expunge_uid_move_check_getquota_id_and_close()
+    {
+        foreach (var subject in new[] { "one", "two", "three", "four" })
+            await harness.DeliverAsync("alice", subject);
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: s SELECT INBOX
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 4 EXISTS
+            S: * 4 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 5] Predicted next UID
+            S: s OK [READ-WRITE] SELECT completed
+            C: k CHECK
+            S: k OK CHECK completed
+            C: c UID COPY 2:3 Drafts
+            S: c OK [COPYUID … 2:3 1:2] UID COPY completed
+            C: c2 UID COPY 7 Drafts
+            S: c2 OK UID COPY completed
+            C: d STORE 1:3 +FLAGS.SILENT (\Deleted)
+            S: d OK STORE completed
+            C: x UID EXPUNGE 2:4
+            S: * 3 EXPUNGE
+            S: * 2 EXPUNGE
+            S: x OK UID EXPUNGE completed
+            C: f FETCH 1:* (UID FLAGS)
+            S: * 1 FETCH (UID 1 FLAGS (\Recent \Deleted))
+            S: * 2 FETCH (UID 4 FLAGS (\Recent))
+            S: f OK FETCH completed
+            C: x2 UID EXPUNGE 5:9
+            S: x2 OK UID EXPUNGE completed
+            C: m UID MOVE 4 Drafts
+            S: * OK [COPYUID … 4 3] Moved
+            S: * 2 EXPUNGE
+            S: m OK UID MOVE completed
+            C: q GETQUOTA ""
+            S: * QUOTA "" (STORAGE 1 10240)
+            S: q OK GETQUOTA completed
+            C: q2 GETQUOTA "nothing"
+            S: q2 NO [NONEXISTENT] *
+            C: i ID ("name" "transcript")
+            S: * ID *
+            S: i OK ID completed
+            C: cl CLOSE
+            S: cl OK CLOSE completed
+            C: st STATUS INBOX (MESSAGES)
+            S: * STATUS INBOX (MESSAGES 0)
+            S: st OK STATUS completed
+            C: st2 STATUS Drafts (MESSAGES UIDNEXT)
+            S: * STATUS Drafts (MESSAGES 3 UIDNEXT 4)
+            S: st2 OK STATUS completed
+            C: x3 UID EXPUNGE 1
+            S: x3 BAD UID EXPUNGE: Select a mailbox first
+            """);
+    }
+
+    [Fact]
+    public async Task With_imap_only_mailfolders_off_the_calendar_contacts_and_other_folders_are_listed_too()
+    {
+        harness.Services = harness.Services with { Options = harness.Services.Options with { OnlyMailFolders = false } };
+        await Run("""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: l LIST "" %
+            S: * LIST (\HasNoChildren) "/" Calendar
+            S: * LIST (\HasNoChildren) "/" Contacts
+            S: * LIST (\HasNoChildren \Trash) "/" "Deleted Items"
+            S: * LIST (\HasNoChildren \Drafts) "/" Drafts
+            S: * LIST (\HasNoChildren) "/" INBOX
+            S: * LIST (\HasNoChildren) "/" Journal
+            S: * LIST (\HasNoChildren \Junk) "/" "Junk E-mail"
+            S: * LIST (\HasNoChildren) "/" Notes
+            S: * LIST (\HasNoChildren) "/" Outbox
+            S: * LIST (\HasNoChildren \Sent) "/" "Sent Items"
+            S: * LIST (\HasNoChildren) "/" Tasks
+            S: l OK LIST completed
+            """);
+    }
+
+    [Fact]
     public async Task Append_copy_move_and_the_mailbox_commands()
     {
         await Run("""

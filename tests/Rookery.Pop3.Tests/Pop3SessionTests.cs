@@ -125,6 +125,49 @@ public sealed class Pop3SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Uidls_stay_the_same_from_session_to_session_and_noop_answers()
+    {
+        await Run($$"""
+            S: +OK pop.test Rookery POP3 ready
+            C: USER alice
+            S: +OK
+            C: PASS pw
+            S: +OK 2 messages
+            C: NOOP
+            S: +OK
+            C: UIDL
+            S: +OK
+            S: 1 {{inbox.UidValidity:x}}.1
+            S: 2 {{inbox.UidValidity:x}}.2
+            S: .
+            C: DELE 1
+            S: +OK Marked for deletion
+            C: QUIT
+            S: +OK pop.test Rookery POP3 signing off (1 messages deleted)
+            """);
+        await Deliver("Subject: three\r\n\r\nthird body\r\n");
+        // the message that was second is first now, under the UIDL it had
+        await Run($$"""
+            S: +OK pop.test Rookery POP3 ready
+            C: USER alice
+            S: +OK
+            C: PASS pw
+            S: +OK 2 messages
+            C: UIDL
+            S: +OK
+            S: 1 {{inbox.UidValidity:x}}.2
+            S: 2 {{inbox.UidValidity:x}}.3
+            S: .
+            C: UIDL 2
+            S: +OK 2 {{inbox.UidValidity:x}}.3
+            C: NOOP
+            S: +OK
+            C: QUIT
+            S: +OK pop.test Rookery POP3 signing off (0 messages deleted)
+            """);
+    }
+
+    [Fact]
     public async Task A_user_reaches_their_own_Inbox_only_whatever_others_grant_them()
     {
         // POP3 has no namespace for other stores: grants on alice's Inbox give carol nothing here
