@@ -15,8 +15,6 @@ public sealed record ImapOptions
     public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Bad commands after which the connection is closed.</summary>
     public int MaxBadCommands { get; init; } = 20;
-    /// <summary>Messages FETCH, STORE, COPY or SEARCH may address at once (a huge set is answered in bounded memory).</summary>
-    public int MaxMessagesPerCommand { get; init; } = 1_000_000;
 }
 
 /// <summary>What the session knows about its connection.</summary>
