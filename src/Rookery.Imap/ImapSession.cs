@@ -178,13 +178,15 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     {
         if (!Handlers.TryGetValue(command.Name, out var handler))
         {
-            await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"Unknown command {Printable(command.Name)}"), cancellationToken);
+            if (!await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"Unknown command {Printable(command.Name)}"), cancellationToken))
+                State = SessionState.Logout;
             return;
         }
         if (!handler.States.Contains(State))
         {
             var text = State == SessionState.NotAuthenticated ? "Log in first" : State == SessionState.Selected || handler.States.Contains(SessionState.Selected) ? "Select a mailbox first" : "Already logged in";
-            await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"{command.Name}: {text}"), cancellationToken);
+            if (!await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"{command.Name}: {text}"), cancellationToken))
+                State = SessionState.Logout;
             return;
         }
         try

@@ -19,6 +19,9 @@ public sealed record Pop3Options
     public int MaxLineLength { get; init; } = 4096;
     /// <summary>Inactivity after which the connection is closed (RFC 1939: at least 10 minutes).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Silence allowed before the client has logged in.</summary>
+    public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Failed commands after which the connection is closed.</summary>
     public int MaxBadCommands { get; init; } = 20;
 }
 
@@ -106,7 +109,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
     {
         var input = transport.Input;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping);
-        idle.CancelAfter(Options.IdleTimeout);
+        idle.CancelAfter(state == State.Authorization ? Options.LoginTimeout : Options.IdleTimeout);
         while (true)
         {
             ReadResult read;
@@ -130,6 +133,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
                 if (tooLong)
                 {
                     Write("-ERR Line too long");
+                    await transport.Output.FlushAsync(cancellationToken);
                     continue;
                 }
                 return Encoding.UTF8.GetString(bytes, 0, bytes.Length > 0 && bytes[^1] == '\r' ? bytes.Length - 1 : bytes.Length);
@@ -139,6 +143,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
                 // Drop the over-long line without keeping it; the next LF ends it.
                 input.AdvanceTo(buffer.End);
                 Write("-ERR Line too long");
+                await transport.Output.FlushAsync(cancellationToken);
                 await SkipToEndOfLineAsync(cancellationToken);
                 continue;
             }

@@ -80,6 +80,28 @@ public sealed class HostileTests : IAsyncLifetime
             S: x4 BAD Unknown command BLAH
             S: x5 BAD Unknown command BLAH
             S: * BYE Too many invalid commands
+            S: <closed>
+            """);
+    }
+
+    [Fact]
+    public async Task Commands_in_the_wrong_state_count_as_bad_and_the_flood_ends_the_connection()
+    {
+        await Transcript.RunAsync(harness.Session(), """
+            S: * OK *
+            C: x1 SELECT INBOX
+            C: x2 FETCH 1 FLAGS
+            C: x3 CHECK
+            C: x4 BLAH
+            C: x5 EXPUNGE
+            C: x6 NOOP
+            S: x1 BAD SELECT: Log in first
+            S: x2 BAD FETCH: Log in first
+            S: x3 BAD CHECK: Log in first
+            S: x4 BAD Unknown command BLAH
+            S: x5 BAD EXPUNGE: Log in first
+            S: * BYE Too many invalid commands
+            S: <closed>
             """);
     }
 

@@ -74,12 +74,12 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
     }
 
     [Fact]
-    public async Task Connections_per_address_are_limited_across_imap_and_pop3_and_a_client_that_never_logs_in_is_logged_out()
+    public async Task Connections_per_address_are_limited_across_imap_and_pop3_a_client_that_never_logs_in_is_logged_out_and_bad_commands_are_counted()
     {
         var imap = Cli.FreePort();
         var pop3 = Cli.FreePort();
         ListenElsewhere();
-        cli.WriteConfig("gateway.cfg", "imap_max_connections_per_address = 2\nimap_login_timeout = 5\n");
+        cli.WriteConfig("gateway.cfg", "imap_max_connections_per_address = 2\nimap_login_timeout = 5\nimap_max_bad_commands = 2\n");
         cli.Environment["IMAP_LISTEN"] = $"127.0.0.1:{imap}";
         cli.Environment["POP3_LISTEN"] = $"127.0.0.1:{pop3}";
         using var server = Process.Start(cli.StartInfo("serve"))!;
@@ -120,6 +120,17 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
                 again = await ConnectAsync(imap);
             }
             Assert.StartsWith("* OK [CAPABILITY", again.Greeting);
+
+            // imap_max_bad_commands = 2: the second BAD ends the connection
+            var writer = new StreamWriter(again.Client.GetStream(), Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
+            await writer.WriteLineAsync("a1 FROBNICATE");
+            Assert.StartsWith("a1 BAD", await again.Reader.ReadLineAsync());
+            await writer.WriteLineAsync("a2 NOOP");
+            Assert.StartsWith("a2 OK", await again.Reader.ReadLineAsync());
+            await writer.WriteLineAsync("a3 FROBNICATE");
+            Assert.StartsWith("a3 BAD", await again.Reader.ReadLineAsync());
+            Assert.Equal("* BYE Too many invalid commands", await again.Reader.ReadLineAsync());
+            Assert.Null(await again.Reader.ReadLineAsync());
             foreach (var client in new[] { mail.Client, refused.Client, refusedPop3.Client, again.Client })
                 client.Dispose();
         }

@@ -8,7 +8,7 @@ namespace Rookery.Testing;
 /// sent in one write (pipelining); each S: line must match the next line the server sends
 /// (a trailing * matches any rest of the line, … matches anything anywhere). A "! name" line
 /// sends what is pending and runs the test's action of that name, for changes made from outside
-/// the session at that point.
+/// the session at that point. "S: &lt;closed&gt;" expects the server to have ended the connection.
 /// </summary>
 sealed class Transcript
 {
@@ -57,6 +57,12 @@ sealed class Transcript
                 pending.Clear();
             }
             var expected = raw[3..];
+            if (expected == "<closed>")
+            {
+                var more = await reader.ReadLineAsync(timeout.Token);
+                Assert.True(more is null, $"transcript line {lineNumber}: expected the connection to be closed, got '{more}'");
+                continue;
+            }
             var actual = await reader.ReadLineAsync(timeout.Token) ?? throw new Xunit.Sdk.XunitException($"transcript line {lineNumber}: connection closed, expected '{expected}'");
             var matches = Matches(expected, actual);
             Assert.True(matches, $"transcript line {lineNumber}: expected '{expected}', got '{actual}'");

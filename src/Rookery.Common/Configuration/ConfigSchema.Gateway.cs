@@ -58,12 +58,27 @@ public static partial class ConfigSchema
         new("imap_login_timeout", ParameterKind.Int, "60",
             "Seconds a connection may take to log in.")
         { Min = 5 },
+        new("imap_max_bad_commands", ParameterKind.Int, "20",
+            "Commands answered BAD (unknown, malformed, too long) after which an IMAP connection is closed with BYE.")
+        { Min = 1 },
         new("imap_max_connections_per_user", ParameterKind.Int, "50",
             "IMAP sessions one user may have open at once; 0 for no limit.")
         { Min = 0 },
         new("imap_max_connections_per_address", ParameterKind.Int, "100",
             "Connections (IMAP and POP3) one client address may have open at once; 0 for no limit.")
         { Min = 0 },
+        new("pop3_max_line_length", ParameterKind.Int, "4096",
+            "Longest POP3 command line in octets (RFC 2449 allows 255 for commands; SASL responses need more); longer ones get -ERR.")
+        { Min = 512 },
+        new("pop3_idle_timeout", ParameterKind.Int, "10",
+            "Minutes a logged-in POP3 connection may stay inactive (RFC 1939 asks for at least 10).")
+        { Min = 10 },
+        new("pop3_login_timeout", ParameterKind.Int, "60",
+            "Seconds a POP3 connection may stay silent before it has logged in.")
+        { Min = 5 },
+        new("pop3_max_bad_commands", ParameterKind.Int, "20",
+            "Failed commands (unknown, out of place, wrong password) after which a POP3 connection is closed.")
+        { Min = 1 },
         new("log_level", ParameterKind.Int, "3",
             "Log level of the gateway: 0 none, 1 crit, 2 err, 3 warning, 4 notice, 5 info, 6 debug.")
         { Min = 0, Max = 6 },

@@ -222,6 +222,7 @@ public static class ServeCommand
             OnlyMailFolders = gateway.GetBool("imap_only_mailfolders"),
             IdleTimeout = TimeSpan.FromMinutes(gateway.GetInt("imap_idle_timeout")),
             LoginTimeout = TimeSpan.FromSeconds(gateway.GetInt("imap_login_timeout")),
+            MaxBadCommands = gateway.GetInt("imap_max_bad_commands"),
             Limits = new Imap.Protocol.ParserLimits
             {
                 MaxLineLength = gateway.GetInt("imap_max_line_length"),
@@ -231,7 +232,14 @@ public static class ServeCommand
             },
         }, new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_user")), new Store.AccountQuotaPolicy(runtime.Directory, runtime.ServerQuota),
             runtime.FolderAccess, runtime.Directory);
-        var pop3 = new Pop3.Pop3Services(runtime.Store, runtime.UserStores, authenticator, new Pop3.Pop3Options { HostName = hostName });
+        var pop3 = new Pop3.Pop3Services(runtime.Store, runtime.UserStores, authenticator, new Pop3.Pop3Options
+        {
+            HostName = hostName,
+            MaxLineLength = gateway.GetInt("pop3_max_line_length"),
+            IdleTimeout = TimeSpan.FromMinutes(gateway.GetInt("pop3_idle_timeout")),
+            LoginTimeout = TimeSpan.FromSeconds(gateway.GetInt("pop3_login_timeout")),
+            MaxBadCommands = gateway.GetInt("pop3_max_bad_commands"),
+        });
         var imapLog = loggers.CreateLogger<Imap.ImapSession>();
         var pop3Log = loggers.CreateLogger<Pop3.Pop3Session>();
 
