@@ -176,7 +176,8 @@ public sealed class Slapd : IAsyncDisposable
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-        using var certificate = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(12));
+        // within the CA's validity, which was fixed a moment ago: a new "now + 1 day" may already lie past it
+        using var certificate = request.Create(ca, ca.NotBefore, ca.NotAfter.AddMinutes(-1), RandomNumberGenerator.GetBytes(12));
         File.WriteAllText(Path.Combine(tlsDirectory, "server.pem"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(tlsDirectory, "server.key"), key.ExportPkcs8PrivateKeyPem());
         return $"""
