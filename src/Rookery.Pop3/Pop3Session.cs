@@ -104,12 +104,16 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
         }
     }
 
-    /// <summary>Reads a line; null when the client went away or stayed silent past the idle timeout.</summary>
+    /// <summary>
+    /// Reads a line; null when the client went away or took longer than the idle timeout to send it
+    /// (a line dribbled out without its end counts as silence).
+    /// </summary>
     async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
     {
         var input = transport.Input;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping);
         idle.CancelAfter(state == State.Authorization ? Options.LoginTimeout : Options.IdleTimeout);
+        var discarding = false;
         while (true)
         {
             ReadResult read;
@@ -127,9 +131,15 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
             var reader = new SequenceReader<byte>(buffer);
             if (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
             {
-                var tooLong = line.Length > Options.MaxLineLength;
-                var bytes = tooLong ? [] : line.ToArray();
+                var tooLong = !discarding && line.Length > Options.MaxLineLength;
+                var bytes = discarding || tooLong ? [] : line.ToArray();
                 input.AdvanceTo(reader.Position);
+                if (discarding)
+                {
+                    // the end of a line already refused
+                    discarding = false;
+                    continue;
+                }
                 if (tooLong)
                 {
                     Write("-ERR Line too long");
@@ -138,35 +148,21 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
                 }
                 return Encoding.UTF8.GetString(bytes, 0, bytes.Length > 0 && bytes[^1] == '\r' ? bytes.Length - 1 : bytes.Length);
             }
-            if (buffer.Length > Options.MaxLineLength)
+            if (discarding || buffer.Length > Options.MaxLineLength)
             {
                 // Drop the over-long line without keeping it; the next LF ends it.
                 input.AdvanceTo(buffer.End);
-                Write("-ERR Line too long");
-                await transport.Output.FlushAsync(cancellationToken);
-                await SkipToEndOfLineAsync(cancellationToken);
-                continue;
+                if (!discarding)
+                {
+                    Write("-ERR Line too long");
+                    await transport.Output.FlushAsync(cancellationToken);
+                    discarding = true;
+                }
             }
-            input.AdvanceTo(buffer.Start, buffer.End);
+            else
+                input.AdvanceTo(buffer.Start, buffer.End);
             if (read.IsCompleted)
                 return null;
-        }
-    }
-
-    async Task SkipToEndOfLineAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var read = await transport.Input.ReadAsync(cancellationToken);
-            var position = read.Buffer.PositionOf((byte)'\n');
-            if (position is { } end)
-            {
-                transport.Input.AdvanceTo(read.Buffer.GetPosition(1, end));
-                return;
-            }
-            transport.Input.AdvanceTo(read.Buffer.End);
-            if (read.IsCompleted)
-                return;
         }
     }
 

@@ -1,3 +1,4 @@
+using Rookery.Testing;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
@@ -104,7 +105,7 @@ public sealed class SocketmapSessionTests : IAsyncLifetime
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var session = new SocketmapSession(new Duplex(toServer.Reader, toClient.Writer), new PostfixMaps(directory, expandGroups), limits ?? new SocketmapLimits());
+        var session = new SocketmapSession(new DuplexPipe(toServer.Reader, toClient.Writer), new PostfixMaps(directory, expandGroups), limits ?? new SocketmapLimits());
         var running = session.RunAsync(CancellationToken.None);
         var replies = toClient.Reader.AsStream();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -161,12 +162,6 @@ public sealed class SocketmapSessionTests : IAsyncLifetime
         await stream.ReadExactlyAsync(payload, cancellationToken);
         Assert.Equal((byte)',', payload[^1]);
         return Encoding.UTF8.GetString(payload, 0, length);
-    }
-
-    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Rookery.Testing;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -47,7 +48,7 @@ public sealed class MailKitTests : IAsyncLifetime, IDisposable
                     var stream = client.GetStream();
                     try
                     {
-                        await harness.Session()(new Duplex(PipeReader.Create(stream), PipeWriter.Create(stream)));
+                        await harness.Session()(new DuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream)));
                     }
                     catch (IOException)
                     {
@@ -233,11 +234,5 @@ public sealed class MailKitTests : IAsyncLifetime, IDisposable
         await folder.AppendAsync(new MimeKit.MimeMessage(new MimeKit.MailboxAddress[] { new("Alice", "alice@example.com") }, new MimeKit.MailboxAddress[] { new("Bob", "bob@example.com") }, "from alice", new MimeKit.TextPart("plain") { Text = "Hi." }));
         Assert.Equal(2, (await harness.Store.GetFolderAsync(target.Id)).MessageCount);
         await client.DisconnectAsync(true);
-    }
-
-    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
     }
 }

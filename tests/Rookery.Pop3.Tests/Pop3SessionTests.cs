@@ -71,6 +71,41 @@ public sealed class Pop3SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_over_long_line_is_refused_at_once_and_one_dribbled_out_without_its_end_times_out()
+    {
+        services = services with { Options = services.Options with { MaxLineLength = 600, LoginTimeout = TimeSpan.FromMilliseconds(500) } };
+        var toServer = new System.IO.Pipelines.Pipe();
+        var toClient = new System.IO.Pipelines.Pipe();
+        using var session = new Pop3Session(new DuplexPipe(toServer.Reader, toClient.Writer), services, new Pop3Connection("127.0.0.1", false, true));
+        var running = session.RunAsync(CancellationToken.None);
+        using var reader = new StreamReader(toClient.Reader.AsStream(), Encoding.ASCII);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Assert.StartsWith("+OK", await reader.ReadLineAsync(timeout.Token));
+
+        // a whole line over the limit: refused as soon as it is seen, and the command after it is answered
+        await toServer.Writer.WriteAsync(Encoding.ASCII.GetBytes(new string('x', 1000) + "\r\nCAPA\r\n"), timeout.Token);
+        Assert.Equal("-ERR Line too long", await reader.ReadLineAsync(timeout.Token));
+        Assert.StartsWith("+OK", await reader.ReadLineAsync(timeout.Token));
+        while (await reader.ReadLineAsync(timeout.Token) != ".") { }
+
+        // a line that keeps coming without its end: refused once, then cut off by the timeout however busy the client is
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var dribbling = Task.Run(async () =>
+        {
+            for (var i = 0; i < 100 && !running.IsCompleted; i++)
+            {
+                await toServer.Writer.WriteAsync(new byte[100].Select(_ => (byte)'y').ToArray(), timeout.Token);
+                await Task.Delay(50, timeout.Token);
+            }
+        }, timeout.Token);
+        Assert.Equal("-ERR Line too long", await reader.ReadLineAsync(timeout.Token));
+        Assert.Equal("-ERR Idle for too long, closing connection", await reader.ReadLineAsync(timeout.Token));
+        await running.WaitAsync(timeout.Token);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(4));
+        await dribbling;
+    }
+
+    [Fact]
     public async Task A_session_lists_retrieves_and_deletes_at_quit_only()
     {
         await Run($$"""

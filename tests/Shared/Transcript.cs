@@ -3,6 +3,13 @@ using System.Text;
 
 namespace Rookery.Testing;
 
+/// <summary>Two pipes as one connection, for running a session in memory.</summary>
+sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+{
+    public PipeReader Input { get; } = input;
+    public PipeWriter Output { get; } = output;
+}
+
 /// <summary>
 /// Runs a C:/S: transcript against a session over in-memory pipes. Consecutive C: lines are
 /// sent in one write (pipelining); each S: line must match the next line the server sends
@@ -12,19 +19,13 @@ namespace Rookery.Testing;
 /// </summary>
 sealed class Transcript
 {
-    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
-    }
-
     /// <param name="encoding">How lines are sent and read: Latin-1 (one character per octet) unless a test needs UTF-8.</param>
     public static async Task RunAsync(Func<IDuplexPipe, Task> session, string script, Encoding? encoding = null, Func<string, Task>? actions = null)
     {
         encoding ??= Encoding.Latin1;
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var running = session(new Duplex(toServer.Reader, toClient.Writer));
+        var running = session(new DuplexPipe(toServer.Reader, toClient.Writer));
         using var reader = new StreamReader(toClient.Reader.AsStream(), encoding);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var pending = new StringBuilder();

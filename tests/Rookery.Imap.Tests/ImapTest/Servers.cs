@@ -1,3 +1,4 @@
+using Rookery.Testing;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
@@ -32,14 +33,8 @@ sealed class InProcessServer(string name, Func<IDuplexPipe, Task> session, IRead
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var running = Task.Run(() => session(new Duplex(toServer.Reader, toClient.Writer)), cancellationToken);
+        var running = Task.Run(() => session(new DuplexPipe(toServer.Reader, toClient.Writer)), cancellationToken);
         return Task.FromResult<IImapTestTransport>(new Transport(toClient.Reader, toServer.Writer, running));
-    }
-
-    sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
     }
 
     sealed class Transport(PipeReader input, PipeWriter output, Task session) : IImapTestTransport
