@@ -32,6 +32,8 @@ public sealed record DatabaseSettings(DatabaseEngine Engine)
     public int PoolSize { get; init; } = 20;
     /// <summary>SQLite: how long a state change (flags, expunge) may stay unsynced after it is acknowledged; zero syncs every commit.</summary>
     public TimeSpan StateSyncDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>SQLite: how long the group commit keeps its writer connection open with nothing to write.</summary>
+    public TimeSpan WriterIdle { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A human-readable description without the password, for banners and logs.</summary>
     public string Describe() => Engine switch

@@ -169,7 +169,7 @@ sealed class GroupCommit
     DataConnection? writer;
 
     /// <summary>How long the writer connection stays open with nothing to write.</summary>
-    static readonly TimeSpan WriterIdle = TimeSpan.FromSeconds(10);
+    TimeSpan WriterIdle => database.Settings.WriterIdle;
 
     /// <summary>The writer connection's <c>synchronous</c> setting: FULL (true) or NORMAL.</summary>
     bool syncing = true;

@@ -1,3 +1,4 @@
+using LinqToDB.Data;
 using Rookery.Store.Sql;
 
 namespace Rookery.Store.Tests;
@@ -53,6 +54,38 @@ public sealed class ItemTests : IAsyncLifetime
         var three = (await strict.AppendAsync(inbox.Id, Messages.Make("three"))).Uid;
         await strict.SetFlagsAsync(inbox.Id, [three], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
         Assert.False(strict.HasUnsyncedStateChanges);
+    }
+
+    [Fact]
+    public async Task The_writer_connection_goes_back_to_the_pool_with_synchronous_full_after_deferring_fsyncs()
+    {
+        if (test.Settings.Engine != DatabaseEngine.Sqlite)
+            return; // the servers have no group commit and no synchronous setting
+        var database = new Database(test.Settings with { StateSyncDelay = TimeSpan.FromMilliseconds(100), WriterIdle = TimeSpan.FromMilliseconds(200) });
+        var deferred = new SqlMailStore(database, test.CreateBlobs(), new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
+        var uid = (await deferred.AppendAsync(inbox.Id, Messages.Make("one"))).Uid;
+        // the writer switches its connection to synchronous = NORMAL for a flag change
+        await deferred.SetFlagsAsync(inbox.Id, [uid], new FlagChange(FlagOperation.Add, MessageFlags.Seen, []));
+        Assert.True(deferred.HasUnsyncedStateChanges);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (deferred.HasUnsyncedStateChanges && watch.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(10);
+        Assert.False(deferred.HasUnsyncedStateChanges);
+        // then closes it when idle; every connection the pool holds, the writer's among them, syncs every commit
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var connections = new List<DataConnection>();
+        try
+        {
+            for (var i = 0; i < database.Settings.PoolSize; i++)
+                connections.Add(await database.OpenAsync());
+            foreach (var db in connections)
+                Assert.Equal(2, await db.ExecuteAsync<int>("PRAGMA synchronous")); // 2 = FULL
+        }
+        finally
+        {
+            foreach (var db in connections)
+                await db.DisposeAsync();
+        }
     }
 
     [Fact]
