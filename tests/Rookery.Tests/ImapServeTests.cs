@@ -142,6 +142,41 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Login_delays_and_throttling_follow_server_cfg()
+    {
+        var imap = Cli.FreePort();
+        cli.WriteConfig("server.cfg", $"server_listen = 127.0.0.1:{Cli.FreePort()}\nauth_failure_delay = 1\nauth_max_failures = 2\n");
+        cli.WriteConfig("dagent.cfg", $"lmtp_listen = 127.0.0.1:{Cli.FreePort()}\n");
+        cli.Environment["IMAP_LISTEN"] = $"127.0.0.1:{imap}";
+        await AddAliceAsync();
+        using var server = Process.Start(cli.StartInfo("serve"))!;
+        try
+        {
+            await Cli.WaitForBannerAsync(server);
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync("127.0.0.1", imap);
+            var reader = new StreamReader(client.GetStream(), Encoding.ASCII);
+            var writer = new StreamWriter(client.GetStream(), Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
+            Assert.StartsWith("* OK", await reader.ReadLineAsync());
+            var watch = Stopwatch.StartNew();
+            await writer.WriteLineAsync("a1 LOGIN alice wrong");
+            Assert.Equal("a1 NO [AUTHENTICATIONFAILED] Invalid credentials", await reader.ReadLineAsync());
+            Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"the failure was answered after {watch.Elapsed}");
+            await writer.WriteLineAsync("a2 LOGIN alice wrong");
+            Assert.Equal("a2 NO [AUTHENTICATIONFAILED] Invalid credentials", await reader.ReadLineAsync());
+            Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(2.8), $"two failures were answered after {watch.Elapsed}"); // 1 s, then 2 s
+            // auth_max_failures = 2 reached: the right password is refused too, without being checked
+            await writer.WriteLineAsync("a3 LOGIN alice secret");
+            Assert.Equal("a3 NO [AUTHENTICATIONFAILED] Invalid credentials", await reader.ReadLineAsync());
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task Passwords_are_refused_before_starttls_on_a_non_loopback_address()
     {
         var address = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()

@@ -84,6 +84,18 @@ public static partial class ConfigSchema
         new("disabled_features", ParameterKind.List, "imap pop3",
             "Features turned off for users who do not have them enabled individually.")
         { Allowed = ["imap", "pop3", "mobile", "outlook", "webapp"] },
+        new("auth_failure_delay", ParameterKind.Int, "2",
+            "Seconds a failed login waits before it is answered, doubling with each recent failure of the same login or client address up to auth_max_failure_delay.")
+        { Min = 1, Max = 60 },
+        new("auth_max_failure_delay", ParameterKind.Int, "15",
+            "The longest a failed login waits before it is answered, in seconds.")
+        { Min = 1, Max = 300 },
+        new("auth_max_failures", ParameterKind.Int, "10",
+            "Failed logins within auth_failure_window after which that login, and that client address, are refused without a password check until the window has passed.")
+        { Min = 1 },
+        new("auth_failure_window", ParameterKind.Int, "5",
+            "Minutes over which failed logins are counted.")
+        { Min = 1, Max = 1440 },
         new("default_store_locale", ParameterKind.String, "en_US.UTF-8",
             "Locale that names the default folders (Inbox, Calendar, ...) of a newly created store."),
         new("public_store_default_rights", ParameterKind.String, "read create folder-visible",

@@ -212,7 +212,13 @@ public static class ServeCommand
     static Dictionary<string, GatewayConnectionHandler> CreateGatewayHandlers(ServerRuntime runtime, Common.Configuration.ComponentConfig server, Common.Configuration.ComponentConfig gateway, string hostName, ILoggerFactory loggers)
     {
         var certificate = Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), runtime.Paths.DataDirectory, hostName);
-        var authenticator = new Authenticator(runtime.Directory, server.GetList("disabled_features"), new AuthenticationLimits(), TimeProvider.System);
+        var authenticator = new Authenticator(runtime.Directory, server.GetList("disabled_features"), new AuthenticationLimits
+        {
+            FailureDelay = TimeSpan.FromSeconds(server.GetInt("auth_failure_delay")),
+            MaxFailureDelay = TimeSpan.FromSeconds(Math.Max(server.GetInt("auth_failure_delay"), server.GetInt("auth_max_failure_delay"))),
+            MaxFailures = server.GetInt("auth_max_failures"),
+            Window = TimeSpan.FromMinutes(server.GetInt("auth_failure_window")),
+        }, TimeProvider.System);
         var perAddress = new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_address"));
         var disablePlaintext = gateway.GetBool("disable_plaintext_auth");
         var maxMessage = gateway.GetInt("imap_max_message_size") * 1024L * 1024;
