@@ -257,8 +257,9 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             return;
         var dirty = false;
         var recentChanged = false;
-        while (changes.Reader.TryRead(out _))
-            dirty = true;
+        // what the view has already taken (the session's own writes) needs no look at the change log
+        while (changes.Reader.TryRead(out var change))
+            dirty |= change.ModSeq > selected.ModSeq;
         if (dirty)
         {
             MailboxView.Delta delta;

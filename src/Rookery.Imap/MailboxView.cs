@@ -94,6 +94,20 @@ public sealed class MailboxView
 
     public void Rename(Mailbox mailbox) => Mailbox = mailbox;
 
+    /// <summary>
+    /// Counts a write of this session's own, whose changes the view already holds, as read from the
+    /// change log, when it took the store's next modseq: nothing of anyone else's came between, so
+    /// the log has nothing more for the view up to it. False otherwise; the next sync reads the log.
+    /// </summary>
+    public bool TryTakeOwnWrite(long modseq)
+    {
+        if (modseq != ModSeq + 1)
+            return false;
+        ModSeq = modseq;
+        HighestModSeq = Math.Max(HighestModSeq, modseq);
+        return true;
+    }
+
     /// <summary>What a sync found: messages that appeared, changed flags, or went away.</summary>
     public sealed record Delta(int Added, IReadOnlyList<ViewMessage> FlagsChanged, IReadOnlyList<long> Removed, bool MailboxGone);
 

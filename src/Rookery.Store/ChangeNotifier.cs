@@ -75,8 +75,9 @@ public sealed class ChangeSubscription : IDisposable
     }
 
     /// <summary>
-    /// A channel of capacity one that keeps the newest change (a bounded channel with DropOldest and a
-    /// single reader, in about a sixth of its memory: an IMAP server holds one per idle connection).
+    /// A channel of capacity one that keeps the newest change, the one with the highest modseq (like a
+    /// bounded channel with DropOldest and a single reader, in about a sixth of its memory: an IMAP
+    /// server holds one per idle connection).
     /// The waiter is made only while the reader waits.
     /// </summary>
     sealed class NewestChange : ChannelReader<StoreChanged>
@@ -127,7 +128,8 @@ public sealed class ChangeSubscription : IDisposable
             TaskCompletionSource<bool>? wake;
             lock (gate)
             {
-                if (completed)
+                // the newest is the highest modseq: commits of one store may be published out of order
+                if (completed || (pending is not null && pending.ModSeq >= change.ModSeq))
                     return;
                 pending = change;
                 wake = waiter;

@@ -38,10 +38,10 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: * 2 FETCH (MODSEQ ({{m2}}))
             S: f OK FETCH completed
             C: s1 STORE 1 (UNCHANGEDSINCE {{m1}}) +FLAGS (\Seen)
-            S: * 1 FETCH (FLAGS (\Recent \Seen) MODSEQ (…))
+            S: * 1 FETCH (UID 1 FLAGS (\Recent \Seen) MODSEQ (…))
             S: s1 OK STORE completed
             C: s2 STORE 1,2 (UNCHANGEDSINCE {{m2}}) +FLAGS (\Flagged)
-            S: * 2 FETCH (FLAGS (\Recent \Flagged) MODSEQ (…))
+            S: * 2 FETCH (UID 2 FLAGS (\Recent \Flagged) MODSEQ (…))
             S: s2 OK [MODIFIED 1] STORE conditional STORE failed for some messages
             C: f2 FETCH 1:* (FLAGS) (CHANGEDSINCE {{m2}})
             S: * 1 FETCH (FLAGS (\Recent \Seen) MODSEQ (…))
@@ -54,6 +54,62 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: * STATUS INBOX (HIGHESTMODSEQ …)
             S: st OK STATUS completed
             """);
+    }
+
+    [Fact]
+    public async Task Changes_made_elsewhere_show_around_the_sessions_own_flag_changes()
+    {
+        foreach (var subject in new[] { "one", "two", "three" })
+            await harness.DeliverAsync("alice", subject);
+        var inbox = await harness.FolderAsync("alice");
+        await Transcript.RunAsync(harness.Session(), """
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: s SELECT INBOX (CONDSTORE)
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 3 EXISTS
+            S: * 3 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 4] *
+            S: * OK [HIGHESTMODSEQ …] Highest
+            S: s OK [READ-WRITE] SELECT completed
+            C: s1 STORE 1 +FLAGS (\Flagged)
+            S: * 1 FETCH (UID 1 FLAGS (\Recent \Flagged) MODSEQ (…))
+            S: s1 OK STORE completed
+            C: n1 NOOP
+            S: n1 OK NOOP completed
+            ! seen 2
+            C: s2 STORE 3 +FLAGS (\Flagged)
+            S: * 3 FETCH (UID 3 FLAGS (\Recent \Flagged) MODSEQ (…))
+            S: * 2 FETCH (UID 2 FLAGS (\Recent \Seen) MODSEQ (…))
+            S: s2 OK STORE completed
+            C: f1 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])
+            S: * 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {…}
+            S: Subject: one
+            S: 
+            S: )
+            S: f1 OK FETCH completed
+            C: f2 FETCH 1 (BODY[HEADER.FIELDS (SUBJECT)])
+            S: * 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {…}
+            S: Subject: one
+            S: 
+            S:  FLAGS (\Recent \Seen \Flagged) UID 1 MODSEQ (…))
+            S: f2 OK FETCH completed
+            ! unflag 3
+            C: n2 NOOP
+            S: * 3 FETCH (UID 3 FLAGS (\Recent) MODSEQ (…))
+            S: n2 OK NOOP completed
+            C: st STATUS INBOX (HIGHESTMODSEQ)
+            S: * STATUS INBOX (HIGHESTMODSEQ …)
+            S: st OK STATUS completed
+            """, actions: async action =>
+        {
+            var (flag, operation, uid) = action == "seen 2" ? (MessageFlags.Seen, FlagOperation.Add, 2L) : (MessageFlags.Flagged, FlagOperation.Remove, 3L);
+            await harness.Store.SetFlagsAsync(inbox.Id, [uid], new FlagChange(operation, flag, []));
+        });
     }
 
     [Fact]

@@ -122,9 +122,10 @@ public sealed class HostileTests : IAsyncLifetime
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await Transcript.RunAsync(harness.Session(), """
             S: * OK *
+            # sent together, so that a slow machine's pause between them is not taken for idleness
             C: a LOGIN alice pw
-            S: a OK *
             C: s SELECT INBOX
+            S: a OK *
             S: * FLAGS *
             S: * OK [PERMANENTFLAGS *
             S: * 0 EXISTS

@@ -29,6 +29,22 @@ public sealed class NotificationTests
     }
 
     [Fact]
+    public void A_subscriber_is_left_the_highest_modseq_when_commits_are_published_out_of_order()
+    {
+        // two commits of one store published from two threads: the later publish may be the older commit
+        var notifier = new ChangeNotifier();
+        using var subscription = notifier.Subscribe(7);
+        notifier.Publish(new StoreChanged(7, 12));
+        notifier.Publish(new StoreChanged(7, 11));
+        Assert.True(subscription.Reader.TryRead(out var change));
+        Assert.Equal(new StoreChanged(7, 12), change);
+        Assert.False(subscription.Reader.TryRead(out _));
+        notifier.Publish(new StoreChanged(7, 11));
+        Assert.True(subscription.Reader.TryRead(out change)); // once read, any change wakes the subscriber again
+        Assert.Equal(11, change.ModSeq);
+    }
+
+    [Fact]
     public async Task Local_commits_are_published_at_once_and_unsubscribed_stores_are_not_polled()
     {
         await using var test = await TestDatabase.CreateAsync();

@@ -60,6 +60,8 @@ public sealed partial class ImapSession
                         view[seq].Update(changed.State);
                     markSeen.Add(changed.Uid);
                 }
+                if (result.Changed.Count > 0)
+                    view.TryTakeOwnWrite(result.Changed[0].ModSeq);
             }
         }
 
@@ -112,8 +114,16 @@ public sealed partial class ImapSession
                     first = false;
                     WriteFetchItem(item, message, info, structure);
                 }
-                if (markSeen.Contains(message.Uid) && !items.Any(i => i.Kind == FetchKind.Flags))
-                    writer.Raw(" FLAGS ").Raw(FlagList(message));
+                if (markSeen.Contains(message.Uid))
+                {
+                    // the \Seen this FETCH set is reported; with CONDSTORE on, with its UID and MODSEQ (RFC 7162 §3.2.4)
+                    if (!items.Any(i => i.Kind == FetchKind.Flags))
+                        writer.Raw(" FLAGS ").Raw(FlagList(message));
+                    if (condStore && !items.Any(i => i.Kind == FetchKind.Uid))
+                        writer.Raw(" UID ").Number(message.Uid);
+                    if (condStore && !items.Any(i => i.Kind == FetchKind.ModSeq))
+                        writer.Raw(" MODSEQ (").Number(message.ModSeq).Raw(")");
+                }
                 writer.Raw(")").EndLine();
                 if (structure is { HasContent: true })
                     await FlushIfLargeAsync(cancellationToken);

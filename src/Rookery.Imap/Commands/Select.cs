@@ -34,7 +34,6 @@ public sealed partial class ImapSession
         var modSeq = (await Store.GetStoreAsync(storeId, cancellationToken)).ModSeq;
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var items = await Store.ListItemStatesAsync(folder.Id, cancellationToken: cancellationToken);
-        while (changes!.Reader.TryRead(out _)) { } // the view starts from what was just read
         // SELECT takes the messages no session has seen as its \Recent ones; EXAMINE only looks; an
         // IMAP4rev2 session has no \Recent and leaves them to the IMAP4rev1 sessions
         // the claim reaches every message the view starts with, those appended after the folder was read included

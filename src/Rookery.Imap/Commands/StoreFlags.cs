@@ -52,6 +52,8 @@ public sealed partial class ImapSession
                 if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
                     view[seq].Update(changed.State);
             }
+            if (result.Changed.Count > 0)
+                view.TryTakeOwnWrite(result.Changed[0].ModSeq);
             failed.UnionWith(result.FailedUids);
         }
         foreach (var (seq, message) in live)
@@ -59,7 +61,8 @@ public sealed partial class ImapSession
             // .SILENT still reports changes the client did not make itself (RFC 7162: a new MODSEQ)
             if (failed.Contains(message.Uid) || (silent && !(condStore && changedUids.Contains(message.Uid))))
                 continue;
-            WriteFlags(seq, message, includeUid: uids);
+            // RFC 7162 §3.2.4: once CONDSTORE is on, every FETCH a STORE causes carries the UID and MODSEQ
+            WriteFlags(seq, message, includeUid: uids || condStore);
         }
         if (failed.Count > 0)
         {
