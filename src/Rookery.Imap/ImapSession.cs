@@ -147,7 +147,10 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         return output.FlushAsync(cancellationToken);
     }
 
-    /// <summary>Answers a line the parser refused; false when the client has misbehaved too often.</summary>
+    /// <summary>
+    /// Answers a line the parser refused, or a command the session cannot run; false (and the session
+    /// logs out) when the client has misbehaved too often.
+    /// </summary>
     async Task<bool> RefuseAsync(ParseError error, CancellationToken cancellationToken)
     {
         if (error.Tag is null)
@@ -158,6 +161,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         {
             writer.Untagged("BYE Too many invalid commands");
             await FlushAsync(cancellationToken);
+            State = SessionState.Logout;
             return false;
         }
         return !error.Fatal;
@@ -178,15 +182,13 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     {
         if (!Handlers.TryGetValue(command.Name, out var handler))
         {
-            if (!await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"Unknown command {Printable(command.Name)}"), cancellationToken))
-                State = SessionState.Logout;
+            await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"Unknown command {Printable(command.Name)}"), cancellationToken);
             return;
         }
         if (!handler.States.Contains(State))
         {
             var text = State == SessionState.NotAuthenticated ? "Log in first" : State == SessionState.Selected || handler.States.Contains(SessionState.Selected) ? "Select a mailbox first" : "Already logged in";
-            if (!await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"{command.Name}: {text}"), cancellationToken))
-                State = SessionState.Logout;
+            await RefuseAsync(new ParseError(command.Tag, "BAD", null, $"{command.Name}: {text}"), cancellationToken);
             return;
         }
         try

@@ -95,17 +95,22 @@ public sealed class MailboxView
     public void Rename(Mailbox mailbox) => Mailbox = mailbox;
 
     /// <summary>
-    /// Counts a write of this session's own, whose changes the view already holds, as read from the
-    /// change log, when it took the store's next modseq: nothing of anyone else's came between, so
-    /// the log has nothing more for the view up to it. False otherwise; the next sync reads the log.
+    /// Takes the states a flag change of this session's own left its messages in. When that write took
+    /// the store's next modseq, nothing of anyone else's came between, so it also counts as read from
+    /// the change log: the log has nothing more for the view up to it. Otherwise the next sync reads it.
     /// </summary>
-    public bool TryTakeOwnWrite(long modseq)
+    public void TakeOwnFlagChanges(IReadOnlyList<ItemInfo> changed)
     {
-        if (modseq != ModSeq + 1)
-            return false;
-        ModSeq = modseq;
-        HighestModSeq = Math.Max(HighestModSeq, modseq);
-        return true;
+        foreach (var item in changed)
+        {
+            if (SequenceOf(item.Uid) is var seq && seq > 0)
+                messages[seq - 1].Update(item.State);
+        }
+        if (changed.Count > 0 && changed[0].ModSeq == ModSeq + 1)
+        {
+            ModSeq = changed[0].ModSeq;
+            HighestModSeq = Math.Max(HighestModSeq, ModSeq);
+        }
     }
 
     /// <summary>What a sync found: messages that appeared, changed flags, or went away.</summary>

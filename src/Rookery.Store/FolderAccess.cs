@@ -59,11 +59,18 @@ public sealed class FolderAccess(IMailStore store, IFolderGrants grants, FolderR
     public static bool Allows(FolderRights rights, FolderAction action) => (rights & Needed(action)) == Needed(action);
 
     /// <summary>Whether <paramref name="user"/> owns <paramref name="target"/> outright (their own private store).</summary>
-    public static bool OwnsStore(UserAccount user, StoreInfo target) => target.Kind == StoreKind.Private && target.Owner == user.StoreOwner;
+    public static bool OwnsStore(UserAccount user, StoreInfo target) => target.Kind == StoreKind.Private && IsOwnStore(user, target.Kind, target.Owner);
 
     /// <summary>Whether <paramref name="target"/> is the public store of the user's company.</summary>
-    public static bool IsOwnPublicStore(UserAccount user, StoreInfo target) =>
-        target.Kind == StoreKind.Public && string.Equals(target.Owner, user.Company, StringComparison.OrdinalIgnoreCase);
+    public static bool IsOwnPublicStore(UserAccount user, StoreInfo target) => target.Kind == StoreKind.Public && IsOwnStore(user, target.Kind, target.Owner);
+
+    /// <summary>Whether the store of <paramref name="kind"/> and <paramref name="owner"/> is the user's own private store or their company's public store.</summary>
+    public static bool IsOwnStore(UserAccount user, StoreKind kind, string owner) => kind switch
+    {
+        StoreKind.Private => owner == user.StoreOwner,
+        StoreKind.Public => string.Equals(owner, user.Company, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     /// <summary>The rights from a folder's grants, for a user who does not own the store.</summary>
     public FolderRights Effective(UserAccount user, StoreInfo target, IEnumerable<FolderGrant> folderGrants)
@@ -96,12 +103,16 @@ public sealed class FolderAccess(IMailStore store, IFolderGrants grants, FolderR
     }
 
     /// <summary>The rights of <paramref name="user"/> on every folder of a store, in one query.</summary>
-    public async Task<IReadOnlyDictionary<long, FolderRights>> RightsInStoreAsync(UserAccount user, StoreInfo target, IReadOnlyList<FolderInfo> folders, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyDictionary<long, FolderRights>> RightsInStoreAsync(UserAccount user, StoreInfo target, IReadOnlyList<FolderInfo> folders, CancellationToken cancellationToken = default) =>
+        RightsInStoreAsync(user, target, folders.Select(f => f.Id), cancellationToken);
+
+    /// <summary>The user's rights on each of <paramref name="folderIds"/> in <paramref name="target"/>, from one read of the store's grants.</summary>
+    public async Task<IReadOnlyDictionary<long, FolderRights>> RightsInStoreAsync(UserAccount user, StoreInfo target, IEnumerable<long> folderIds, CancellationToken cancellationToken = default)
     {
         if (OwnsStore(user, target))
-            return folders.ToDictionary(f => f.Id, _ => FolderRights.All);
+            return folderIds.Distinct().ToDictionary(id => id, _ => FolderRights.All);
         var byFolder = (await grants.ListForStoreAsync(target.Id, cancellationToken)).ToLookup(g => g.FolderId);
-        return folders.ToDictionary(f => f.Id, f => Effective(user, target, byFolder[f.Id]));
+        return folderIds.Distinct().ToDictionary(id => id, id => Effective(user, target, byFolder[id]));
     }
 
     /// <summary>Throws <see cref="AccessDeniedException"/> unless <paramref name="user"/> may do <paramref name="action"/> on the folder.</summary>

@@ -71,43 +71,27 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     async Task<StoreInfo> DemandStoreAsync(long storeId, CancellationToken cancellationToken)
     {
         var target = await IdentityAsync(storeId, cancellationToken);
-        if (FolderAccess.OwnsStore(user, target) || FolderAccess.IsOwnPublicStore(user, target))
-            return target;
-        if (!(await access.Grants.StoresGrantedToAsync(Grantee.Of(user), cancellationToken)).Contains(storeId))
-            throw new AccessDeniedException("no permission to open this store");
-        return target;
+        return await MayOpenAsync(target, cancellationToken) ? target : throw new AccessDeniedException("no permission to open this store");
     }
+
+    async Task<bool> MayOpenAsync(StoreInfo target, CancellationToken cancellationToken) =>
+        FolderAccess.IsOwnStore(user, target.Kind, target.Owner)
+        || (await access.Grants.StoresGrantedToAsync(Grantee.Of(user), cancellationToken)).Contains(target.Id);
 
     // ---- stores and folders ----
 
     /// <summary>A user's own private store, or their company's public store; nobody else's.</summary>
     public Task<StoreInfo> EnsureStoreAsync(StoreKind kind, string owner, string locale, CancellationToken cancellationToken = default) =>
-        IsOwn(kind, owner)
+        FolderAccess.IsOwnStore(user, kind, owner)
             ? inner.EnsureStoreAsync(kind, owner, locale, cancellationToken)
             : throw new AccessDeniedException("only an administrator can create another owner's store");
 
     /// <summary>Finds a store the user may open (<see cref="DemandStoreAsync"/>); any other is reported as not there.</summary>
     public async Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default)
     {
-        if (await inner.FindStoreAsync(kind, owner, cancellationToken) is not { } found)
-            return null;
-        try
-        {
-            await DemandStoreAsync(found.Id, cancellationToken);
-            return found;
-        }
-        catch (AccessDeniedException)
-        {
-            return null;
-        }
+        var found = await inner.FindStoreAsync(kind, owner, cancellationToken);
+        return found is not null && await MayOpenAsync(found, cancellationToken) ? found : null;
     }
-
-    bool IsOwn(StoreKind kind, string owner) => kind switch
-    {
-        StoreKind.Private => owner == user.StoreOwner,
-        StoreKind.Public => string.Equals(owner, user.Company, StringComparison.OrdinalIgnoreCase),
-        _ => false,
-    };
 
     /// <summary>Giving a store away is the administrator's (<c>rookery admin store hook</c>), never a user's.</summary>
     public Task<StoreInfo> ChangeStoreOwnerAsync(long storeId, string newOwner, CancellationToken cancellationToken = default) =>
@@ -125,7 +109,7 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     {
         var granted = (await access.Grants.StoresGrantedToAsync(Grantee.Of(user), cancellationToken)).ToHashSet();
         return (await inner.ListStoresAsync(cancellationToken))
-            .Where(s => FolderAccess.OwnsStore(user, s) || FolderAccess.IsOwnPublicStore(user, s) || granted.Contains(s.Id))
+            .Where(s => FolderAccess.IsOwnStore(user, s.Kind, s.Owner) || granted.Contains(s.Id))
             .ToList();
     }
 
@@ -338,8 +322,8 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         var changes = await inner.GetChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
         if (FolderAccess.OwnsStore(user, target) || !changes.Any(c => c.Entity == ChangeEntity.Item))
             return changes;
-        var grants = (await access.Grants.ListForStoreAsync(storeId, cancellationToken)).ToLookup(g => g.FolderId);
-        bool MayRead(long? folderId) => folderId is { } id && FolderAccess.Allows(access.Effective(user, target, grants[id]), FolderAction.Read);
+        var rights = await access.RightsInStoreAsync(user, target, changes.SelectMany(c => new[] { c.FolderId, c.PreviousFolderId }).OfType<long>(), cancellationToken);
+        bool MayRead(long? folderId) => folderId is { } id && FolderAccess.Allows(rights[id], FolderAction.Read);
         return changes
             .Select(c => c.Entity != ChangeEntity.Item || MayRead(c.FolderId) || MayRead(c.PreviousFolderId) ? c : c with { ObjectId = 0, Uid = null, PreviousUid = null })
             .ToList();

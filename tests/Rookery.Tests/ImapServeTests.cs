@@ -86,52 +86,43 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
         try
         {
             await Cli.WaitForBannerAsync(server);
-            static async Task<(System.Net.Sockets.TcpClient Client, StreamReader Reader, string Greeting)> ConnectAsync(int port)
-            {
-                var client = new System.Net.Sockets.TcpClient();
-                await client.ConnectAsync("127.0.0.1", port);
-                var reader = new StreamReader(client.GetStream(), Encoding.ASCII);
-                return (client, reader, await reader.ReadLineAsync() ?? "");
-            }
-
-            var silent = await ConnectAsync(imap);
+            var silent = await LineClient.ConnectAsync(imap);
             Assert.StartsWith("* OK [CAPABILITY", silent.Greeting);
             var connectedAt = Stopwatch.StartNew();
-            var mail = await ConnectAsync(pop3);
+            var mail = await LineClient.ConnectAsync(pop3);
             Assert.StartsWith("+OK", mail.Greeting);
             // a third from the same address, by either protocol, is turned away
-            var refused = await ConnectAsync(imap);
+            var refused = await LineClient.ConnectAsync(imap);
             Assert.Equal("* BYE Too many connections from your address", refused.Greeting);
-            Assert.Null(await refused.Reader.ReadLineAsync());
-            var refusedPop3 = await ConnectAsync(pop3);
+            Assert.Null(await refused.ReadLineAsync());
+            var refusedPop3 = await LineClient.ConnectAsync(pop3);
             Assert.Equal("-ERR [SYS/TEMP] Too many connections from your address", refusedPop3.Greeting);
 
             // the IMAP client that never logs in is logged out after imap_login_timeout, and its place is free again
-            Assert.Equal("* BYE Autologout; idle for too long", await silent.Reader.ReadLineAsync());
-            Assert.Null(await silent.Reader.ReadLineAsync());
+            Assert.Equal("* BYE Autologout; idle for too long", await silent.ReadLineAsync());
+            Assert.Null(await silent.ReadLineAsync());
             Assert.InRange(connectedAt.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30));
-            silent.Client.Dispose();
-            var again = await ConnectAsync(imap);
+            silent.Dispose();
+            var again = await LineClient.ConnectAsync(imap);
             for (var attempt = 0; again.Greeting.StartsWith("* BYE", StringComparison.Ordinal) && attempt < 50; attempt++)
             {
                 // the server may not have counted the closed connection out yet
-                again.Client.Dispose();
+                again.Dispose();
                 await Task.Delay(100);
-                again = await ConnectAsync(imap);
+                again = await LineClient.ConnectAsync(imap);
             }
             Assert.StartsWith("* OK [CAPABILITY", again.Greeting);
 
             // imap_max_bad_commands = 2: the second BAD ends the connection
-            var writer = new StreamWriter(again.Client.GetStream(), Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
-            await writer.WriteLineAsync("a1 FROBNICATE");
-            Assert.StartsWith("a1 BAD", await again.Reader.ReadLineAsync());
-            await writer.WriteLineAsync("a2 NOOP");
-            Assert.StartsWith("a2 OK", await again.Reader.ReadLineAsync());
-            await writer.WriteLineAsync("a3 FROBNICATE");
-            Assert.StartsWith("a3 BAD", await again.Reader.ReadLineAsync());
-            Assert.Equal("* BYE Too many invalid commands", await again.Reader.ReadLineAsync());
-            Assert.Null(await again.Reader.ReadLineAsync());
-            foreach (var client in new[] { mail.Client, refused.Client, refusedPop3.Client, again.Client })
+            await again.WriteLineAsync("a1 FROBNICATE");
+            Assert.StartsWith("a1 BAD", await again.ReadLineAsync());
+            await again.WriteLineAsync("a2 NOOP");
+            Assert.StartsWith("a2 OK", await again.ReadLineAsync());
+            await again.WriteLineAsync("a3 FROBNICATE");
+            Assert.StartsWith("a3 BAD", await again.ReadLineAsync());
+            Assert.Equal("* BYE Too many invalid commands", await again.ReadLineAsync());
+            Assert.Null(await again.ReadLineAsync());
+            foreach (var client in new[] { mail, refused, refusedPop3, again })
                 client.Dispose();
         }
         finally
@@ -153,21 +144,18 @@ public sealed class ImapServeTests(Xunit.Abstractions.ITestOutputHelper output) 
         try
         {
             await Cli.WaitForBannerAsync(server);
-            using var client = new System.Net.Sockets.TcpClient();
-            await client.ConnectAsync("127.0.0.1", imap);
-            var reader = new StreamReader(client.GetStream(), Encoding.ASCII);
-            var writer = new StreamWriter(client.GetStream(), Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
-            Assert.StartsWith("* OK", await reader.ReadLineAsync());
+            using var client = await LineClient.ConnectAsync(imap);
+            Assert.StartsWith("* OK", client.Greeting);
             var watch = Stopwatch.StartNew();
-            await writer.WriteLineAsync("a1 LOGIN alice wrong");
-            Assert.Equal("a1 NO [AUTHENTICATIONFAILED] Invalid credentials", await reader.ReadLineAsync());
+            await client.WriteLineAsync("a1 LOGIN alice wrong");
+            Assert.Equal("a1 NO [AUTHENTICATIONFAILED] Invalid credentials", await client.ReadLineAsync());
             Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"the failure was answered after {watch.Elapsed}");
-            await writer.WriteLineAsync("a2 LOGIN alice wrong");
-            Assert.Equal("a2 NO [AUTHENTICATIONFAILED] Invalid credentials", await reader.ReadLineAsync());
+            await client.WriteLineAsync("a2 LOGIN alice wrong");
+            Assert.Equal("a2 NO [AUTHENTICATIONFAILED] Invalid credentials", await client.ReadLineAsync());
             Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(2.8), $"two failures were answered after {watch.Elapsed}"); // 1 s, then 2 s
             // auth_max_failures = 2 reached: the right password is refused too, without being checked
-            await writer.WriteLineAsync("a3 LOGIN alice secret");
-            Assert.Equal("a3 NO [AUTHENTICATIONFAILED] Invalid credentials", await reader.ReadLineAsync());
+            await client.WriteLineAsync("a3 LOGIN alice secret");
+            Assert.Equal("a3 NO [AUTHENTICATIONFAILED] Invalid credentials", await client.ReadLineAsync());
         }
         finally
         {

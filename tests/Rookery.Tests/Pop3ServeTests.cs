@@ -94,44 +94,33 @@ public sealed class Pop3ServeTests : IDisposable
         try
         {
             await Cli.WaitForBannerAsync(server);
-            static async Task<(System.Net.Sockets.TcpClient Client, StreamReader Reader, StreamWriter Writer)> ConnectAsync(int port)
-            {
-                var client = new System.Net.Sockets.TcpClient();
-                await client.ConnectAsync("127.0.0.1", port);
-                var reader = new StreamReader(client.GetStream(), Encoding.ASCII);
-                Assert.StartsWith("+OK", await reader.ReadLineAsync());
-                return (client, reader, new StreamWriter(client.GetStream(), Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true });
-            }
-
-            var silent = await ConnectAsync(pop3);
+            using var silent = await LineClient.ConnectAsync(pop3);
+            Assert.StartsWith("+OK", silent.Greeting);
             var connectedAt = Stopwatch.StartNew();
-            var talker = await ConnectAsync(pop3);
-            using (talker.Client)
+            using (var talker = await LineClient.ConnectAsync(pop3))
             {
+                Assert.StartsWith("+OK", talker.Greeting);
                 // a line up to the limit is read as a command; one over it is refused whole and not counted as a command
-                await talker.Writer.WriteLineAsync("NOOP " + new string('x', 590));
-                Assert.Equal("-ERR Unknown command, or log in first", await talker.Reader.ReadLineAsync());
-                await talker.Writer.WriteLineAsync("NOOP " + new string('x', 700));
-                Assert.Equal("-ERR Line too long", await talker.Reader.ReadLineAsync());
-                await talker.Writer.WriteLineAsync("CAPA");
-                Assert.StartsWith("+OK", await talker.Reader.ReadLineAsync());
-                while (await talker.Reader.ReadLineAsync() is { } line && line != ".") { }
+                await talker.WriteLineAsync("NOOP " + new string('x', 590));
+                Assert.Equal("-ERR Unknown command, or log in first", await talker.ReadLineAsync());
+                await talker.WriteLineAsync("NOOP " + new string('x', 700));
+                Assert.Equal("-ERR Line too long", await talker.ReadLineAsync());
+                await talker.WriteLineAsync("CAPA");
+                Assert.StartsWith("+OK", await talker.ReadLineAsync());
+                while (await talker.ReadLineAsync() is { } line && line != ".") { }
                 // the third failed command closes the connection
-                await talker.Writer.WriteLineAsync("FROB");
-                Assert.Equal("-ERR Unknown command, or log in first", await talker.Reader.ReadLineAsync());
-                await talker.Writer.WriteLineAsync("PASS secret");
-                Assert.StartsWith("-ERR", await talker.Reader.ReadLineAsync());
-                Assert.Equal("-ERR Too many errors, closing connection", await talker.Reader.ReadLineAsync());
-                Assert.Null(await talker.Reader.ReadLineAsync());
+                await talker.WriteLineAsync("FROB");
+                Assert.Equal("-ERR Unknown command, or log in first", await talker.ReadLineAsync());
+                await talker.WriteLineAsync("PASS secret");
+                Assert.StartsWith("-ERR", await talker.ReadLineAsync());
+                Assert.Equal("-ERR Too many errors, closing connection", await talker.ReadLineAsync());
+                Assert.Null(await talker.ReadLineAsync());
             }
 
             // the client that never logs in is dropped after pop3_login_timeout, not the 10 minutes a logged-in one gets
-            using (silent.Client)
-            {
-                Assert.Equal("-ERR Idle for too long, closing connection", await silent.Reader.ReadLineAsync());
-                Assert.Null(await silent.Reader.ReadLineAsync());
-                Assert.InRange(connectedAt.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30));
-            }
+            Assert.Equal("-ERR Idle for too long, closing connection", await silent.ReadLineAsync());
+            Assert.Null(await silent.ReadLineAsync());
+            Assert.InRange(connectedAt.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30));
         }
         finally
         {

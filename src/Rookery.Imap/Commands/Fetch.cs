@@ -54,14 +54,8 @@ public sealed partial class ImapSession
             if (unseen.Count > 0)
             {
                 var result = await Store.SetFlagsAsync(view.FolderId, unseen, new FlagChange(FlagOperation.Add, MessageFlags.Seen, []), cancellationToken);
-                foreach (var changed in result.Changed)
-                {
-                    if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
-                        view[seq].Update(changed.State);
-                    markSeen.Add(changed.Uid);
-                }
-                if (result.Changed.Count > 0)
-                    view.TryTakeOwnWrite(result.Changed[0].ModSeq);
+                view.TakeOwnFlagChanges(result.Changed);
+                markSeen.UnionWith(result.Changed.Select(c => c.Uid));
             }
         }
 

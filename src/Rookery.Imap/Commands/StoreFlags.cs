@@ -46,14 +46,8 @@ public sealed partial class ImapSession
         {
             var result = await Store.SetFlagsAsync(view.FolderId, live.Select(t => t.Message.Uid).ToList(),
                 new FlagChange(operation, flags, keywords) { UnchangedSince = unchangedSince }, cancellationToken);
-            foreach (var changed in result.Changed)
-            {
-                changedUids.Add(changed.Uid);
-                if (view.SequenceOf(changed.Uid) is var seq && seq > 0)
-                    view[seq].Update(changed.State);
-            }
-            if (result.Changed.Count > 0)
-                view.TryTakeOwnWrite(result.Changed[0].ModSeq);
+            view.TakeOwnFlagChanges(result.Changed);
+            changedUids.UnionWith(result.Changed.Select(c => c.Uid));
             failed.UnionWith(result.FailedUids);
         }
         foreach (var (seq, message) in live)
