@@ -67,7 +67,9 @@ public sealed class ImapWriter(IBufferWriter<byte> output)
             Encoding.UTF8.GetBytes(ascii, output);
             return this;
         }
-        length += Encoding.UTF8.GetBytes(ascii, Room(most));
+        // Room may hand the buffer on and start it again: the length it leaves is the one to add to
+        var room = Room(most);
+        length += Encoding.UTF8.GetBytes(ascii, room);
         return this;
     }
 

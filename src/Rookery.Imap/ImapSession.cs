@@ -284,6 +284,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                 writer.Untagged("OK [CLOSED] The selected mailbox was deleted");
                 return;
             }
+            AnnounceNewKeywords();
             foreach (var message in delta.FlagsChanged)
                 WriteFlags(selected.SequenceOf(message.Uid), message, includeUid: true);
             if (delta.Added > 0 && !selected.ReadOnly && !imap4rev2)
@@ -326,6 +327,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
 
     void WriteFlags(int seq, ViewMessage message, bool includeUid)
     {
+        AnnounceNewKeywords();
         writer.Raw("* ").Number(seq).Raw(" FETCH (");
         if (includeUid)
             writer.Raw("UID ").Number(message.Uid).Space();

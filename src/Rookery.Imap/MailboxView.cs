@@ -46,6 +46,8 @@ public sealed class ViewMessage
 public sealed class MailboxView
 {
     readonly List<ViewMessage> messages;
+    readonly HashSet<string> keywords = new(StringComparer.OrdinalIgnoreCase);
+    bool keywordsAdded;
 
     /// <param name="firstRecentUid">Messages from this uid on are \Recent in this session.</param>
     public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemState> items, long modSeq, long firstRecentUid)
@@ -53,6 +55,8 @@ public sealed class MailboxView
         Mailbox = mailbox;
         ReadOnly = readOnly;
         messages = items.OrderBy(i => i.Uid).Select(i => new ViewMessage(i) { Recent = i.Uid >= firstRecentUid }).ToList();
+        foreach (var message in messages)
+            keywords.UnionWith(message.Keywords);
         ModSeq = modSeq;
         HighestModSeq = Math.Max(mailbox.Folder.ModSeq, messages.Count == 0 ? 0 : messages.Max(m => m.ModSeq));
         UidNext = Math.Max(mailbox.Folder.UidNext, messages.Count == 0 ? 1 : messages[^1].Uid + 1);
@@ -94,6 +98,27 @@ public sealed class MailboxView
 
     public void Rename(Mailbox mailbox) => Mailbox = mailbox;
 
+    /// <summary>Every keyword a message of this view has carried since it was opened, in the order FLAGS lists them.</summary>
+    public IReadOnlyList<string> Keywords => [.. keywords.Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Whether a message took a keyword the session has not announced yet (RFC 9051 §7.3.5: the client learns
+    /// of it from an untagged FLAGS before any FETCH carries it); true once per new batch of them.
+    /// </summary>
+    public bool TakeNewKeywords()
+    {
+        var added = keywordsAdded;
+        keywordsAdded = false;
+        return added;
+    }
+
+    void Update(ViewMessage message, ItemState item)
+    {
+        message.Update(item);
+        foreach (var keyword in message.Keywords)
+            keywordsAdded |= keywords.Add(keyword);
+    }
+
     /// <summary>
     /// Takes the states a flag change of this session's own left its messages in. When that write took
     /// the store's next modseq, nothing of anyone else's came between, so it also counts as read from
@@ -104,7 +129,7 @@ public sealed class MailboxView
         foreach (var item in changed)
         {
             if (SequenceOf(item.Uid) is var seq && seq > 0)
-                messages[seq - 1].Update(item.State);
+                Update(messages[seq - 1], item.State);
         }
         if (changed.Count > 0 && changed[0].ModSeq == ModSeq + 1)
         {
@@ -166,13 +191,16 @@ public sealed class MailboxView
                     var known = messages[seq - 1];
                     if (!known.Expunged && known.DiffersFrom(item))
                     {
-                        known.Update(item);
+                        Update(known, item);
                         flagsChanged.Add(known);
                     }
                 }
                 else if (item.Uid >= UidNext || messages.Count == 0 || item.Uid > messages[^1].Uid)
                 {
-                    messages.Add(new ViewMessage(item));
+                    var message = new ViewMessage(item);
+                    messages.Add(message);
+                    foreach (var keyword in message.Keywords)
+                        keywordsAdded |= keywords.Add(keyword);
                     UidNext = Math.Max(UidNext, item.Uid + 1);
                     added++;
                 }

@@ -526,11 +526,17 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var m = modseq[storeId];
             var changed = new List<ItemInfo>();
             var failed = new List<long>();
+            var missing = new List<long>();
             foreach (var chunk in uids.Distinct().Chunk(Chunk))
             {
                 var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken);
                 if (rows.Count == 0)
                     await EnsureFolderExistsAsync(db, folderId, cancellationToken);
+                if (rows.Count < chunk.Length)
+                {
+                    var found = rows.Select(r => r.Uid).ToHashSet();
+                    missing.AddRange(chunk.Where(uid => !found.Contains(uid)));
+                }
                 foreach (var row in rows)
                 {
                     if (change.UnchangedSince is { } limit && row.ModSeq > limit)
@@ -554,7 +560,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             }
             if (changed.Count > 0)
                 await TouchFolderAsync(db, folderId, m, cancellationToken);
-            return new FlagResult(changed, failed);
+            return new FlagResult(changed, failed, missing);
         }, cancellationToken, stateOnly: true);
     }
 

@@ -136,7 +136,10 @@ public sealed record FlagChange(FlagOperation Operation, MessageFlags Flags, IRe
     public long? UnchangedSince { get; init; }
 }
 
-public sealed record FlagResult(IReadOnlyList<ItemInfo> Changed, IReadOnlyList<long> FailedUids);
+/// <param name="Changed">The items whose flags changed, as they are now.</param>
+/// <param name="FailedUids">Items left alone because they changed after UNCHANGEDSINCE.</param>
+/// <param name="MissingUids">Uids the folder does not hold (any more): expunged or moved away.</param>
+public sealed record FlagResult(IReadOnlyList<ItemInfo> Changed, IReadOnlyList<long> FailedUids, IReadOnlyList<long> MissingUids);
 
 /// <summary>One uid in the source folder and the uid its copy got in the target.</summary>
 public sealed record UidMapping(long SourceUid, long TargetUid);

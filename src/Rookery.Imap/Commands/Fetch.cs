@@ -67,6 +67,8 @@ public sealed partial class ImapSession
         // The message's own header and what is made of it alone (a client's list view): read up to the blank line only.
         var headerOnly = needsContent && !describedOnly && items.All(i => !i.NeedsContent || i.Kind is FetchKind.Envelope or FetchKind.Rfc822Header
             || (i.Kind == FetchKind.Section && (i.Section == "HEADER" || i.Section.StartsWith("HEADER.FIELDS", StringComparison.Ordinal))));
+        // keywords that reached the view since the last FLAGS are announced before a FETCH carries them
+        AnnounceNewKeywords();
         var expunged = false;
         foreach (var batch in targets.Chunk(needsItem ? FetchBatch : Math.Max(targets.Count, 1)))
         {
@@ -125,8 +127,13 @@ public sealed partial class ImapSession
             if (described is not null)
                 await FlushIfLargeAsync(cancellationToken);
         }
+        // RFC 2180 §4.1: what is left of messages another session expunged is not sent, the rest is, and the
+        // command succeeds saying so (as Dovecot does); their EXPUNGE follows at the next point it may
         if (expunged)
-            throw No("Some of the requested messages no longer exist", "EXPUNGEISSUED");
+        {
+            completionCode = "EXPUNGEISSUED";
+            return "completed; some messages were already expunged";
+        }
         return null;
     }
 

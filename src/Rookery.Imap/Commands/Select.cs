@@ -42,10 +42,7 @@ public sealed partial class ImapSession
         var firstRecent = imap4rev2 ? long.MaxValue : readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, claimable, cancellationToken);
         var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent);
 
-        var keywords = view.Messages.SelectMany(m => m.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
-        var flags = SystemFlags + string.Concat(keywords.Select(k => " " + k));
-        writer.Untagged($"FLAGS ({flags})");
-        writer.Untagged(readOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({PermanentFlags(mailbox, keywords)})] Flags permitted");
+        WriteFlagLists(view);
         writer.Untagged($"{view.Count} EXISTS");
         if (!imap4rev2)
         {
@@ -72,6 +69,24 @@ public sealed partial class ImapSession
             await ResynchronizeAsync(r, cancellationToken);
         completionCode = readOnly ? "READ-ONLY" : "READ-WRITE";
         return "completed";
+    }
+
+    /// <summary>
+    /// FLAGS and PERMANENTFLAGS with every keyword the view knows: at SELECT, and again whenever a message
+    /// takes a new one, before any response carries it.
+    /// </summary>
+    void WriteFlagLists(MailboxView view)
+    {
+        var keywords = view.Keywords;
+        writer.Untagged($"FLAGS ({SystemFlags}{string.Concat(keywords.Select(k => " " + k))})");
+        writer.Untagged(view.ReadOnly ? "OK [PERMANENTFLAGS ()] Read-only mailbox" : $"OK [PERMANENTFLAGS ({PermanentFlags(view.Mailbox, keywords)})] Flags permitted");
+    }
+
+    /// <summary>Announces the keywords messages of the selected mailbox took since the last FLAGS.</summary>
+    void AnnounceNewKeywords()
+    {
+        if (selected is { } view && view.TakeNewKeywords())
+            WriteFlagLists(view);
     }
 
     /// <summary>The flags this user may change (RFC 4314 §4: \Seen with "s", \Deleted with "t", the others with "w").</summary>

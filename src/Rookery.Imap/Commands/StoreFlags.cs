@@ -39,9 +39,12 @@ public sealed partial class ImapSession
         var (flags, keywords) = ParseFlags(flagArguments);
         DemandFlagRights(view.Mailbox, operation, flags, keywords);
 
+        // RFC 2180 §4.2.1: messages another session expunged are left out and the rest are changed; the
+        // session reports their expunge at the next point it may, which tells the client all it needs
         var live = targets.Where(t => !t.Message.Expunged).ToList();
         var changedUids = new HashSet<long>();
         var failed = new HashSet<long>();
+        var missing = new HashSet<long>();
         if (live.Count > 0)
         {
             var result = await Store.SetFlagsAsync(view.FolderId, live.Select(t => t.Message.Uid).ToList(),
@@ -49,11 +52,12 @@ public sealed partial class ImapSession
             view.TakeOwnFlagChanges(result.Changed);
             changedUids.UnionWith(result.Changed.Select(c => c.Uid));
             failed.UnionWith(result.FailedUids);
+            missing.UnionWith(result.MissingUids);
         }
         foreach (var (seq, message) in live)
         {
             // .SILENT still reports changes the client did not make itself (RFC 7162: a new MODSEQ)
-            if (failed.Contains(message.Uid) || (silent && !(condStore && changedUids.Contains(message.Uid))))
+            if (failed.Contains(message.Uid) || missing.Contains(message.Uid) || (silent && !(condStore && changedUids.Contains(message.Uid))))
                 continue;
             // RFC 7162 §3.2.4: once CONDSTORE is on, every FETCH a STORE causes carries the UID and MODSEQ
             WriteFlags(seq, message, includeUid: uids || condStore);
@@ -64,8 +68,6 @@ public sealed partial class ImapSession
             completionCode = $"MODIFIED {UidSet(numbers)}";
             return "conditional STORE failed for some messages";
         }
-        if (live.Count < targets.Count)
-            throw No("Some of the messages no longer exist", "EXPUNGEISSUED");
         return null;
     }
 
