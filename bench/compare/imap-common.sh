@@ -5,6 +5,9 @@
 #
 # The caller sets BENCH (name), BUILD, KEEP, USERS, and may set ROOKERY_GATEWAY_EXTRA / DOVECOT_EXTRA /
 # DOVECOT_LOGIN_EXTRA (lines added to gateway.cfg / dovecot.conf / its service imap-login block) and NOFILE (ulimit -n for the servers and the client).
+# Users are $USER_PREFIX$FIRST_USER .. (default bench0 ..), password $PASSWORD (default pw). ROOKERY_HASH_ITERATIONS
+# (default 10000, which only makes adding users quicker; empty: Rookery's default) and DOVECOT_SCHEME (default PLAIN; e.g.
+# SHA512-CRYPT, hashed with doveadm pw) set how each server keeps the passwords. NEED_LOAD=0: imap-load is not built.
 
 # shellcheck source=bench/compare/common.sh
 . "$ROOT/bench/compare/common.sh"
@@ -84,7 +87,9 @@ build_all() {
       say "building Rookery (Release)"
       dotnet build src/Rookery/Rookery.csproj -c Release -nologo -v q -clp:ErrorsOnly >&2 || die "build failed"
     fi
-    if [[ -f $LOAD_DLL && -z $(newer_sources "$LOAD_DLL" bench/compare/imap-load Directory.Build.props Directory.Packages.props) ]]; then
+    if [[ ${NEED_LOAD:-1} == 0 ]]; then
+      :
+    elif [[ -f $LOAD_DLL && -z $(newer_sources "$LOAD_DLL" bench/compare/imap-load Directory.Build.props Directory.Packages.props) ]]; then
       say "reusing $LOAD_DLL"
     else
       say "building bench/compare/imap-load (Release)"
@@ -92,7 +97,7 @@ build_all() {
     fi
   fi
   [[ -f $DLL ]] || die "$DLL is missing (build it, or drop --no-build)"
-  [[ -f $LOAD_DLL ]] || die "$LOAD_DLL is missing (build it, or drop --no-build)"
+  [[ -f $LOAD_DLL || ${NEED_LOAD:-1} == 0 ]] || die "$LOAD_DLL is missing (build it, or drop --no-build)"
   DOTNET_VERSION=$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App 10\./ {v=$2} END {print v}')
   DLL=$ROOT/$DLL
   LOAD_DLL=$ROOT/$LOAD_DLL
@@ -122,8 +127,7 @@ server_listen =
 database_engine = sqlite
 # imap is off by default for everybody (as in the container): on for the bench users
 disabled_features =
-# only makes adding the bench users quicker
-password_hash_iterations = 10000
+$( [[ -z ${ROOKERY_HASH_ITERATIONS-10000} ]] || printf '# only makes adding the bench users quicker\npassword_hash_iterations = %s' "${ROOKERY_HASH_ITERATIONS-10000}" )
 CFG
   ROOKERY_PORT=$(pick_port $((24000 + RANDOM % 2000))) || die "no free port for Rookery"
   cat >"$R/etc/gateway.cfg" <<CFG
@@ -138,12 +142,12 @@ CFG
   printf '# written by bench/compare/%s.sh\nlmtp_listen =\nlog_level = 2\n' "$BENCH" >"$R/etc/dagent.cfg"
 
   say "adding $USERS users to Rookery"
-  local u
-  rookery admin user add bench0 --password pw --email bench0@example.com >>"$TMP/rookery-admin.log" 2>&1 ||
-    { tail -n 20 "$TMP/rookery-admin.log" >&2; die "rookery admin user add bench0 failed"; }
+  local u first=${FIRST_USER:-0} prefix=${USER_PREFIX:-bench} password=${PASSWORD:-pw}
+  rookery admin user add "$prefix$first" --password "$password" --email "$prefix$first@example.com" >>"$TMP/rookery-admin.log" 2>&1 ||
+    { tail -n 20 "$TMP/rookery-admin.log" >&2; die "rookery admin user add $prefix$first failed"; }
   # The rest two at a time (each is a process start; the first one created the database).
-  for ((u = 1; u < USERS; u++)); do echo "$u"; done |
-    xargs -r -P 2 -I{} dotnet "$DLL" admin user add bench{} --password pw --email bench{}@example.com \
+  for ((u = first + 1; u < first + USERS; u++)); do echo "$u"; done |
+    xargs -r -P 2 -I{} dotnet "$DLL" admin user add "$prefix{}" --password "$password" --email "$prefix{}@example.com" \
       --config-dir "$R/etc" --data-dir "$R/data" >>"$TMP/rookery-admin.log" 2>&1 ||
     { tail -n 20 "$TMP/rookery-admin.log" >&2; die "rookery admin user add failed"; }
 
@@ -162,8 +166,10 @@ start_dovecot() {
   [[ -n $mail_uid && -n $mail_gid ]] || die "need the user nobody and the group nogroup for Dovecot's mail processes"
   mkdir -p "$D/run" "$D/mail" "$D/tmp"
   chown "$mail_uid:$mail_gid" "$D/mail" "$D/tmp"
-  for ((u = 0; u < USERS; u++)); do
-    echo "bench$u:{PLAIN}pw:$mail_uid:$mail_gid::$D/mail/bench$u::"
+  local first=${FIRST_USER:-0} prefix=${USER_PREFIX:-bench} scheme=${DOVECOT_SCHEME:-PLAIN} hash
+  if [[ $scheme == PLAIN ]]; then hash="{PLAIN}${PASSWORD:-pw}"; else hash=$(doveadm pw -s "$scheme" -p "${PASSWORD:-pw}"); fi
+  for ((u = first; u < first + USERS; u++)); do
+    echo "$prefix$u:$hash:$mail_uid:$mail_gid::$D/mail/$prefix$u::"
   done >"$D/users"
   DOVECOT_PORT=$(pick_port $((ROOKERY_PORT + 1))) || die "no free port for Dovecot"
   DOVECOT_CONF=$D/dovecot.conf

@@ -1,8 +1,11 @@
 namespace Rookery.Directory;
 
 /// <summary>user_plugin = db: accounts live in Rookery's database and are managed with <c>rookery admin</c>.</summary>
-public sealed class DbUserDirectory(IDirectoryRepository repository) : IUserDirectory
+/// <param name="credentials">Recent password checks (auth_cache_*); none remembered when null.</param>
+public sealed class DbUserDirectory(IDirectoryRepository repository, CredentialCache? credentials = null) : IUserDirectory
 {
+    readonly CredentialCache credentials = credentials ?? CredentialCache.Disabled;
+
     public const string Source = "db";
 
     public string Name => Source;
@@ -12,7 +15,7 @@ public sealed class DbUserDirectory(IDirectoryRepository repository) : IUserDire
         var user = await repository.FindUserAsync(Source, login, cancellationToken);
         var hash = user is null ? null : await repository.GetPasswordHashAsync(Source, login, cancellationToken);
         // Verify against a dummy hash for unknown users too, so timing does not reveal which logins exist.
-        var ok = PasswordHasher.Verify(password, hash ?? DummyHash.Value);
+        var ok = credentials.Verify(login, password, hash ?? DummyHash.Value, PasswordHasher.Verify);
         if (user is null || hash is null || !ok)
             return AuthenticationResult.Failed("invalid login or password");
         if (!user.Active)

@@ -25,8 +25,11 @@ public sealed record UnixDirectoryOptions
 /// passwords checked against /etc/shadow. What the files cannot hold (e-mail address,
 /// admin flag, quota, features, aliases) is kept in Rookery's database.
 /// </summary>
-public sealed class UnixUserDirectory(UnixDirectoryOptions options, IDirectoryRepository repository) : IUserDirectory
+/// <param name="credentials">Recent password checks (auth_cache_*); none remembered when null.</param>
+public sealed class UnixUserDirectory(UnixDirectoryOptions options, IDirectoryRepository repository, CredentialCache? credentials = null) : IUserDirectory
 {
+    readonly CredentialCache credentials = credentials ?? CredentialCache.Disabled;
+
     public const string Source = "unix";
 
     public string Name => Source;
@@ -37,7 +40,7 @@ public sealed class UnixUserDirectory(UnixDirectoryOptions options, IDirectoryRe
     {
         var user = await FindUserAsync(login, cancellationToken);
         var hash = user is null ? null : ReadShadow().GetValueOrDefault(user.Login);
-        if (user is null || hash is null || !UnixCrypt.Verify(password, hash))
+        if (user is null || hash is null || !credentials.Verify(user.Login, password, hash, UnixCrypt.Verify))
             return AuthenticationResult.Failed("invalid login or password");
         if (!user.Active)
             return AuthenticationResult.Failed("account is not active (shared store only)");

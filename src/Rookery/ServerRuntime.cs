@@ -25,10 +25,11 @@ public sealed class ServerRuntime
         Blobs = new BlobStorage(Database, storage, new FileBlobStore(attachmentPath, config.GetInt("attachment_compression")));
         Repository = new SqlDirectoryRepository(Database);
         PasswordHasher = new PasswordHasher(config.GetInt("password_hash_iterations"));
+        Credentials = new CredentialCache(CredentialCacheSettings(config), TimeProvider.System);
         Directory = config.GetString("user_plugin") switch
         {
-            "db" => new DbUserDirectory(Repository),
-            "unix" => new UnixUserDirectory(UnixOptions(config, paths), Repository),
+            "db" => new DbUserDirectory(Repository, Credentials),
+            "unix" => new UnixUserDirectory(UnixOptions(config, paths), Repository, Credentials),
             "ldap" => new LdapUserDirectory(LdapSettings(config, paths), TimeProvider.System, loggers.CreateLogger<LdapUserDirectory>()),
             var other => throw new ConfigException($"user_plugin = {other} is not available in this version of Rookery; use db"),
         };
@@ -38,6 +39,22 @@ public sealed class ServerRuntime
         UserStores = new UserStores(Store, Directory, config.GetString("default_store_locale"));
         FolderGrants = new SqlFolderGrants(Database);
         FolderAccess = new FolderAccess(Store, FolderGrants, PublicDefaultRights(config));
+    }
+
+    /// <summary>auth_cache_size (bytes, or with K, M or G), auth_cache_ttl and auth_cache_negative_ttl (seconds).</summary>
+    static CredentialCacheSettings CredentialCacheSettings(ComponentConfig config)
+    {
+        var text = config.GetString("auth_cache_size").Trim();
+        var unit = text.Length > 0 ? char.ToUpperInvariant(text[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L } : 1L;
+        var digits = unit == 1 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) || size > long.MaxValue / unit)
+            throw new ConfigException($"auth_cache_size = {text}: expected a size such as 10M, 512K or 0");
+        return new CredentialCacheSettings
+        {
+            SizeBytes = size * unit,
+            Ttl = TimeSpan.FromSeconds(config.GetInt("auth_cache_ttl")),
+            NegativeTtl = TimeSpan.FromSeconds(config.GetInt("auth_cache_negative_ttl")),
+        };
     }
 
     static FolderRights PublicDefaultRights(ComponentConfig config)
@@ -82,6 +99,8 @@ public sealed class ServerRuntime
             ? n : throw new ConfigException($"{name}: '{id}' is not a numeric id")).ToList();
 
     public ComponentConfig Config { get; }
+    /// <summary>Recent password checks, shared by every login of the process (auth_cache_*).</summary>
+    public CredentialCache Credentials { get; }
     public RookeryPaths Paths { get; }
     public ILoggerFactory Loggers { get; }
     public Database Database { get; }

@@ -96,6 +96,14 @@ public static partial class ConfigSchema
         new("auth_failure_window", ParameterKind.Int, "5",
             "Minutes over which failed logins are counted.")
         { Min = 1, Max = 1440 },
+        new("auth_cache_size", ParameterKind.String, "1M",
+            "Memory for remembering recent password checks, so that repeated logins skip the slow password hash (as Dovecot's auth_cache_size): a size with K, M or G, or a number of bytes; 0 = remember nothing. Entries are keyed by an HMAC of login, password and stored hash, and a changed password never matches an old one."),
+        new("auth_cache_ttl", ParameterKind.Int, "3600",
+            "Seconds a verified password is remembered.")
+        { Min = 0 },
+        new("auth_cache_negative_ttl", ParameterKind.Int, "3600",
+            "Seconds a refused password is remembered (a refused login is still delayed and counted as auth_failure_delay says); 0 = not at all.")
+        { Min = 0 },
         new("default_store_locale", ParameterKind.String, "en_US.UTF-8",
             "Locale that names the default folders (Inbox, Calendar, ...) of a newly created store."),
         new("public_store_default_rights", ParameterKind.String, "read create folder-visible",

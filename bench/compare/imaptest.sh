@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions run from traps look unreachable to shellcheck
+# bench/compare/imaptest.sh — Dovecot's own load tester, imaptest, in its stress mode against Rookery and
+# Dovecot on the same machine in one run: each side's totals, errors and dropped connections, and the ratios.
+#
+#   bench/compare/imaptest.sh [-c "10 50"] [-t SECONDS] [--churn-secs SECONDS] [-m "stay login churn"]
+#                             [--only rookery|dovecot] [--no-build] [--keep]
+#
+#   -c LIST          client counts (default "10 50")
+#   -t SECONDS       seconds per stress run (default 300)
+#   --churn-secs S   seconds per login-churn run (default 60)
+#   -m MODES         which runs, in this order for each client count (default "stay login churn"):
+#                      stay   imaptest's default mix with logout=0: every client logs in once and stays
+#                      login  the same mix logging in and out, with checkpoint=10 (cross-session state checks)
+#                      churn  LOGIN and LOGOUT only (imaptest "- select=0"): sessions per second
+#   --only SERVER    run one side only (no ratios)
+#   --no-build       use the Release build as it is
+#   --keep           keep the temp directory (configs, mail, logs)
+#
+# imaptest is ../shared/tools/imaptest/imaptest (see its README), the APPEND corpus
+# ../shared/conformance/mbox/dovecot-crlf-100; users u1..u10, password "pass" on both servers.
+# Passwords are hashed at rest on both sides, as in production: Rookery with its default
+# (PBKDF2-SHA512, password_hash_iterations unset), Dovecot with SHA512-CRYPT and its auth cache on
+# (auth_cache_size = 10M, auth_cache_ttl = 1 hour), as a production Dovecot would run.
+# Rookery: `rookery serve`, IMAP only, SQLite. Dovecot from Debian: maildir, mail_fsync = always,
+# passwd-file users; neither /etc/dovecot nor any system service is used.
+#
+# Per run it prints imaptest's totals (commands of every kind summed, per second), the number of
+# "Error:" lines imaptest printed (a state or protocol error it saw; Dovecot gives none), the
+# connections that were lost ("disconnected" in its output) and the server's RSS before and after.
+# Results (summary.md, each run's whole imaptest output, server logs and configs) go to
+# .bench-results/imaptest-<date>/.
+
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BENCH=imaptest
+
+usage() {
+  echo "usage: bench/compare/imaptest.sh [-c \"10 50\"] [-t SECONDS] [--churn-secs SECONDS] [-m \"stay login churn\"] [--only rookery|dovecot] [--no-build] [--keep]" >&2
+  exit 2
+}
+LEVELS="10 50"; SECONDS_RUN=300; CHURN_SECS=60; MODES="stay login churn"; ONLY=""; BUILD=1; KEEP=0
+is_int() { [[ $1 =~ ^[0-9]+$ ]] && (( $1 > 0 )); }
+while (($# > 0)); do
+  case $1 in
+    -c) [[ $# -ge 2 ]] || usage; LEVELS=$2; shift 2 ;;
+    -t) [[ $# -ge 2 ]] && is_int "$2" || usage; SECONDS_RUN=$2; shift 2 ;;
+    --churn-secs) [[ $# -ge 2 ]] && is_int "$2" || usage; CHURN_SECS=$2; shift 2 ;;
+    -m) [[ $# -ge 2 ]] || usage; MODES=$2; shift 2 ;;
+    --only) [[ $# -ge 2 && $2 =~ ^(rookery|dovecot)$ ]] || usage; ONLY=$2; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2; usage ;;
+    *) usage ;;
+  esac
+done
+for c in $LEVELS; do is_int "$c" || usage; done
+for m in $MODES; do [[ $m =~ ^(stay|login|churn)$ ]] || usage; done
+SHARED=$(cd "$ROOT/.." && pwd)/shared
+IMAPTEST=$SHARED/tools/imaptest/imaptest
+MBOX=$SHARED/conformance/mbox/dovecot-crlf-100
+[[ -x $IMAPTEST ]] || { echo "imaptest missing: $IMAPTEST" >&2; exit 1; }
+[[ -f $MBOX ]] || { echo "corpus missing: $MBOX" >&2; exit 1; }
+
+USERS=10 FIRST_USER=1 USER_PREFIX=u PASSWORD=pass NEED_LOAD=0
+ROOKERY_HASH_ITERATIONS=""       # Rookery's default cost
+DOVECOT_SCHEME=SHA512-CRYPT
+DOVECOT_EXTRA="auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+auth_cache_negative_ttl = 1 hour"
+NOISE_CORES=${IMAP_BENCH_NOISE_CORES:-0.3}
+# shellcheck source=bench/compare/imap-common.sh
+. "$ROOT/bench/compare/imap-common.sh"
+
+install_missing
+[[ $(id -u) == 0 ]] || die "run as root: Dovecot's imap processes switch to the mail user's uid"
+build_all
+make_tmp
+[[ $ONLY == dovecot ]] || start_rookery
+[[ $ONLY == rookery ]] || start_dovecot
+SIDES="rookery dovecot"
+[[ -z $ONLY ]] || SIDES=$ONLY
+
+rss_mb() {  # resident memory of a server in MB (Dovecot: every process of its tree)
+  local total=0 p pids
+  if [[ $1 == rookery ]]; then pids=$ROOKERY_PID; else pids="$DOVECOT_PID $(descendants "$DOVECOT_PID")"; fi
+  for p in $pids; do total=$(( total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0) )); done
+  echo $(( total / 1024 ))
+}
+
+PANICS=()
+printf 'server\tmode\tclients\tsecs\tcommands\tcmds_per_s\tlogins\tlogins_per_s\terrors\tdisconnects\trss_before_mb\trss_after_mb\tserver_cpu_s\n' >"$TMP/runs.tsv"
+# run SERVER MODE CLIENTS: one imaptest run; its output goes to $TMP/imaptest-SERVER-MODE-cCLIENTS.txt
+run() {
+  local server=$1 mode=$2 c=$3 port secs args out rss0 rss1 cpu0 cpu1 totals commands logins errors disconnects rc=0
+  if [[ $server == rookery ]]; then port=$ROOKERY_PORT; else port=$DOVECOT_PORT; fi
+  args=(host=127.0.0.1 "port=$port" "user=u%d" users=1-10 pass=pass "mbox=$MBOX" "clients=$c")
+  case $mode in
+    stay) secs=$SECONDS_RUN; args+=(logout=0) ;;
+    login) secs=$SECONDS_RUN; args+=(checkpoint=10) ;;
+    churn) secs=$CHURN_SECS; args+=(- select=0) ;;
+  esac
+  out=$TMP/imaptest-$server-$mode-c$c.txt
+  wait_quiet
+  rss0=$(rss_mb "$server"); cpu0=$(server_cpu "$server")
+  say "$server: imaptest $mode, $c clients, ${secs}s"
+  local attempt
+  for ((attempt = 1; attempt <= 3; attempt++)); do
+    rc=0
+    timeout $(( secs + 120 )) "$IMAPTEST" "${args[@]}" "secs=$secs" >"$out" 2>&1 </dev/null || rc=$?
+    # imaptest's own assertions (client_update_plan, checkpoint_neg) fire now and then against either
+    # server: such a run says nothing of the server; it is kept and done again
+    grep -q '^Panic:' "$out" || break
+    warn "imaptest panicked ($(grep -m 1 '^Panic:' "$out")); kept as $out.panic$attempt, running again"
+    mv "$out" "$out.panic$attempt"; cp "$out.panic$attempt" "$RESULTS/"
+    PANICS+=("$server $mode c=$c: $(grep -m 1 '^Panic:' "$out.panic$attempt")")
+  done
+  cpu1=$(server_cpu "$server"); sleep 5; rss1=$(rss_mb "$server")
+  # the Totals block: a line of state names, a line of percentages (and maybe one of repeat rates), the counts
+  totals=$(awk '/^Totals:/ { t = 1; next } t && /^ *[0-9]+( +[0-9]+)* *$/ { print; exit }' "$out")
+  commands=$(awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s + 0 }' <<<"$totals")
+  logins=$(awk '{ print $1 + 0 }' <<<"$totals")
+  errors=$(grep -c '^Error:' "$out" || true)
+  disconnects=$(grep -ciE 'disconnected|connection (reset|lost|closed)' "$out" || true)
+  (( rc == 0 || rc == 124 )) || warn "imaptest exited with $rc (see $out)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$mode" "$c" "$secs" "$commands" \
+    "$(awk -v n="$commands" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')" "$logins" \
+    "$(awk -v n="$logins" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')" "$errors" "$disconnects" "$rss0" "$rss1" \
+    "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }')" >>"$TMP/runs.tsv"
+  tail -n 1 "$TMP/runs.tsv" | awk -F'\t' '{ printf "    %s %s c=%s: %s commands/s, %s logins/s, %s errors, %s disconnects, RSS %s -> %s MB\n", $1, $2, $3, $6, $8, $9, $10, $11, $12 }' >&2
+  cp "$out" "$RESULTS/"
+}
+
+for c in $LEVELS; do
+  for m in $MODES; do
+    for s in $SIDES; do run "$s" "$m" "$c"; done
+  done
+done
+
+# ----------------------------------------------------------------- report ---
+value() {  # value SERVER MODE CLIENTS COLUMN
+  awk -F'\t' -v s="$1" -v m="$2" -v c="$3" -v col="$4" 'NR > 1 && $1 == s && $2 == m && $3 == c { print $col }' "$TMP/runs.tsv"
+}
+{
+  echo
+  echo "imaptest stress, $(date '+%Y-%m-%d %H:%M'), $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"),"
+  echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION (SQLite; PBKDF2-SHA512 at its default cost); Dovecot $DOVECOT_VERSION (maildir, mail_fsync = always, SHA512-CRYPT, auth cache on);"
+  echo "users u1..u10, APPENDs from dovecot-crlf-100; stay: logout=0, login: logging in and out with checkpoint=10, churn: LOGIN/LOGOUT only"
+  echo
+  echo "| run | clients | secs | Rookery cmds/s | Dovecot cmds/s | ratio R/D | Rookery errors / drops | Dovecot errors / drops | Rookery RSS before → after (MB) |"
+  echo "|-----|--------:|-----:|---------------:|---------------:|----------:|-----------------------:|-----------------------:|--------------------------------:|"
+  for c in $LEVELS; do
+    for m in $MODES; do
+      col=6; [[ $m == churn ]] && col=8
+      r=$(value rookery "$m" "$c" $col); d=$(value dovecot "$m" "$c" $col)
+      printf '| %s%s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s → %s |\n' "$m" "$([[ $m == churn ]] && echo ' (logins/s)')" "$c" \
+        "$(value "${ONLY:-rookery}" "$m" "$c" 4)" "${r:--}" "${d:--}" \
+        "$(awk -v r="${r:-0}" -v d="${d:-0}" 'BEGIN { if (d > 0 && r > 0) printf "%.2f", r / d; else print "-" }')" \
+        "$(value rookery "$m" "$c" 9)" "$(value rookery "$m" "$c" 10)" "$(value dovecot "$m" "$c" 9)" "$(value dovecot "$m" "$c" 10)" \
+        "$(value rookery "$m" "$c" 11)" "$(value rookery "$m" "$c" 12)"
+    done
+  done
+  echo
+  echo "cmds/s: every command imaptest counted in its Totals line, summed, over the run's seconds; errors: its \"Error:\" lines;"
+  echo "drops: connections it reported lost. Whole outputs: imaptest-<server>-<run>-c<clients>.txt beside this file."
+  if ((${#PANICS[@]} > 0)); then
+    echo
+    echo "imaptest itself panicked in these runs, which were done again (outputs *.panicN):"
+    printf -- '- %s\n' "${PANICS[@]}"
+  fi
+} | tee "$RESULTS/summary.md"
+cp "$TMP/runs.tsv" "$RESULTS/"
+FAILED=()
+report_end "runs had errors"
