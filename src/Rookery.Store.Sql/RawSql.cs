@@ -28,9 +28,20 @@ static class RawSql
         db.QueryToListAsync<T>(sql, cancellationToken, parameters);
 
     /// <summary>Reads the rows of a query with <paramref name="read"/>: for results read often enough that mapping them by name shows.</summary>
-    public static async Task<List<T>> ReadAsync<T>(this DataConnection db, string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params DataParameter[] parameters)
+    public static Task<List<T>> ReadAsync<T>(this DataConnection db, string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params DataParameter[] parameters) =>
+        ReadAsync(db, sql, keep: true, read, parameters, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReadAsync{T}(DataConnection, string, Func{System.Data.Common.DbDataReader, T}, CancellationToken, DataParameter[])"/>
+    /// for SQL made for one call (an inline list): not kept by the connection, and read by position, never by
+    /// linq2db's mapping, which compiles and keeps a reader for every new text of SQL it sees.
+    /// </summary>
+    public static Task<List<T>> ReadOnceAsync<T>(this DataConnection db, string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params DataParameter[] parameters) =>
+        ReadAsync(db, sql, keep: false, read, parameters, cancellationToken);
+
+    static async Task<List<T>> ReadAsync<T>(DataConnection db, string sql, bool keep, Func<System.Data.Common.DbDataReader, T> read, DataParameter[] parameters, CancellationToken cancellationToken)
     {
-        var command = Command(db, sql, parameters, out var owned);
+        var command = Command(db, sql, parameters, out var owned, keep);
         try
         {
             var rows = new List<T>();

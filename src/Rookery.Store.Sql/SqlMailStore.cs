@@ -865,7 +865,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            rows.AddRange(await db.ListAsync<ItemRow>($"SELECT * FROM items WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", cancellationToken, RawSql.P("folder", folderId)));
+            rows.AddRange(await db.ReadOnceAsync($"{ItemRowColumns} WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", ReadItemRow, cancellationToken, RawSql.P("folder", folderId)));
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
