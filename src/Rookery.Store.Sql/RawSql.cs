@@ -24,8 +24,77 @@ static class RawSql
 
     public static DataParameter P(string name, byte[]? value) => new(name, value, DataType.VarBinary);
 
+    /// <summary>
+    /// The rows of a query as <typeparamref name="T"/>: a row class mapped by its [Column] names, or the first
+    /// column as a number or string. The statement is kept prepared by the connection, as every statement here.
+    /// </summary>
     public static Task<List<T>> ListAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
-        db.QueryToListAsync<T>(sql, cancellationToken, parameters);
+        ReadAsync(db, sql, keep: true, Rows<T>.Reader(), parameters, cancellationToken);
+
+    /// <summary><see cref="ListAsync{T}"/> for SQL made for one call (a list of parameters or values): not kept.</summary>
+    public static Task<List<T>> ListOnceAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
+        ReadAsync(db, sql, keep: false, Rows<T>.Reader(), parameters, cancellationToken);
+
+    /// <summary>
+    /// Reads rows as <typeparamref name="T"/> without linq2db's mapping, which makes a new command for every query
+    /// (SQLite prepares its statement each time) and compiles a reader for every new text of SQL.
+    /// </summary>
+    static class Rows<T>
+    {
+        static readonly Dictionary<string, Action<T, System.Data.Common.DbDataReader, int>> setters = Setters();
+
+        static Dictionary<string, Action<T, System.Data.Common.DbDataReader, int>> Setters()
+        {
+            var result = new Dictionary<string, Action<T, System.Data.Common.DbDataReader, int>>(StringComparer.OrdinalIgnoreCase);
+            if (IsScalar)
+                return result;
+            foreach (var property in typeof(T).GetProperties())
+            {
+                if (property.GetCustomAttributes(typeof(LinqToDB.Mapping.ColumnAttribute), true).FirstOrDefault() is not LinqToDB.Mapping.ColumnAttribute column || !property.CanWrite)
+                    continue;
+                var convert = Converter(property.PropertyType);
+                result[column.Name ?? property.Name] = (row, reader, i) => property.SetValue(row, reader.IsDBNull(i) ? null : convert(reader.GetValue(i)));
+            }
+            return result;
+        }
+
+        static bool IsScalar => typeof(T) == typeof(string) || typeof(T).IsValueType;
+
+        /// <summary>What a column's value becomes for a property of <paramref name="type"/>: the engines return integers of several widths, booleans as numbers.</summary>
+        static Func<object, object> Converter(Type type)
+        {
+            var target = Nullable.GetUnderlyingType(type) ?? type;
+            if (target == typeof(byte[]))
+                return value => value;
+            if (target == typeof(string))
+                return value => value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
+            return value => value.GetType() == target ? value : Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        public static Func<System.Data.Common.DbDataReader, T> Reader()
+        {
+            if (IsScalar)
+            {
+                var convert = Converter(typeof(T));
+                return reader => reader.IsDBNull(0) ? default! : (T)convert(reader.GetValue(0));
+            }
+            // the columns' order is the query's: looked up once per query, on its first row
+            Action<T, System.Data.Common.DbDataReader, int>?[]? byOrdinal = null;
+            return reader =>
+            {
+                if (byOrdinal is null)
+                {
+                    byOrdinal = new Action<T, System.Data.Common.DbDataReader, int>?[reader.FieldCount];
+                    for (var i = 0; i < byOrdinal.Length; i++)
+                        byOrdinal[i] = setters.GetValueOrDefault(reader.GetName(i));
+                }
+                var row = Activator.CreateInstance<T>();
+                for (var i = 0; i < byOrdinal.Length; i++)
+                    byOrdinal[i]?.Invoke(row, reader, i);
+                return row;
+            };
+        }
+    }
 
     /// <summary>Reads the rows of a query with <paramref name="read"/>: for results read often enough that mapping them by name shows.</summary>
     public static Task<List<T>> ReadAsync<T>(this DataConnection db, string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params DataParameter[] parameters) =>
@@ -58,7 +127,7 @@ static class RawSql
     }
 
     public static async Task<T?> FirstOrDefaultAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) where T : class =>
-        (await db.QueryToListAsync<T>(sql, cancellationToken, parameters)).FirstOrDefault();
+        (await ListAsync<T>(db, sql, cancellationToken, parameters)).FirstOrDefault();
 
     public static async Task<T> ScalarAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters)
     {

@@ -487,7 +487,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         {
             var names = string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => "@b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             var parameters = chunk.Select((id, i) => RawSql.P("b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), id)).ToArray();
-            foreach (var row in await db.ListAsync<StructureRow>($"SELECT blob_id, structure FROM message_structures WHERE blob_id IN ({names})", cancellationToken, parameters))
+            foreach (var row in await db.ListOnceAsync<StructureRow>($"SELECT blob_id, structure FROM message_structures WHERE blob_id IN ({names})", cancellationToken, parameters))
                 found[row.BlobId] = row.Structure;
         }
         return found;

@@ -5,25 +5,79 @@ using Rookery.Store;
 
 namespace Rookery.Imap;
 
-/// <summary>SORT and THREAD (RFC 5256): ORDEREDSUBJECT and REFERENCES.</summary>
+/// <summary>SORT and THREAD (RFC 5256): ORDEREDSUBJECT and REFERENCES; SORT=DISPLAY (RFC 5957).</summary>
 public sealed partial class ImapSession
 {
     async Task<string?> SortAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
     {
         ExpectArguments(command, 3, int.MaxValue);
-        var criteria = List(command.Arguments[0]).Select(c => Atom(c).ToUpperInvariant()).ToList();
-        if (criteria.Count == 0 || criteria[^1] == "REVERSE" || criteria.Any(c => c is not ("ARRIVAL" or "CC" or "DATE" or "FROM" or "REVERSE" or "SIZE" or "SUBJECT" or "TO")))
+        var arguments = command.Arguments;
+        var position = 0;
+        List<string>? returns = null;
+        if (arguments[0] is ImapAtom ret && ret.Is("RETURN"))
+        {
+            // ESORT (RFC 5267 §3): the answer is an ESEARCH, MIN and MAX in sort order, ALL in sort order
+            if (arguments.Count < 5)
+                throw Bad("RETURN needs options, sort criteria, a charset and search keys");
+            returns = List(arguments[1]).Select(o => Atom(o).ToUpperInvariant()).ToList();
+            if (returns.Any(o => o is not ("MIN" or "MAX" or "COUNT" or "ALL" or "SAVE")))
+                throw Bad("Unknown RETURN option");
+            if (returns.Count == 0)
+                returns.Add("ALL");
+            position = 2;
+        }
+        var criteria = List(arguments[position]).Select(c => Atom(c).ToUpperInvariant()).ToList();
+        if (criteria.Count == 0 || criteria[^1] == "REVERSE" || criteria.Any(c => c is not ("ARRIVAL" or "CC" or "DATE" or "FROM" or "REVERSE" or "SIZE" or "SUBJECT" or "TO" or "DISPLAYFROM" or "DISPLAYTO")))
             throw Bad("Invalid sort criteria");
-        CheckCharset(command.Arguments[1]);
-        var matches = await FindAsync(ParseSearchProgram(command.Arguments, 2), cancellationToken);
+        CheckCharset(arguments[position + 1]);
+        var matches = await FindAsync(ParseSearchProgram(arguments, position + 2), cancellationToken);
         var stored = await LoadMatchesAsync(matches, cancellationToken);
         var sorted = matches.Where(m => stored.ContainsKey(m.Uid)).Select(m => (m.Seq, m.Uid, Item: stored[m.Uid])).ToList();
         sorted.Sort((a, b) => Compare(a.Item, b.Item, criteria));
-        writer.Raw("* SORT");
-        foreach (var (seq, uid, _) in sorted)
-            writer.Space().Number(uids ? uid : seq);
+        if (returns is null)
+        {
+            writer.Raw("* SORT");
+            foreach (var (seq, uid, _) in sorted)
+                writer.Space().Number(uids ? uid : seq);
+            writer.EndLine();
+            return null;
+        }
+        if (returns.Contains("SAVE"))
+            savedSearch = sorted.Select(m => m.Uid).ToList();
+        if (returns is ["SAVE"])
+            return null;
+        var numbers = sorted.Select(m => uids ? m.Uid : m.Seq).ToList();
+        writer.Raw("* ESEARCH (TAG ").Quoted(command.Tag).Raw(")");
+        if (uids)
+            writer.Raw(" UID");
+        if (numbers.Count > 0)
+        {
+            if (returns.Contains("MIN"))
+                writer.Raw(" MIN ").Number(numbers[0]);
+            if (returns.Contains("MAX"))
+                writer.Raw(" MAX ").Number(numbers[^1]);
+            if (returns.Contains("ALL"))
+                writer.Raw(" ALL ").Raw(OrderedSet(numbers));
+        }
+        if (returns.Contains("COUNT"))
+            writer.Raw(" COUNT ").Number(numbers.Count);
         writer.EndLine();
         return null;
+    }
+
+    /// <summary>Numbers as a sequence set that keeps their order: runs that go up by one become a range (5,3:4,2,1).</summary>
+    internal static string OrderedSet(IReadOnlyList<long> numbers)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < numbers.Count;)
+        {
+            var j = i;
+            while (j + 1 < numbers.Count && numbers[j + 1] == numbers[j] + 1)
+                j++;
+            parts.Add(i == j ? numbers[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{numbers[i]}:{numbers[j]}");
+            i = j + 1;
+        }
+        return string.Join(',', parts);
     }
 
     /// <summary>Compares by each criterion in turn (REVERSE flips the next one), then by sequence number, as RFC 5256 asks.</summary>
@@ -46,6 +100,8 @@ public sealed partial class ImapSession
                 "FROM" => string.CompareOrdinal(FirstMailbox(a.Fields.From), FirstMailbox(b.Fields.From)),
                 "TO" => string.CompareOrdinal(FirstMailbox(a.Fields.To), FirstMailbox(b.Fields.To)),
                 "CC" => string.CompareOrdinal(FirstMailbox(a.Fields.Cc), FirstMailbox(b.Fields.Cc)),
+                "DISPLAYFROM" => string.CompareOrdinal(DisplayName(a.Fields.From), DisplayName(b.Fields.From)),
+                "DISPLAYTO" => string.CompareOrdinal(DisplayName(a.Fields.To), DisplayName(b.Fields.To)),
                 _ => 0,
             };
             if (result != 0)
@@ -70,6 +126,30 @@ public sealed partial class ImapSession
             _ => "",
         };
     }
+
+    /// <summary>
+    /// RFC 5957's DISPLAYFROM and DISPLAYTO key: the first address's display name, decoded, or its addr-spec when it
+    /// has none (a group's name for a group), compared as i;ascii-casemap does.
+    /// </summary>
+    static string DisplayName(string addresses)
+    {
+        if (!InternetAddressList.TryParse(addresses, out var list) || list.Count == 0)
+            return "";
+        var key = list[0] switch
+        {
+            MailboxAddress mailbox => string.IsNullOrWhiteSpace(mailbox.Name) ? mailbox.Address : mailbox.Name,
+            GroupAddress group => group.Name ?? "",
+            _ => "",
+        };
+        return AsciiUpper(key);
+    }
+
+    /// <summary>i;ascii-casemap: a-z as A-Z, every other character as it is.</summary>
+    static string AsciiUpper(string text) => string.Create(text.Length, text, (span, source) =>
+    {
+        for (var i = 0; i < source.Length; i++)
+            span[i] = source[i] is >= 'a' and <= 'z' ? (char)(source[i] - 32) : source[i];
+    });
 
     async Task<string?> ThreadAsync(ImapCommandLine command, bool uids, CancellationToken cancellationToken)
     {
