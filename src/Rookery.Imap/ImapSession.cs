@@ -260,14 +260,18 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         var dirty = false;
         var recentChanged = false;
         // what the view has already taken (the session's own writes) needs no look at the change log
+        long notified = 0;
         while (changes.Reader.TryRead(out var change))
+        {
             dirty |= change.ModSeq > selected.ModSeq;
+            notified = Math.Max(notified, change.ModSeq);
+        }
         if (dirty)
         {
             MailboxView.Delta delta;
             try
             {
-                delta = await selected.SyncAsync(Store, selected.Mailbox.Folder.StoreId, cancellationToken);
+                delta = await selected.SyncAsync(Store, selected.Mailbox.Folder.StoreId, cancellationToken, notified);
             }
             catch (AccessDeniedException)
             {

@@ -142,9 +142,10 @@ public sealed class MailboxView
     public sealed record Delta(int Added, IReadOnlyList<ViewMessage> FlagsChanged, IReadOnlyList<long> Removed, bool MailboxGone);
 
     /// <summary>Brings the view up to the store's change log; removed messages stay numbered (Expunged) until <see cref="TakeExpunged"/>.</summary>
-    public async Task<Delta> SyncAsync(IMailStore store, long storeId, CancellationToken cancellationToken)
+    /// <param name="committed">The newest modseq a notification told of, when the sync follows one: the changes up to it may come from what another session of the store read.</param>
+    public async Task<Delta> SyncAsync(IMailStore store, long storeId, CancellationToken cancellationToken, long? committed = null)
     {
-        var changes = await store.GetChangesAsync(storeId, ModSeq, cancellationToken: cancellationToken);
+        var changes = await store.GetChangesAsync(storeId, ModSeq, cancellationToken: cancellationToken, committed: committed);
         if (changes.Count == 0)
             return new Delta(0, [], [], false);
         var newest = changes[^1].ModSeq;

@@ -81,7 +81,12 @@ public interface IMailStore
     Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default);
 
     /// <summary>The change log of a store after <paramref name="sinceModSeq"/>, oldest first.</summary>
-    Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default);
+    /// <param name="committed">
+    /// A modseq the caller knows to be committed (the newest a notification told of): when the changes up to it
+    /// have been read already, by this caller or any other, they may be answered without reading the log again.
+    /// The answer then holds every change up to it, and may hold later ones.
+    /// </param>
+    Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, long? committed = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// IMAP \Recent: the caller gets the messages no session has seen yet — those with a uid at or

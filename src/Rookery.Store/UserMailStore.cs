@@ -316,10 +316,10 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     /// item in a folder the user may not read says only that the folder changed (no item, no UID): a
     /// session watching that folder then reads it, and learns that its right is gone.
     /// </summary>
-    public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, long? committed = null, CancellationToken cancellationToken = default)
     {
         var target = await DemandStoreAsync(storeId, cancellationToken);
-        var changes = await inner.GetChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
+        var changes = await inner.GetChangesAsync(storeId, sinceModSeq, limit, committed, cancellationToken);
         if (FolderAccess.OwnsStore(user, target) || !changes.Any(c => c.Entity == ChangeEntity.Item))
             return changes;
         var rights = await access.RightsInStoreAsync(user, target, changes.SelectMany(c => new[] { c.FolderId, c.PreviousFolderId }).OfType<long>(), cancellationToken);

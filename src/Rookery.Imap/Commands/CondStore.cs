@@ -26,7 +26,7 @@ public sealed partial class ImapSession
         var limit = 10_000;
         while (true)
         {
-            var page = await Store.GetChangesAsync(store!.Id, since, limit, cancellationToken);
+            var page = await Store.GetChangesAsync(store!.Id, since, limit, cancellationToken: cancellationToken);
             foreach (var change in page)
             {
                 if (change.Entity != ChangeEntity.Item)
