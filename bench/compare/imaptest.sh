@@ -10,9 +10,10 @@
 #   -t SECONDS       seconds per stress run (default 300)
 #   --churn-secs S   seconds per login-churn run (default 60)
 #   -m MODES         which runs, in this order for each client count (default "stay login churn"):
-#                      stay   imaptest's default mix with logout=0: every client logs in once and stays
-#                      login  the same mix logging in and out, with checkpoint=10 (cross-session state checks)
-#                      churn  LOGIN and LOGOUT only (imaptest "- select=0"): sessions per second
+#                      stay     imaptest's default mix with logout=0: every client logs in once and stays
+#                      login    the same mix logging in and out, with checkpoint=10 (cross-session state checks)
+#                      relogin  the same mix logging in and out, without checkpoints
+#                      churn    LOGIN and LOGOUT only (imaptest "- select=0"): sessions per second
 #   --only SERVER    run one side only (no ratios)
 #   --no-build       use the Release build as it is
 #   --keep           keep the temp directory (configs, mail, logs)
@@ -56,7 +57,7 @@ while (($# > 0)); do
   esac
 done
 for c in $LEVELS; do is_int "$c" || usage; done
-for m in $MODES; do [[ $m =~ ^(stay|login|churn)$ ]] || usage; done
+for m in $MODES; do [[ $m =~ ^(stay|login|relogin|churn)$ ]] || usage; done
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 IMAPTEST=$SHARED/tools/imaptest/imaptest
 MBOX=$SHARED/conformance/mbox/dovecot-crlf-100
@@ -99,6 +100,7 @@ run() {
   case $mode in
     stay) secs=$SECONDS_RUN; args+=(logout=0) ;;
     login) secs=$SECONDS_RUN; args+=(checkpoint=10) ;;
+    relogin) secs=$SECONDS_RUN ;;
     churn) secs=$CHURN_SECS; args+=(- select=0) ;;
   esac
   out=$TMP/imaptest-$server-$mode-c$c.txt
@@ -146,7 +148,7 @@ value() {  # value SERVER MODE CLIENTS COLUMN
   echo
   echo "imaptest stress, $(date '+%Y-%m-%d %H:%M'), $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"),"
   echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION (SQLite; PBKDF2-SHA512 at its default cost); Dovecot $DOVECOT_VERSION (maildir, mail_fsync = always, SHA512-CRYPT, auth cache on);"
-  echo "users u1..u10, APPENDs from dovecot-crlf-100; stay: logout=0, login: logging in and out with checkpoint=10, churn: LOGIN/LOGOUT only"
+  echo "users u1..u10, APPENDs from dovecot-crlf-100; stay: logout=0, login: logging in and out with checkpoint=10, relogin: the same without checkpoints, churn: LOGIN/LOGOUT only"
   echo
   echo "| run | clients | secs | Rookery cmds/s | Dovecot cmds/s | ratio R/D | Rookery errors / drops | Dovecot errors / drops | Rookery RSS before → after (MB) |"
   echo "|-----|--------:|-----:|---------------:|---------------:|----------:|-----------------------:|-----------------------:|--------------------------------:|"

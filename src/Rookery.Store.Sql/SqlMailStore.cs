@@ -458,6 +458,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         if (query.SubjectContains is { } subject) Contains("subject", "subject", subject);
         if (query.FromContains is { } fromText) Contains("from_addr", "fromText", fromText);
         if (query.ToContains is { } toText) Contains("to_addr", "toText", toText);
+        if (query.CcContains is { } ccText) Contains("cc_addr", "ccText", ccText);
         if (query.MessageId is { } messageId) Where("message_id = @messageId", "messageId", messageId, LinqToDB.DataType.NVarChar);
         if (query.ReceivedBefore is { } rb) Long("received_at < @receivedBefore", "receivedBefore", rb.ToUnixTimeMilliseconds());
         if (query.ReceivedSince is { } rs) Long("received_at >= @receivedSince", "receivedSince", rs.ToUnixTimeMilliseconds());

@@ -184,6 +184,7 @@ public sealed record ItemQuery
     public string? SubjectContains { get; init; }
     public string? FromContains { get; init; }
     public string? ToContains { get; init; }
+    public string? CcContains { get; init; }
     public string? MessageId { get; init; }
     public DateTimeOffset? ReceivedBefore { get; init; }
     public DateTimeOffset? ReceivedSince { get; init; }

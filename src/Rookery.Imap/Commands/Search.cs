@@ -189,6 +189,17 @@ public sealed partial class ImapSession
             if (!view[seq].Expunged)
                 live.Add((seq, view[seq]));
         }
+        if (key.NeedsItem && !key.NeedsContent && Prefilter(key) is { } query)
+        {
+            // the database finds the candidates in the columns extracted at ingest; the key decides on those alone
+            var candidates = (await Store.ListItemsAsync(view.FolderId, query, cancellationToken)).ToDictionary(i => i.Uid);
+            foreach (var (seq, message) in live)
+            {
+                if (candidates.TryGetValue(message.Uid, out var item) && Evaluate(key, seq, message, item, null))
+                    matches.Add((seq, message.Uid));
+            }
+            return matches;
+        }
         foreach (var batch in live.Chunk(key.NeedsItem ? FetchBatch : Math.Max(live.Count, 1)))
         {
             var stored = key.NeedsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
@@ -205,6 +216,35 @@ public sealed partial class ImapSession
             }
         }
         return matches;
+    }
+
+    /// <summary>
+    /// What the database can test of <paramref name="key"/> in its columns: the AND of those of its conjuncts whose
+    /// SQL test finds every message their own test finds (LOWER … LIKE on an ASCII string is that; on other text
+    /// the engines fold case differently from .NET, so such a conjunct is left to the key). Null when none is.
+    /// </summary>
+    static ItemQuery? Prefilter(SearchKey key)
+    {
+        ItemQuery? query = null;
+        foreach (var conjunct in key is AndKey and ? and.Keys : [key])
+        {
+            var q = query ?? new ItemQuery();
+            query = conjunct switch
+            {
+                FieldKey { Value.Length: > 0 } f when System.Text.Ascii.IsValid(f.Value) => f.Field switch
+                {
+                    "FROM" when q.FromContains is null => q with { FromContains = f.Value },
+                    "TO" when q.ToContains is null => q with { ToContains = f.Value },
+                    "CC" when q.CcContains is null => q with { CcContains = f.Value },
+                    "SUBJECT" when q.SubjectContains is null => q with { SubjectContains = f.Value },
+                    _ => query,
+                },
+                SizeKey { Larger: true } z => q with { LargerThan = Math.Max(q.LargerThan ?? long.MinValue, z.Size) },
+                SizeKey z => q with { SmallerThan = Math.Min(q.SmallerThan ?? long.MaxValue, z.Size) },
+                _ => query,
+            };
+        }
+        return query;
     }
 
     async Task<MimeMessage?> ParseMessageAsync(ItemInfo item, CancellationToken cancellationToken)
@@ -266,9 +306,10 @@ public sealed partial class ImapSession
             case "LARGER": return new SizeKey(true, SearchNumber(Next(arguments, ref position, atom)));
             case "SMALLER": return new SizeKey(false, SearchNumber(Next(arguments, ref position, atom)));
             case "SUBJECT": return new FieldKey("SUBJECT", Next(arguments, ref position, atom));
-            case "FROM": return new HeaderKey("From", Next(arguments, ref position, atom));
-            case "TO": return new HeaderKey("To", Next(arguments, ref position, atom));
-            case "CC": return new HeaderKey("Cc", Next(arguments, ref position, atom));
+            // the addresses extracted at ingest, decoded, as "Name <local@domain>, …": no message is read
+            case "FROM": return new FieldKey("FROM", Next(arguments, ref position, atom));
+            case "TO": return new FieldKey("TO", Next(arguments, ref position, atom));
+            case "CC": return new FieldKey("CC", Next(arguments, ref position, atom));
             case "BCC": return new HeaderKey("Bcc", Next(arguments, ref position, atom));
             case "HEADER":
                 var field = Next(arguments, ref position, atom);
@@ -351,7 +392,9 @@ public sealed partial class ImapSession
             case SizeKey z:
                 return z.Larger ? item!.Size > z.Size : item!.Size < z.Size;
             case FieldKey f:
-                return item!.Fields.Subject.Contains(f.Value, StringComparison.OrdinalIgnoreCase);
+                var field = f.Field switch { "FROM" => item!.Fields.From, "TO" => item!.Fields.To, "CC" => item!.Fields.Cc, _ => item!.Fields.Subject };
+                // RFC 9051 §6.4.4: an empty string matches every message that has the field
+                return f.Value.Length == 0 && f.Field != "SUBJECT" ? field.Length > 0 : field.Contains(f.Value, StringComparison.OrdinalIgnoreCase);
             case HeaderKey h:
                 if (message is null)
                     return false;
