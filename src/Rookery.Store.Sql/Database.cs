@@ -207,6 +207,32 @@ public sealed class Database
         pooled.Close();
     }
 
+    /// <summary>
+    /// When the server is idle: closes the idle SQLite connections but <paramref name="keep"/>, each with its page
+    /// cache and prepared statements, and has the kept ones free their page caches (PRAGMA shrink_memory).
+    /// </summary>
+    public void TrimIdle(int keep = 2)
+    {
+        var kept = new List<PooledConnection>();
+        while (idle.TryPop(out var pooled))
+        {
+            Interlocked.Decrement(ref idleCount);
+            if (kept.Count < keep)
+                kept.Add(pooled);
+            else
+                pooled.Close();
+        }
+        foreach (var pooled in kept)
+        {
+            using (var command = pooled.Connection.CreateCommand())
+            {
+                command.CommandText = "PRAGMA shrink_memory";
+                command.ExecuteNonQuery();
+            }
+            Release(pooled);
+        }
+    }
+
     /// <summary>Closes the idle SQLite connections (tests, before the files go).</summary>
     void ClearIdle()
     {

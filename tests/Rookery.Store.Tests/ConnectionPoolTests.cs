@@ -46,6 +46,34 @@ public sealed class ConnectionPoolTests : IAsyncLifetime
             Assert.Equal(1, await CountAsync(db));
     }
 
+    /// <summary>The idle trim closes all idle SQLite connections but a few; the kept ones, and new ones, work as before.</summary>
+    [Fact]
+    public async Task Trimming_the_idle_pool_keeps_a_few_working_connections_and_closes_the_rest()
+    {
+        async Task<List<System.Data.Common.DbConnection>> HoldFiveAsync()
+        {
+            var held = new List<DataConnection>();
+            for (var i = 0; i < 5; i++)
+                held.Add(await test.Database.OpenAsync());
+            var connections = new List<System.Data.Common.DbConnection>();
+            foreach (var db in held)
+            {
+                Assert.Equal(0, await CountAsync(db));
+                connections.Add(db.OpenDbConnection());
+                await db.DisposeAsync();
+            }
+            return connections;
+        }
+
+        var before = await HoldFiveAsync();
+        test.Database.TrimIdle(keep: 2);
+        var after = await HoldFiveAsync();
+        if (!Sqlite)
+            return; // the servers' pools are their providers'
+        Assert.Equal(2, after.Count(before.Contains));
+        Assert.All(before.Where(c => !after.Contains(c)), c => Assert.NotEqual(System.Data.ConnectionState.Open, c.State));
+    }
+
     [Fact]
     public async Task A_connection_its_user_closed_is_not_handed_out_again()
     {

@@ -83,6 +83,7 @@ public static class ServeCommand
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, StreamSocketTransportFactory>();
         builder.Services.AddHostedService(services => new BlobCollector(runtime, services.GetRequiredService<ILogger<BlobCollector>>()));
+        builder.Services.AddHostedService(services => new IdleMemoryTrimmer(services.GetRequiredService<ILogger<IdleMemoryTrimmer>>(), TimeSpan.FromSeconds(15), () => runtime.Database.TrimIdle()));
         var listeners = components.Contains("server") ? config.GetListen("server_listen") : [];
         var lmtpListeners = components.Contains("dagent") ? dagentConfig.GetListen("lmtp_listen") : [];
         var hostName = config.GetString("server_hostname") is { Length: > 0 } h ? h : Dns.GetHostName();
