@@ -8,6 +8,7 @@
 # Users are $USER_PREFIX$FIRST_USER .. (default bench0 ..), password $PASSWORD (default pw). ROOKERY_HASH_ITERATIONS
 # (default 10000, which only makes adding users quicker; empty: Rookery's default) and DOVECOT_SCHEME (default PLAIN; e.g.
 # SHA512-CRYPT, hashed with doveadm pw) set how each server keeps the passwords. NEED_LOAD=0: imap-load is not built.
+# ROOKERY_DATABASE_CONFIG: server.cfg lines for Rookery's database (default database_engine = sqlite).
 
 # shellcheck source=bench/compare/common.sh
 . "$ROOT/bench/compare/common.sh"
@@ -124,7 +125,7 @@ start_rookery() {
 # written by bench/compare/$BENCH.sh
 log_level = 2
 server_listen =
-database_engine = sqlite
+${ROOKERY_DATABASE_CONFIG:-database_engine = sqlite}
 # imap is off by default for everybody (as in the container): on for the bench users
 disabled_features =
 $( [[ -z ${ROOKERY_HASH_ITERATIONS-10000} ]] || printf '# only makes adding the bench users quicker\npassword_hash_iterations = %s' "${ROOKERY_HASH_ITERATIONS-10000}" )

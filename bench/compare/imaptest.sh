@@ -15,6 +15,8 @@
 #                      relogin  the same mix logging in and out, without checkpoints
 #                      churn    LOGIN and LOGOUT only (imaptest "- select=0"): sessions per second
 #   --only SERVER    run one side only (no ratios)
+#   --engine E       Rookery's database: sqlite (default) or postgresql / mysql, which it runs under
+#                    `./test.sh --with-servers` (private, durable server) unless ROOKERY_TEST_* are set
 #   --no-build       use the Release build as it is
 #   --keep           keep the temp directory (configs, mail, logs)
 #
@@ -38,10 +40,11 @@ ROOT=$PWD
 BENCH=imaptest
 
 usage() {
-  echo "usage: bench/compare/imaptest.sh [-c \"10 50\"] [-t SECONDS] [--churn-secs SECONDS] [-m \"stay login churn\"] [--only rookery|dovecot] [--no-build] [--keep]" >&2
+  echo "usage: bench/compare/imaptest.sh [-c \"10 50\"] [-t SECONDS] [--churn-secs SECONDS] [-m \"stay login churn\"] [--only rookery|dovecot] [--engine sqlite|postgresql|mysql] [--no-build] [--keep]" >&2
   exit 2
 }
-LEVELS="10 50"; SECONDS_RUN=300; CHURN_SECS=60; MODES="stay login churn"; ONLY=""; BUILD=1; KEEP=0
+LEVELS="10 50"; SECONDS_RUN=300; CHURN_SECS=60; MODES="stay login churn"; ONLY=""; BUILD=1; KEEP=0; ENGINE=sqlite
+ORIGINAL_ARGS=("$@")
 is_int() { [[ $1 =~ ^[0-9]+$ ]] && (( $1 > 0 )); }
 while (($# > 0)); do
   case $1 in
@@ -50,6 +53,7 @@ while (($# > 0)); do
     --churn-secs) [[ $# -ge 2 ]] && is_int "$2" || usage; CHURN_SECS=$2; shift 2 ;;
     -m) [[ $# -ge 2 ]] || usage; MODES=$2; shift 2 ;;
     --only) [[ $# -ge 2 && $2 =~ ^(rookery|dovecot)$ ]] || usage; ONLY=$2; shift 2 ;;
+    --engine) [[ $# -ge 2 && $2 =~ ^(sqlite|postgresql|mysql)$ ]] || usage; ENGINE=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2; usage ;;
@@ -58,6 +62,29 @@ while (($# > 0)); do
 done
 for c in $LEVELS; do is_int "$c" || usage; done
 for m in $MODES; do [[ $m =~ ^(stay|login|relogin|churn)$ ]] || usage; done
+# The server engines need a database server: run under test.sh, which starts private MariaDB /
+# PostgreSQL instances (durable: TEST_DURABLE=1), exports ROOKERY_TEST_*, runs this and stops them.
+if [[ $ENGINE == mysql && -z ${ROOKERY_TEST_MYSQL_HOST:-} ]] || [[ $ENGINE == postgresql && -z ${ROOKERY_TEST_PG_HOST:-} ]]; then
+  [[ -z ${IMAPTEST_BENCH_UNDER_TEST_SH:-} ]] || { echo "test.sh did not export the ROOKERY_TEST_* variables for $ENGINE" >&2; exit 1; }
+  export IMAPTEST_BENCH_UNDER_TEST_SH=1
+  TEST_ENGINES=$ENGINE TEST_DURABLE=1 exec ./test.sh --with-servers "$ROOT/bench/compare/imaptest.sh" "${ORIGINAL_ARGS[@]}"
+fi
+DB_NAME=rookery_imaptest_$$
+case $ENGINE in
+  sqlite) ROOKERY_DATABASE_CONFIG="database_engine = sqlite" ;;
+  mysql) ROOKERY_DATABASE_CONFIG="database_engine = mysql
+mysql_host = $ROOKERY_TEST_MYSQL_HOST
+mysql_port = $ROOKERY_TEST_MYSQL_PORT
+mysql_user = $ROOKERY_TEST_MYSQL_USER
+mysql_password = $ROOKERY_TEST_MYSQL_PASSWORD
+mysql_database = $DB_NAME" ;;
+  postgresql) ROOKERY_DATABASE_CONFIG="database_engine = postgresql
+postgresql_host = $ROOKERY_TEST_PG_HOST
+postgresql_port = $ROOKERY_TEST_PG_PORT
+postgresql_user = $ROOKERY_TEST_PG_USER
+postgresql_password = $ROOKERY_TEST_PG_PASSWORD
+postgresql_database = $DB_NAME" ;;
+esac
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 IMAPTEST=$SHARED/tools/imaptest/imaptest
 MBOX=$SHARED/conformance/mbox/dovecot-crlf-100
@@ -147,7 +174,7 @@ value() {  # value SERVER MODE CLIENTS COLUMN
 {
   echo
   echo "imaptest stress, $(date '+%Y-%m-%d %H:%M'), $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"),"
-  echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION (SQLite; PBKDF2-SHA512 at its default cost); Dovecot $DOVECOT_VERSION (maildir, mail_fsync = always, SHA512-CRYPT, auth cache on);"
+  echo "Rookery $(git -C "$ROOT" rev-parse --short HEAD) on .NET $DOTNET_VERSION ($ENGINE; PBKDF2-SHA512 at its default cost); Dovecot $DOVECOT_VERSION (maildir, mail_fsync = always, SHA512-CRYPT, auth cache on);"
   echo "users u1..u10, APPENDs from dovecot-crlf-100; stay: logout=0, login: logging in and out with checkpoint=10, relogin: the same without checkpoints, churn: LOGIN/LOGOUT only"
   echo
   echo "| run | clients | secs | Rookery cmds/s | Dovecot cmds/s | ratio R/D | Rookery errors / drops | Dovecot errors / drops | Rookery RSS before → after (MB) |"
