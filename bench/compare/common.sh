@@ -159,7 +159,7 @@ dovecot_process_users() {
 report_end() {
   local errors derrors
   errors=$(grep -ciE '\b(fail|crit|error|exception)' "$TMP/rookery.log" || true)
-  derrors=$(grep -ciE '(error|fatal|panic)' "$D/dovecot.log" 2>/dev/null || true)
+  derrors=$(grep -ciE '(error|fatal|panic)' "${D:-/nonexistent}/dovecot.log" 2>/dev/null || true)
   echo
   echo "server logs: Rookery $errors error line(s), Dovecot $derrors error line(s); copies in $RESULTS"
   if ((${#FAILED[@]} > 0)); then
