@@ -69,6 +69,18 @@ apt_install() {
   (( ok )) || die "apt-get install $* failed"
 }
 
+# rookery_database_config ENGINE DB_NAME: the server.cfg lines that point Rookery at its database; the servers'
+# from the ROOKERY_TEST_* variables ./test.sh --with-servers exports.
+rookery_database_config() {
+  case $1 in
+    sqlite) echo "database_engine = sqlite" ;;
+    mysql) printf '%s\n' "database_engine = mysql" "mysql_host = $ROOKERY_TEST_MYSQL_HOST" "mysql_port = $ROOKERY_TEST_MYSQL_PORT" \
+      "mysql_user = $ROOKERY_TEST_MYSQL_USER" "mysql_password = $ROOKERY_TEST_MYSQL_PASSWORD" "mysql_database = $2" ;;
+    postgresql) printf '%s\n' "database_engine = postgresql" "postgresql_host = $ROOKERY_TEST_PG_HOST" "postgresql_port = $ROOKERY_TEST_PG_PORT" \
+      "postgresql_user = $ROOKERY_TEST_PG_USER" "postgresql_password = $ROOKERY_TEST_PG_PASSWORD" "postgresql_database = $2" ;;
+  esac
+}
+
 newer_sources() {  # prints a source file newer than $1 under the other arguments, if any
   local target=$1; shift
   find "$@" -newer "$target" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) \

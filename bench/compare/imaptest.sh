@@ -69,22 +69,6 @@ if [[ $ENGINE == mysql && -z ${ROOKERY_TEST_MYSQL_HOST:-} ]] || [[ $ENGINE == po
   export IMAPTEST_BENCH_UNDER_TEST_SH=1
   TEST_ENGINES=$ENGINE TEST_DURABLE=1 exec ./test.sh --with-servers "$ROOT/bench/compare/imaptest.sh" "${ORIGINAL_ARGS[@]}"
 fi
-DB_NAME=rookery_imaptest_$$
-case $ENGINE in
-  sqlite) ROOKERY_DATABASE_CONFIG="database_engine = sqlite" ;;
-  mysql) ROOKERY_DATABASE_CONFIG="database_engine = mysql
-mysql_host = $ROOKERY_TEST_MYSQL_HOST
-mysql_port = $ROOKERY_TEST_MYSQL_PORT
-mysql_user = $ROOKERY_TEST_MYSQL_USER
-mysql_password = $ROOKERY_TEST_MYSQL_PASSWORD
-mysql_database = $DB_NAME" ;;
-  postgresql) ROOKERY_DATABASE_CONFIG="database_engine = postgresql
-postgresql_host = $ROOKERY_TEST_PG_HOST
-postgresql_port = $ROOKERY_TEST_PG_PORT
-postgresql_user = $ROOKERY_TEST_PG_USER
-postgresql_password = $ROOKERY_TEST_PG_PASSWORD
-postgresql_database = $DB_NAME" ;;
-esac
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 IMAPTEST=$SHARED/tools/imaptest/imaptest
 MBOX=$SHARED/conformance/mbox/dovecot-crlf-100
@@ -100,6 +84,7 @@ auth_cache_negative_ttl = 1 hour"
 NOISE_CORES=${IMAP_BENCH_NOISE_CORES:-0.3}
 # shellcheck source=bench/compare/imap-common.sh
 . "$ROOT/bench/compare/imap-common.sh"
+ROOKERY_DATABASE_CONFIG=$(rookery_database_config "$ENGINE" "rookery_imaptest_$$")
 
 install_missing
 [[ $(id -u) == 0 ]] || die "run as root: Dovecot's imap processes switch to the mail user's uid"

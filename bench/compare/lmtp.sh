@@ -218,23 +218,7 @@ DURABILITY="Rookery: content fsynced + commit before 250"
   echo "log_level = 2"
   echo "server_listen ="     # no HTTP listener: nothing else to bind
   echo "password_hash_iterations = 10000"   # only makes adding the bench users quicker
-  case $ENGINE in
-    sqlite) echo "database_engine = sqlite" ;;
-    mysql)
-      echo "database_engine = mysql"
-      echo "mysql_host = $ROOKERY_TEST_MYSQL_HOST"
-      echo "mysql_port = $ROOKERY_TEST_MYSQL_PORT"
-      echo "mysql_user = $ROOKERY_TEST_MYSQL_USER"
-      echo "mysql_password = $ROOKERY_TEST_MYSQL_PASSWORD"
-      echo "mysql_database = $DB_NAME" ;;
-    postgresql)
-      echo "database_engine = postgresql"
-      echo "postgresql_host = $ROOKERY_TEST_PG_HOST"
-      echo "postgresql_port = $ROOKERY_TEST_PG_PORT"
-      echo "postgresql_user = $ROOKERY_TEST_PG_USER"
-      echo "postgresql_password = $ROOKERY_TEST_PG_PASSWORD"
-      echo "postgresql_database = $DB_NAME" ;;
-  esac
+  rookery_database_config "$ENGINE" "$DB_NAME"
 } >"$R/etc/server.cfg"
 case $ENGINE in
   sqlite) DURABILITY+=" (SQLite WAL, synchronous = FULL)" ;;

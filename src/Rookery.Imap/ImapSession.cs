@@ -342,16 +342,18 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     }
 
     /// <summary>UIDs as a compact sequence set: 1:3,7.</summary>
-    internal static string UidSet(IEnumerable<long> uids)
+    internal static string UidSet(IEnumerable<long> uids) => OrderedSet(uids.Order().ToList());
+
+    /// <summary>Numbers as a sequence set that keeps their order: runs that go up by one become a range (5,3:4,2,1).</summary>
+    internal static string OrderedSet(IReadOnlyList<long> numbers)
     {
-        var sorted = uids.Order().ToList();
         var parts = new List<string>();
-        for (var i = 0; i < sorted.Count;)
+        for (var i = 0; i < numbers.Count;)
         {
             var j = i;
-            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
+            while (j + 1 < numbers.Count && numbers[j + 1] == numbers[j] + 1)
                 j++;
-            parts.Add(i == j ? $"{sorted[i]}" : $"{sorted[i]}:{sorted[j]}");
+            parts.Add(i == j ? numbers[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{numbers[i]}:{numbers[j]}");
             i = j + 1;
         }
         return string.Join(',', parts);

@@ -115,6 +115,11 @@ public sealed class MailboxView
     void Update(ViewMessage message, ItemState item)
     {
         message.Update(item);
+        NoteKeywords(message);
+    }
+
+    void NoteKeywords(ViewMessage message)
+    {
         foreach (var keyword in message.Keywords)
             keywordsAdded |= keywords.Add(keyword);
     }
@@ -200,8 +205,7 @@ public sealed class MailboxView
                 {
                     var message = new ViewMessage(item);
                     messages.Add(message);
-                    foreach (var keyword in message.Keywords)
-                        keywordsAdded |= keywords.Add(keyword);
+                    NoteKeywords(message);
                     UidNext = Math.Max(UidNext, item.Uid + 1);
                     added++;
                 }

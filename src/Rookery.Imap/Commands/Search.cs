@@ -75,19 +75,10 @@ public sealed partial class ImapSession
         ExpectArguments(command, 1, int.MaxValue);
         var arguments = command.Arguments;
         var position = 0;
-        List<string>? returns = null;
-        if (arguments[0] is ImapAtom ret && ret.Is("RETURN"))
-        {
-            // ESEARCH (RFC 4731) and SEARCHRES (RFC 5182)
-            if (arguments.Count < 3)
-                throw Bad("RETURN needs options and search keys");
-            returns = List(arguments[1]).Select(o => Atom(o).ToUpperInvariant()).ToList();
-            if (returns.Any(o => o is not ("MIN" or "MAX" or "COUNT" or "ALL" or "SAVE")))
-                throw Bad("Unknown RETURN option");
-            if (returns.Count == 0)
-                returns.Add("ALL");
+        // ESEARCH (RFC 4731) and SEARCHRES (RFC 5182)
+        var returns = ReturnOptions(arguments, following: 1);
+        if (returns is not null)
             position = 2;
-        }
         if (arguments[position] is ImapAtom charset && charset.Is("CHARSET"))
         {
             if (position + 2 >= arguments.Count)
@@ -125,12 +116,40 @@ public sealed partial class ImapSession
             writer.EndLine();
             return null;
         }
+        WriteEsearch(command.Tag, uids, returns, matches, UidSet, highestModSeq);
+        return null;
+    }
+
+    /// <summary>
+    /// RETURN (options) at the start of a SEARCH or SORT: null when it has none, ALL when the list is empty.
+    /// <paramref name="following"/> is how many arguments must come after it at least.
+    /// </summary>
+    static List<string>? ReturnOptions(IReadOnlyList<ImapArgument> arguments, int following)
+    {
+        if (!(arguments[0] is ImapAtom ret && ret.Is("RETURN")))
+            return null;
+        if (arguments.Count < 2 + following)
+            throw Bad("RETURN needs options and search keys");
+        var returns = List(arguments[1]).Select(o => Atom(o).ToUpperInvariant()).ToList();
+        if (returns.Any(o => o is not ("MIN" or "MAX" or "COUNT" or "ALL" or "SAVE")))
+            throw Bad("Unknown RETURN option");
+        if (returns.Count == 0)
+            returns.Add("ALL");
+        return returns;
+    }
+
+    /// <summary>
+    /// The ESEARCH answer of a SEARCH or SORT RETURN (and SAVE's result): MIN and MAX are the first and last of
+    /// <paramref name="matches"/> as ordered, ALL is <paramref name="set"/> of them.
+    /// </summary>
+    void WriteEsearch(string tag, bool uids, List<string> returns, IReadOnlyList<(int Seq, long Uid)> matches, Func<IReadOnlyList<long>, string> set, long? highestModSeq)
+    {
         if (returns.Contains("SAVE"))
             savedSearch = matches.Select(m => m.Uid).ToList();
         if (returns is ["SAVE"])
-            return null;
+            return;
         var numbers = matches.Select(m => uids ? m.Uid : m.Seq).ToList();
-        writer.Raw("* ESEARCH (TAG ").Quoted(command.Tag).Raw(")");
+        writer.Raw("* ESEARCH (TAG ").Quoted(tag).Raw(")");
         if (uids)
             writer.Raw(" UID");
         if (numbers.Count > 0)
@@ -140,14 +159,13 @@ public sealed partial class ImapSession
             if (returns.Contains("MAX"))
                 writer.Raw(" MAX ").Number(numbers[^1]);
             if (returns.Contains("ALL"))
-                writer.Raw(" ALL ").Raw(UidSet(numbers));
+                writer.Raw(" ALL ").Raw(set(numbers));
         }
         if (returns.Contains("COUNT"))
             writer.Raw(" COUNT ").Number(numbers.Count);
         if (highestModSeq is { } modSeq)
             writer.Raw(" MODSEQ ").Number(modSeq);
         writer.EndLine();
-        return null;
     }
 
     static bool UsesModSeq(SearchKey key) => key switch

@@ -13,19 +13,10 @@ public sealed partial class ImapSession
         ExpectArguments(command, 3, int.MaxValue);
         var arguments = command.Arguments;
         var position = 0;
-        List<string>? returns = null;
-        if (arguments[0] is ImapAtom ret && ret.Is("RETURN"))
-        {
-            // ESORT (RFC 5267 §3): the answer is an ESEARCH, MIN and MAX in sort order, ALL in sort order
-            if (arguments.Count < 5)
-                throw Bad("RETURN needs options, sort criteria, a charset and search keys");
-            returns = List(arguments[1]).Select(o => Atom(o).ToUpperInvariant()).ToList();
-            if (returns.Any(o => o is not ("MIN" or "MAX" or "COUNT" or "ALL" or "SAVE")))
-                throw Bad("Unknown RETURN option");
-            if (returns.Count == 0)
-                returns.Add("ALL");
+        // ESORT (RFC 5267 §3): the answer is an ESEARCH, MIN and MAX in sort order, ALL in sort order
+        var returns = ReturnOptions(arguments, following: 3);
+        if (returns is not null)
             position = 2;
-        }
         var criteria = List(arguments[position]).Select(c => Atom(c).ToUpperInvariant()).ToList();
         if (criteria.Count == 0 || criteria[^1] == "REVERSE" || criteria.Any(c => c is not ("ARRIVAL" or "CC" or "DATE" or "FROM" or "REVERSE" or "SIZE" or "SUBJECT" or "TO" or "DISPLAYFROM" or "DISPLAYTO")))
             throw Bad("Invalid sort criteria");
@@ -42,42 +33,8 @@ public sealed partial class ImapSession
             writer.EndLine();
             return null;
         }
-        if (returns.Contains("SAVE"))
-            savedSearch = sorted.Select(m => m.Uid).ToList();
-        if (returns is ["SAVE"])
-            return null;
-        var numbers = sorted.Select(m => uids ? m.Uid : m.Seq).ToList();
-        writer.Raw("* ESEARCH (TAG ").Quoted(command.Tag).Raw(")");
-        if (uids)
-            writer.Raw(" UID");
-        if (numbers.Count > 0)
-        {
-            if (returns.Contains("MIN"))
-                writer.Raw(" MIN ").Number(numbers[0]);
-            if (returns.Contains("MAX"))
-                writer.Raw(" MAX ").Number(numbers[^1]);
-            if (returns.Contains("ALL"))
-                writer.Raw(" ALL ").Raw(OrderedSet(numbers));
-        }
-        if (returns.Contains("COUNT"))
-            writer.Raw(" COUNT ").Number(numbers.Count);
-        writer.EndLine();
+        WriteEsearch(command.Tag, uids, returns, sorted.Select(m => (m.Seq, m.Uid)).ToList(), OrderedSet, highestModSeq: null);
         return null;
-    }
-
-    /// <summary>Numbers as a sequence set that keeps their order: runs that go up by one become a range (5,3:4,2,1).</summary>
-    internal static string OrderedSet(IReadOnlyList<long> numbers)
-    {
-        var parts = new List<string>();
-        for (var i = 0; i < numbers.Count;)
-        {
-            var j = i;
-            while (j + 1 < numbers.Count && numbers[j + 1] == numbers[j] + 1)
-                j++;
-            parts.Add(i == j ? numbers[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{numbers[i]}:{numbers[j]}");
-            i = j + 1;
-        }
-        return string.Join(',', parts);
     }
 
     /// <summary>Compares by each criterion in turn (REVERSE flips the next one), then by sequence number, as RFC 5256 asks.</summary>
