@@ -516,7 +516,6 @@ public sealed class AclTests : IAsyncLifetime
             C: Subject: x
             C:
             S: * 2 EXISTS
-            S: * 1 RECENT
             S: p OK [APPENDUID … 2] APPEND completed
             C: g GETACL "Public Folders/News"
             S: g NO [NOPERM] *

@@ -123,9 +123,10 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
             S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Important)
             S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Important \*)] Flags permitted
             S: * 5 EXISTS
-            # \Recent goes to whichever of the two sessions claims the new message first
-            S: * … RECENT
             C: DONE
+            # \Recent goes to whichever of the two sessions claims the new message first; only that one's
+            # count changes, and a RECENT response says so
+            S? * 1 RECENT
             S: c OK IDLE terminated
             C: d FETCH 5 (FLAGS)
             S: * 5 FETCH (FLAGS (…$Important))
@@ -136,9 +137,51 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
                 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Important)
                 S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Important \*)] Flags permitted
                 S: * 5 EXISTS
-                S: * … RECENT
+                S? * 1 RECENT
                 S: o3 OK [APPENDUID …] APPEND completed
                 """));
+    }
+
+    /// <summary>
+    /// The count of \Recent messages a session last announced follows expunges of them, as Dovecot's does:
+    /// imaptest adds up every session's last RECENT at its checkpoints and expects no more than the mailbox
+    /// holds. A session whose count did not change hears no RECENT.
+    /// </summary>
+    [Fact]
+    public async Task RECENT_follows_expunges_of_recent_messages_made_elsewhere()
+    {
+        await Transcript.RunAsync(harness.Session(), $"""
+            {InboxSelected}
+            ! other session expunges messages 2 and 3
+            C: c NOOP
+            S: * 3 EXPUNGE
+            S: * 2 EXPUNGE
+            S: * 2 RECENT
+            S: c OK NOOP completed
+            ! other session sets a flag
+            C: d NOOP
+            S: * 1 FETCH (UID 1 FLAGS (\Recent \Seen))
+            S: d OK NOOP completed
+            C: e LOGOUT
+            S: * BYE Logging out
+            S: e OK LOGOUT completed
+            """, actions: action => action switch
+        {
+            // the other session selected INBOX second: none of its messages is \Recent there, so its count stays 0
+            "other session expunges messages 2 and 3" => Other("""
+                C: o3 STORE 2:3 +FLAGS.SILENT (\Deleted)
+                S: o3 OK STORE completed
+                C: o4 EXPUNGE
+                S: * 3 EXPUNGE
+                S: * 2 EXPUNGE
+                S: o4 OK EXPUNGE completed
+                """),
+            "other session sets a flag" => Other("""
+                C: o3 STORE 1 +FLAGS.SILENT (\Seen)
+                S: o3 OK STORE completed
+                """),
+            _ => throw new ArgumentException(action),
+        });
     }
 
     /// <summary>
@@ -158,6 +201,7 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
             S: c OK STORE completed
             C: d UID STORE 1:* +FLAGS.SILENT (\Deleted)
             S: * 2 EXPUNGE
+            S: * 3 RECENT
             S: d OK UID STORE completed
             ! other session expunges 1 and 4
             C: e STORE 1:3 -FLAGS (\Flagged)
@@ -172,6 +216,7 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
             S: * 3 EXPUNGE
             S: * 2 EXPUNGE
             S: * 1 EXPUNGE
+            S: * 0 RECENT
             S: h OK NOOP completed
             C: i UID STORE 1:* +FLAGS (\Seen)
             S: i OK UID STORE completed

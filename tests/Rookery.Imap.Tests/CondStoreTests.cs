@@ -146,6 +146,7 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: d OK UID STORE completed
             C: x EXPUNGE
             S: * VANISHED 4
+            S: * 2 RECENT
             S: x OK EXPUNGE completed
             C: f UID FETCH 1:* (FLAGS) (CHANGEDSINCE {{before}} VANISHED)
             S: * VANISHED (EARLIER) 2,4

@@ -150,6 +150,7 @@ public sealed class SessionTests : IAsyncLifetime
             S: q3 OK SEARCH completed
             C: e EXPUNGE
             S: * 2 EXPUNGE
+            S: * 2 RECENT
             S: e OK EXPUNGE completed
             C: f4 FETCH 2 (UID)
             S: * 2 FETCH (UID 3)
@@ -264,6 +265,7 @@ public sealed class SessionTests : IAsyncLifetime
             C: x UID EXPUNGE 2:4
             S: * 3 EXPUNGE
             S: * 2 EXPUNGE
+            S: * 2 RECENT
             S: x OK UID EXPUNGE completed
             C: f FETCH 1:* (UID FLAGS)
             S: * 1 FETCH (UID 1 FLAGS (\Recent \Deleted))
@@ -274,6 +276,7 @@ public sealed class SessionTests : IAsyncLifetime
             C: m UID MOVE 4 Drafts
             S: * OK [COPYUID … 4 3] Moved
             S: * 2 EXPUNGE
+            S: * 1 RECENT
             S: m OK UID MOVE completed
             C: q GETQUOTA ""
             S: * QUOTA "" (STORAGE 1 10240)
@@ -385,6 +388,7 @@ public sealed class SessionTests : IAsyncLifetime
             C: mv MOVE 1 Projects
             S: * OK [COPYUID … 1 1] Moved
             S: * 1 EXPUNGE
+            S: * 0 RECENT
             S: mv OK MOVE completed
             C: r RENAME Projects Archive/2026
             S: r OK RENAME completed
@@ -466,6 +470,7 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal("f OK FETCH completed", await Line());
         await Send("n NOOP");
         Assert.Equal("* 1 EXPUNGE", await Line());
+        Assert.Equal("* 1 RECENT", await Line());
         Assert.Equal("n OK NOOP completed", await Line());
         await Send("l LOGOUT");
         await Until("l OK");

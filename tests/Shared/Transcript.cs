@@ -16,6 +16,8 @@ sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
 /// (a trailing * matches any rest of the line, … matches anything anywhere). A "! name" line
 /// sends what is pending and runs the test's action of that name, for changes made from outside
 /// the session at that point. "S: &lt;closed&gt;" expects the server to have ended the connection.
+/// "S? " marks a line the server may or may not send (one that depends on which of two sessions wins a
+/// race): it is taken when the next line matches it and otherwise left for the lines after it.
 /// </summary>
 sealed class Transcript
 {
@@ -30,6 +32,16 @@ sealed class Transcript
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var pending = new StringBuilder();
         var lineNumber = 0;
+        string? held = null;
+        async Task<string?> NextLineAsync()
+        {
+            if (held is { } line)
+            {
+                held = null;
+                return line;
+            }
+            return await reader.ReadLineAsync(timeout.Token);
+        }
         foreach (var raw in script.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
         {
             lineNumber++;
@@ -50,7 +62,8 @@ sealed class Transcript
                 await (actions ?? throw new FormatException($"transcript line {lineNumber}: '{raw}' names an action, but the test has none"))(raw[2..]);
                 continue;
             }
-            if (!raw.StartsWith("S: ", StringComparison.Ordinal))
+            var optional = raw.StartsWith("S? ", StringComparison.Ordinal);
+            if (!optional && !raw.StartsWith("S: ", StringComparison.Ordinal))
                 throw new FormatException($"transcript line {lineNumber}: '{raw}' is neither C: nor S:");
             if (pending.Length > 0)
             {
@@ -60,12 +73,18 @@ sealed class Transcript
             var expected = raw[3..];
             if (expected == "<closed>")
             {
-                var more = await reader.ReadLineAsync(timeout.Token);
+                var more = await NextLineAsync();
                 Assert.True(more is null, $"transcript line {lineNumber}: expected the connection to be closed, got '{more}'");
                 continue;
             }
-            var actual = await reader.ReadLineAsync(timeout.Token) ?? throw new Xunit.Sdk.XunitException($"transcript line {lineNumber}: connection closed, expected '{expected}'");
+            var actual = await NextLineAsync() ?? throw new Xunit.Sdk.XunitException($"transcript line {lineNumber}: connection closed, expected '{expected}'");
             var matches = Matches(expected, actual);
+            if (optional)
+            {
+                if (!matches)
+                    held = actual;
+                continue;
+            }
             Assert.True(matches, $"transcript line {lineNumber}: expected '{expected}', got '{actual}'");
         }
         if (pending.Length > 0)

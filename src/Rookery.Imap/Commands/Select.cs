@@ -47,7 +47,8 @@ public sealed partial class ImapSession
         if (!imap4rev2)
         {
             // IMAP4rev1 only (RFC 9051 Appendix E drops both)
-            writer.Untagged($"{view.RecentCount} RECENT");
+            announcedRecent = view.RecentCount;
+            writer.Untagged($"{announcedRecent} RECENT");
             var firstUnseen = view.Messages.Select((m, i) => (m, i)).FirstOrDefault(x => !x.m.Flags.HasFlag(MessageFlags.Seen));
             if (firstUnseen.m is not null)
                 writer.Untagged($"OK [UNSEEN {firstUnseen.i + 1}] First unseen");
