@@ -307,7 +307,9 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         }
         if (allowExpunge && selected.HasPendingExpunges)
         {
-            WriteExpunges(selected.TakeExpunged());
+            var expunged = selected.TakeExpunged();
+            WriteSearchRemovals(expunged);
+            WriteExpunges(expunged);
             countsChanged = true;
         }
         if (selected.Count > announcedExists || (allowExpunge && selected.Count != announcedExists))
@@ -323,6 +325,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             writer.Untagged($"{recent} RECENT");
             announcedRecent = recent;
         }
+        await SendSearchUpdatesAsync(cancellationToken);
     }
 
     void WriteExpunges(IReadOnlyList<(int Seq, long Uid)> expunged)

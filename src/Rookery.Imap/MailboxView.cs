@@ -48,6 +48,8 @@ public sealed class MailboxView
     readonly List<ViewMessage> messages;
     readonly HashSet<string> keywords = new(StringComparer.OrdinalIgnoreCase);
     bool keywordsAdded;
+    /// <summary>Messages added or changed since the last <see cref="TakeTouched"/>, once <see cref="TrackTouched"/> asked for them.</summary>
+    HashSet<long>? touched;
 
     /// <param name="firstRecentUid">Messages from this uid on are \Recent in this session.</param>
     public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemState> items, long modSeq, long firstRecentUid)
@@ -116,6 +118,19 @@ public sealed class MailboxView
     {
         message.Update(item);
         NoteKeywords(message);
+        touched?.Add(message.Uid);
+    }
+
+    /// <summary>From now on, remember which messages arrive or change (for searches kept up to date, RFC 5267).</summary>
+    public void TrackTouched() => touched ??= [];
+
+    /// <summary>The UIDs of the messages that arrived or changed since the last call (in no order), and forgets them.</summary>
+    public IReadOnlyCollection<long> TakeTouched()
+    {
+        if (touched is not { Count: > 0 } taken)
+            return [];
+        touched = [];
+        return taken;
     }
 
     void NoteKeywords(ViewMessage message)
@@ -206,6 +221,7 @@ public sealed class MailboxView
                     var message = new ViewMessage(item);
                     messages.Add(message);
                     NoteKeywords(message);
+                    touched?.Add(message.Uid);
                     UidNext = Math.Max(UidNext, item.Uid + 1);
                     added++;
                 }

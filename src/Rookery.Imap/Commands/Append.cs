@@ -4,10 +4,11 @@ using Rookery.Store;
 
 namespace Rookery.Imap;
 
-/// <summary>APPEND (RFC 9051 §6.3.12) with UIDPLUS's APPENDUID.</summary>
+/// <summary>APPEND (RFC 9051 §6.3.12) with UIDPLUS's APPENDUID, MULTIAPPEND and CATENATE.</summary>
 public sealed partial class ImapSession
 {
-    sealed record AppendedMessage(MessageFlags Flags, List<string> Keywords, DateTimeOffset? InternalDate, ImapString Content);
+    /// <summary>One message of an APPEND: a literal, or the parts CATENATE puts together.</summary>
+    sealed record AppendedMessage(MessageFlags Flags, List<string> Keywords, DateTimeOffset? InternalDate, ImapString? Content, List<CatenatePart>? Parts);
 
     /// <summary>APPEND with one message, or several (MULTIAPPEND, RFC 3502: all of them or none).</summary>
     async Task<string?> AppendAsync(ImapCommandLine command, CancellationToken cancellationToken)
@@ -24,7 +25,9 @@ public sealed partial class ImapSession
             var batch = new List<(Blobs.StagedBlob, AppendRequest)>();
             foreach (var message in messages)
             {
-                await using var content = message.Content.Content.OpenRead();
+                await using var content = message.Parts is { } parts ? await CatenateAsync(parts, cancellationToken) : message.Content!.Content.OpenRead();
+                if (content.Length == 0)
+                    throw No("An empty message cannot be appended");
                 var extraction = await MessageFields.ExtractAsync(content, cancellationToken);
                 content.Position = 0;
                 var blob = await Store.StageAsync(content, cancellationToken);
@@ -71,8 +74,15 @@ public sealed partial class ImapSession
                 internalDate = TryParseDateTime(date.Text, out var parsed) ? parsed : throw Bad("Invalid date-time");
                 position++;
             }
-            ImapString content;
-            if (position < arguments.Count && arguments[position] is ImapString { IsLiteral: true } literal)
+            ImapString? content = null;
+            List<CatenatePart>? parts = null;
+            if (position + 1 < arguments.Count && arguments[position] is ImapAtom catenate && catenate.Is("CATENATE")
+                && arguments[position + 1] is ImapList catList)
+            {
+                parts = ParseCatenateParts(catList);
+                position += 2;
+            }
+            else if (position < arguments.Count && arguments[position] is ImapString { IsLiteral: true } literal)
             {
                 content = literal;
                 position++;
@@ -88,9 +98,9 @@ public sealed partial class ImapSession
             }
             else
                 throw Bad("APPEND needs each message as a literal");
-            if (content.Content.Length == 0)
+            if (content is { Content.Length: 0 })
                 throw No("An empty message cannot be appended");
-            messages.Add(new AppendedMessage(flags, keywords, internalDate, content));
+            messages.Add(new AppendedMessage(flags, keywords, internalDate, content, parts));
         }
         if (messages.Count == 0)
             throw Bad("APPEND needs a message");

@@ -76,7 +76,7 @@ public sealed partial class ImapSession
         var arguments = command.Arguments;
         var position = 0;
         // ESEARCH (RFC 4731) and SEARCHRES (RFC 5182)
-        var returns = ReturnOptions(arguments, following: 1);
+        var returns = ReturnOptions(arguments, following: 1, search: true);
         if (returns is not null)
             position = 2;
         if (arguments[position] is ImapAtom charset && charset.Is("CHARSET"))
@@ -88,7 +88,7 @@ public sealed partial class ImapSession
         }
         // IMAP4rev2 has one SEARCH response, ESEARCH, with ALL when RETURN does not say (RFC 9051 §6.4.4)
         if (returns is null && imap4rev2)
-            returns = ["ALL"];
+            returns = new SearchReturn(["ALL"], null);
         var key = ParseSearchProgram(arguments, position);
         var usesModSeq = UsesModSeq(key);
         if (usesModSeq)
@@ -96,7 +96,7 @@ public sealed partial class ImapSession
         var view = selected!;
         var matches = await FindAsync(key, cancellationToken);
         var highestModSeq = usesModSeq && matches.Count > 0 ? matches.Max(m => view[m.Seq].ModSeq) : (long?)null;
-        if (returns is not null && usesModSeq && matches.Count > 0 && !returns.Contains("ALL") && !returns.Contains("COUNT"))
+        if (returns is not null && usesModSeq && matches.Count > 0 && !returns.Contains("ALL") && !returns.Contains("COUNT") && returns.Partial is null)
         {
             // RFC 4731 §3.2: the MODSEQ is the highest of the messages the response names, here only MIN and/or MAX
             var reported = new List<(int Seq, long Uid)>();
@@ -117,36 +117,81 @@ public sealed partial class ImapSession
             return null;
         }
         WriteEsearch(command.Tag, uids, returns, matches, UidSet, highestModSeq);
+        if (returns.Contains("UPDATE"))
+            KeepUpdated(command.Tag, uids, key, matches);
         return null;
     }
 
     /// <summary>
-    /// RETURN (options) at the start of a SEARCH or SORT: null when it has none, ALL when the list is empty.
-    /// <paramref name="following"/> is how many arguments must come after it at least.
+    /// What RETURN asked for: MIN, MAX, COUNT, ALL, SAVE (RFC 4731, 5182), UPDATE and CONTEXT (RFC 5267, CONTEXT
+    /// is a hint taken as given), and PARTIAL's range of positions in the result (RFC 9394 syntax, as imaptest's
+    /// CONTEXT=SEARCH scripts use it): First..Last from 1, or counted from the end when negative (-1 the last).
     /// </summary>
-    static List<string>? ReturnOptions(IReadOnlyList<ImapArgument> arguments, int following)
+    sealed record SearchReturn(List<string> Options, (long First, long Last)? Partial)
+    {
+        public bool Contains(string option) => Options.Contains(option);
+    }
+
+    /// <summary>
+    /// RETURN (options) at the start of a SEARCH or SORT: null when it has none, ALL when the list is empty.
+    /// <paramref name="following"/> is how many arguments must come after it at least. UPDATE, CONTEXT and
+    /// PARTIAL are SEARCH's (CONTEXT=SEARCH); SORT has no CONTEXT=SORT here.
+    /// </summary>
+    static SearchReturn? ReturnOptions(IReadOnlyList<ImapArgument> arguments, int following, bool search = false)
     {
         if (!(arguments[0] is ImapAtom ret && ret.Is("RETURN")))
             return null;
         if (arguments.Count < 2 + following)
             throw Bad("RETURN needs options and search keys");
-        var returns = List(arguments[1]).Select(o => Atom(o).ToUpperInvariant()).ToList();
-        if (returns.Any(o => o is not ("MIN" or "MAX" or "COUNT" or "ALL" or "SAVE")))
-            throw Bad("Unknown RETURN option");
-        if (returns.Count == 0)
-            returns.Add("ALL");
-        return returns;
+        var items = List(arguments[1]);
+        var options = new List<string>();
+        (long, long)? partial = null;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var option = Atom(items[i]).ToUpperInvariant();
+            if (option is "MIN" or "MAX" or "COUNT" or "ALL" or "SAVE" || (search && option is "UPDATE" or "CONTEXT"))
+                options.Add(option);
+            else if (search && option == "PARTIAL" && partial is null && i + 1 < items.Count)
+                partial = PartialRange(Atom(items[++i]));
+            else
+                throw Bad("Unknown RETURN option");
+        }
+        if (partial is not null && options.Contains("ALL"))
+            throw Bad("RETURN cannot have both ALL and PARTIAL");
+        if (partial is not null && options.Contains("UPDATE"))
+            throw Bad("RETURN PARTIAL cannot be kept up to date");
+        if (options.Count == 0 && partial is null)
+            options.Add("ALL");
+        return new SearchReturn(options, partial);
+    }
+
+    /// <summary>A PARTIAL range: two positions of one sign, in either order; 1:* and lone numbers are no range.</summary>
+    static (long First, long Last) PartialRange(string text)
+    {
+        var colon = text.IndexOf(':');
+        if (colon < 0 || !TryPosition(text[..colon], out var a) || !TryPosition(text[(colon + 1)..], out var b) || (a < 0) != (b < 0))
+            throw Bad("Invalid PARTIAL range");
+        return a < 0 ? (Math.Max(a, b), Math.Min(a, b)) : (Math.Min(a, b), Math.Max(a, b));
+
+        static bool TryPosition(string s, out long value)
+        {
+            var negative = s.StartsWith('-');
+            var ok = long.TryParse(negative ? s[1..] : s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)
+                && value is > 0 and <= uint.MaxValue;
+            value = negative ? -value : value;
+            return ok;
+        }
     }
 
     /// <summary>
     /// The ESEARCH answer of a SEARCH or SORT RETURN (and SAVE's result): MIN and MAX are the first and last of
     /// <paramref name="matches"/> as ordered, ALL is <paramref name="set"/> of them.
     /// </summary>
-    void WriteEsearch(string tag, bool uids, List<string> returns, IReadOnlyList<(int Seq, long Uid)> matches, Func<IReadOnlyList<long>, string> set, long? highestModSeq)
+    void WriteEsearch(string tag, bool uids, SearchReturn returns, IReadOnlyList<(int Seq, long Uid)> matches, Func<IReadOnlyList<long>, string> set, long? highestModSeq)
     {
         if (returns.Contains("SAVE"))
             savedSearch = matches.Select(m => m.Uid).ToList();
-        if (returns is ["SAVE"])
+        if (returns is { Options: ["SAVE"], Partial: null })
             return;
         var numbers = matches.Select(m => uids ? m.Uid : m.Seq).ToList();
         writer.Raw("* ESEARCH (TAG ").Quoted(tag).Raw(")");
@@ -160,6 +205,17 @@ public sealed partial class ImapSession
                 writer.Raw(" MAX ").Number(numbers[^1]);
             if (returns.Contains("ALL"))
                 writer.Raw(" ALL ").Raw(set(numbers));
+        }
+        if (returns.Partial is { } partial)
+        {
+            var (first, last) = partial;
+            // positions from 1, or from the end; what lies past the result is left out, NIL when nothing is left
+            var (from, to) = first > 0 ? (first - 1, last - 1) : (numbers.Count + last, numbers.Count + first);
+            from = Math.Max(from, 0);
+            to = Math.Min(to, numbers.Count - 1);
+            writer.Raw(" PARTIAL (").Raw(first.ToString(System.Globalization.CultureInfo.InvariantCulture)).Raw(":")
+                .Raw(last.ToString(System.Globalization.CultureInfo.InvariantCulture)).Space()
+                .Raw(from > to ? "NIL" : set(numbers.Skip((int)from).Take((int)(to - from + 1)).ToList())).Raw(")");
         }
         if (returns.Contains("COUNT"))
             writer.Raw(" COUNT ").Number(numbers.Count);
@@ -218,7 +274,15 @@ public sealed partial class ImapSession
             }
             return matches;
         }
-        foreach (var batch in live.Chunk(key.NeedsItem ? FetchBatch : Math.Max(live.Count, 1)))
+        return await MatchAsync(key, live, cancellationToken);
+    }
+
+    /// <summary>Those of <paramref name="candidates"/> (in mailbox order) that match <paramref name="key"/>.</summary>
+    async Task<List<(int Seq, long Uid)>> MatchAsync(SearchKey key, IReadOnlyList<(int Seq, ViewMessage Message)> candidates, CancellationToken cancellationToken)
+    {
+        var view = selected!;
+        var matches = new List<(int Seq, long Uid)>();
+        foreach (var batch in candidates.Chunk(key.NeedsItem ? FetchBatch : Math.Max(candidates.Count, 1)))
         {
             var stored = key.NeedsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
             foreach (var (seq, message) in batch)
