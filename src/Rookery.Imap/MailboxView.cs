@@ -31,7 +31,8 @@ public sealed class ViewMessage
     {
         ModSeq = item.ModSeq;
         Flags = item.Flags;
-        Keywords = item.Keywords.Count == 0 ? [] : [.. item.Keywords];
+        // a store's lists of keywords are never changed once made: shared, not copied
+        Keywords = item.Keywords;
     }
 
     /// <summary>Whether the stored item differs from what this session knows.</summary>
@@ -56,11 +57,22 @@ public sealed class MailboxView
     {
         Mailbox = mailbox;
         ReadOnly = readOnly;
-        messages = items.OrderBy(i => i.Uid).Select(i => new ViewMessage(i) { Recent = i.Uid >= firstRecentUid }).ToList();
-        foreach (var message in messages)
-            keywords.UnionWith(message.Keywords);
+        // the store lists them in uid order; a SELECT of a big folder should not sort them again
+        var ordered = true;
+        for (var i = 1; i < items.Count && ordered; i++)
+            ordered = items[i - 1].Uid < items[i].Uid;
+        messages = new List<ViewMessage>(items.Count);
+        long highest = 0;
+        foreach (var item in ordered ? items : (IEnumerable<ItemState>)items.OrderBy(i => i.Uid))
+        {
+            var message = new ViewMessage(item) { Recent = item.Uid >= firstRecentUid };
+            messages.Add(message);
+            if (message.Keywords.Count > 0)
+                keywords.UnionWith(message.Keywords);
+            highest = Math.Max(highest, message.ModSeq);
+        }
         ModSeq = modSeq;
-        HighestModSeq = Math.Max(mailbox.Folder.ModSeq, messages.Count == 0 ? 0 : messages.Max(m => m.ModSeq));
+        HighestModSeq = Math.Max(mailbox.Folder.ModSeq, highest);
         UidNext = Math.Max(mailbox.Folder.UidNext, messages.Count == 0 ? 1 : messages[^1].Uid + 1);
     }
 

@@ -427,14 +427,49 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
+        if (changedSince is { } since)
+            return await ReadStatesAsync(db, folderId, since, cancellationToken);
+        if (folderStates.Get(folderId) is { } kept)
+        {
+            // a big folder read before: bring it forward by the change log, re-reading only what changed
+            var changes = await ReadChangesAsync(kept.StoreId, kept.ModSeq, ChangeWindow.Size, cancellationToken);
+            if (changes.Count < ChangeWindow.Size)
+            {
+                var (removed, changed, gone) = FolderStates.Affecting(folderId, changes);
+                if (!gone)
+                {
+                    var modSeq = changes.Count > 0 ? changes[^1].ModSeq : kept.ModSeq;
+                    var states = removed.Count == 0 && !changed ? kept.States
+                        : FolderStates.Merge(kept.States, removed, changed ? await ReadStatesAsync(db, folderId, kept.ModSeq, cancellationToken) : []);
+                    if (modSeq > kept.ModSeq)
+                        folderStates.Put(folderId, new FolderStates.Entry(kept.StoreId, modSeq, states));
+                    return states;
+                }
+            }
+            folderStates.Forget(folderId);
+        }
+        // what the store had committed before the rows are read: the states hold every change up to it
+        var store = await db.ReadAsync("SELECT f.store_id, s.modseq FROM folders f JOIN stores s ON s.id = f.store_id WHERE f.id = @folder",
+            r => (StoreId: r.GetInt64(0), ModSeq: r.GetInt64(1)), cancellationToken, RawSql.P("folder", folderId));
+        var all = (await ReadStatesAsync(db, folderId, null, cancellationToken)).ToArray();
+        if (store.Count == 1 && all.Length >= FolderStates.MinimumItems)
+            folderStates.Put(folderId, new FolderStates.Entry(store[0].StoreId, store[0].ModSeq, all));
+        return all;
+    }
+
+    /// <summary>Item states in uid order: every one of the folder, or those changed after <paramref name="since"/>.</summary>
+    static async Task<List<ItemState>> ReadStatesAsync(DataConnection db, long folderId, long? since, CancellationToken cancellationToken)
+    {
         static ItemState Read(System.Data.Common.DbDataReader r) =>
             new(r.GetInt64(0), r.GetInt64(1), (MessageFlags)r.GetInt32(2), r.GetString(3) is { Length: > 0 } keywords ? SplitKeywords(keywords) : []);
-        return changedSince is { } since
+        return since is { } after
             ? await db.ReadAsync("SELECT uid, modseq, flags, keywords FROM items WHERE folder_id = @folder AND modseq > @since ORDER BY uid", Read, cancellationToken,
-                RawSql.P("folder", folderId), RawSql.P("since", since))
+                RawSql.P("folder", folderId), RawSql.P("since", after))
             : await db.ReadAsync("SELECT uid, modseq, flags, keywords FROM items WHERE folder_id = @folder ORDER BY uid", Read, cancellationToken,
                 RawSql.P("folder", folderId));
     }
+
+    readonly FolderStates folderStates = new();
 
     /// <summary>Appends the conditions of <paramref name="query"/> to a WHERE clause over items.</summary>
     static void Filter(System.Text.StringBuilder sql, List<DataParameter> parameters, ItemQuery query)

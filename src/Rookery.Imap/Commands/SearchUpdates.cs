@@ -58,10 +58,11 @@ public sealed partial class ImapSession
     async Task SendSearchUpdatesAsync(CancellationToken cancellationToken)
     {
         var view = selected;
-        if (view is null || LiveSearchUpdates().Count == 0)
+        if (view is null)
             return;
+        // taken even when no search is kept up to date any more (after CANCELUPDATE), so the set stays small
         var touched = view.TakeTouched();
-        if (touched.Count == 0)
+        if (touched.Count == 0 || LiveSearchUpdates().Count == 0)
             return;
         var candidates = touched.Select(uid => (Seq: view.SequenceOf(uid), Uid: uid))
             .Where(c => c.Seq > 0 && !view[c.Seq].Expunged)
