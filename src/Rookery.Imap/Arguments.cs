@@ -106,17 +106,34 @@ public sealed partial class ImapSession
         return result;
     }
 
-    static string FlagList(ViewMessage message)
+    /// <summary>A message's flag list, written as it is built: FETCH 1:* (FLAGS) of a big folder writes one per message.</summary>
+    void WriteFlagList(ViewMessage message)
     {
-        var flags = new List<string>();
-        if (message.Recent) flags.Add("\\Recent");
-        if (message.Flags.HasFlag(MessageFlags.Seen)) flags.Add("\\Seen");
-        if (message.Flags.HasFlag(MessageFlags.Answered)) flags.Add("\\Answered");
-        if (message.Flags.HasFlag(MessageFlags.Flagged)) flags.Add("\\Flagged");
-        if (message.Flags.HasFlag(MessageFlags.Deleted)) flags.Add("\\Deleted");
-        if (message.Flags.HasFlag(MessageFlags.Draft)) flags.Add("\\Draft");
-        flags.AddRange(message.Keywords);
-        return "(" + string.Join(' ', flags) + ")";
+        writer.Raw("("u8);
+        var first = true;
+        if (message.Recent) Flag("\\Recent"u8);
+        var flags = message.Flags;
+        if (flags.HasFlag(MessageFlags.Seen)) Flag("\\Seen"u8);
+        if (flags.HasFlag(MessageFlags.Answered)) Flag("\\Answered"u8);
+        if (flags.HasFlag(MessageFlags.Flagged)) Flag("\\Flagged"u8);
+        if (flags.HasFlag(MessageFlags.Deleted)) Flag("\\Deleted"u8);
+        if (flags.HasFlag(MessageFlags.Draft)) Flag("\\Draft"u8);
+        foreach (var keyword in message.Keywords)
+        {
+            if (!first)
+                writer.Space();
+            first = false;
+            writer.Raw(keyword);
+        }
+        writer.Raw(")"u8);
+
+        void Flag(ReadOnlySpan<byte> name)
+        {
+            if (!first)
+                writer.Space();
+            first = false;
+            writer.Raw(name);
+        }
     }
 
     /// <summary>Parses a flag list: system flags and keywords; \Recent and unknown system flags are refused.</summary>

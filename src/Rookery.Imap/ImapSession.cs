@@ -345,13 +345,14 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     void WriteFlags(int seq, ViewMessage message, bool includeUid)
     {
         AnnounceNewKeywords();
-        writer.Raw("* ").Number(seq).Raw(" FETCH (");
+        writer.Raw("* "u8).Number(seq).Raw(" FETCH ("u8);
         if (includeUid)
-            writer.Raw("UID ").Number(message.Uid).Space();
-        writer.Raw("FLAGS ").Raw(FlagList(message));
+            writer.Raw("UID "u8).Number(message.Uid).Space();
+        writer.Raw("FLAGS "u8);
+        WriteFlagList(message);
         if (condStore)
-            writer.Raw(" MODSEQ (").Number(message.ModSeq).Raw(")");
-        writer.Raw(")").EndLine();
+            writer.Raw(" MODSEQ ("u8).Number(message.ModSeq).Raw(")"u8);
+        writer.Raw(")"u8).EndLine();
     }
 
     /// <summary>UIDs as a compact sequence set: 1:3,7.</summary>

@@ -101,7 +101,7 @@ public sealed partial class ImapSession
                             throw No("The content transfer encoding of that part is unknown", "UNKNOWN-CTE");
                     }
                 }
-                writer.Raw("* ").Number(seq).Raw(" FETCH (");
+                writer.Raw("* "u8).Number(seq).Raw(" FETCH ("u8);
                 var first = true;
                 foreach (var item in items)
                 {
@@ -114,13 +114,16 @@ public sealed partial class ImapSession
                 {
                     // the \Seen this FETCH set is reported; with CONDSTORE on, with its UID and MODSEQ (RFC 7162 §3.2.4)
                     if (!items.Any(i => i.Kind == FetchKind.Flags))
-                        writer.Raw(" FLAGS ").Raw(FlagList(message));
+                    {
+                        writer.Raw(" FLAGS ");
+                        WriteFlagList(message);
+                    }
                     if (condStore && !items.Any(i => i.Kind == FetchKind.Uid))
                         writer.Raw(" UID ").Number(message.Uid);
                     if (condStore && !items.Any(i => i.Kind == FetchKind.ModSeq))
                         writer.Raw(" MODSEQ (").Number(message.ModSeq).Raw(")");
                 }
-                writer.Raw(")").EndLine();
+                writer.Raw(")"u8).EndLine();
                 if (structure is { HasContent: true })
                     await FlushIfLargeAsync(cancellationToken);
             }
@@ -213,10 +216,11 @@ public sealed partial class ImapSession
         switch (item.Kind)
         {
             case FetchKind.Uid:
-                writer.Raw("UID ").Number(message.Uid);
+                writer.Raw("UID "u8).Number(message.Uid);
                 break;
             case FetchKind.Flags:
-                writer.Raw("FLAGS ").Raw(FlagList(message));
+                writer.Raw("FLAGS "u8);
+                WriteFlagList(message);
                 break;
             case FetchKind.InternalDate:
                 writer.Raw("INTERNALDATE \"").Raw(FormatDateTime(stored!.ReceivedAt)).Raw("\"");
@@ -225,7 +229,7 @@ public sealed partial class ImapSession
                 writer.Raw("RFC822.SIZE ").Number(stored!.Size);
                 break;
             case FetchKind.ModSeq:
-                writer.Raw("MODSEQ (").Number(message.ModSeq).Raw(")");
+                writer.Raw("MODSEQ ("u8).Number(message.ModSeq).Raw(")"u8);
                 break;
             case FetchKind.Envelope:
                 writer.Raw("ENVELOPE ");
