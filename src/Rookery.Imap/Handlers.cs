@@ -37,6 +37,7 @@ public sealed partial class ImapSession
         ["UNSUBSCRIBE"] = new(Authenticated, (s, c, ct) => s.SubscribeAsync(c, false, ct)),
         ["SELECT"] = new(Authenticated, (s, c, ct) => s.SelectAsync(c, readOnly: false, ct)),
         ["EXAMINE"] = new(Authenticated, (s, c, ct) => s.SelectAsync(c, readOnly: true, ct)),
+        ["NOTIFY"] = new(Authenticated, (s, c, ct) => s.NotifyAsync(c, ct)),
         ["CANCELUPDATE"] = new(Selected, (s, c, ct) => s.CancelUpdateAsync(c)),
         ["APPEND"] = new(Authenticated, (s, c, ct) => s.AppendAsync(c, ct)),
         ["IDLE"] = new(Authenticated, (s, c, ct) => s.IdleAsync(c, ct)),

@@ -67,6 +67,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                 using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping))
                 {
                     idle.CancelAfter(State == SessionState.NotAuthenticated ? Options.LoginTimeout : Options.IdleTimeout);
+                    // after NOTIFY, changes go out between commands too: one wakes the wait for the next command
+                    using var wake = notify is null ? null : WakeOnChanges(input, idle.Token);
                     try
                     {
                         read = await input.ReadAsync(idle.Token);
@@ -77,6 +79,18 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                         await FlushAsync(cancellationToken);
                         return;
                     }
+                    finally
+                    {
+                        wake?.Cancel();
+                    }
+                }
+                if (read.IsCanceled)
+                {
+                    // woken by a change: nothing is taken from the input, which is read again as it was
+                    input.AdvanceTo(read.Buffer.Start);
+                    await DeliverNotificationsAsync(betweenCommands: true, cancellationToken);
+                    await FlushAsync(cancellationToken);
+                    continue;
                 }
                 var buffer = read.Buffer;
                 var reader = new SequenceReader<byte>(buffer);
@@ -197,7 +211,10 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
         {
             var completion = await handler.Run(this, command, cancellationToken) ?? "completed";
             if (State is SessionState.Authenticated or SessionState.Selected)
+            {
                 await SendUpdatesAsync(handler.AllowsExpunge(command), cancellationToken);
+                await DeliverNotificationsAsync(betweenCommands: false, cancellationToken);
+            }
             writer.Tagged(command.Tag, "OK", completionCode, $"{command.Name} {completion}");
         }
         catch (CommandException e)
@@ -312,6 +329,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             WriteExpunges(expunged);
             countsChanged = true;
         }
+        var firstNew = announcedExists + 1;
         if (selected.Count > announcedExists || (allowExpunge && selected.Count != announcedExists))
         {
             writer.Untagged($"{selected.Count} EXISTS");
@@ -325,6 +343,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             writer.Untagged($"{recent} RECENT");
             announcedRecent = recent;
         }
+        if (selected.Count >= firstNew && notify?.SelectedEvents.HasFlag(NotifyEvents.MessageNew) == true)
+            await FetchNewMessagesAsync(firstNew, cancellationToken);
         await SendSearchUpdatesAsync(cancellationToken);
     }
 
@@ -377,6 +397,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     {
         changes?.Dispose();
         changes = null;
+        StopNotify();
         if (user is not null)
             services.UserSessions.Leave(user.Login);
         user = null;

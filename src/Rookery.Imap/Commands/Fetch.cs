@@ -59,6 +59,44 @@ public sealed partial class ImapSession
             }
         }
 
+        var expunged = await WriteFetchesAsync(targets, items, markSeen, cancellationToken);
+        // RFC 2180 §4.1: what is left of messages another session expunged is not sent, the rest is, and the
+        // command succeeds saying so (as Dovecot does); their EXPUNGE follows at the next point it may
+        if (expunged)
+        {
+            completionCode = "EXPUNGEISSUED";
+            return "completed; some messages were already expunged";
+        }
+        return null;
+    }
+
+    /// <summary>Messages whose stored items (and structure descriptions) one FETCH reads at a time.</summary>
+    const int FetchBatch = 250;
+
+    /// <summary>
+    /// Keeps the description of content stored before descriptions were kept (or in an older format), so the
+    /// next FETCH need not read it. Best effort: the answer was made from the content either way.
+    /// </summary>
+    async Task DescribeLateAsync(ItemInfo item, byte[] content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var shared = content.AsMemory(Math.Min(item.TraceHeaders.Length, content.Length));
+            if (Mime.MessageStructure.Describe(shared) is { } description)
+                await Store.SaveStructureAsync(item, description, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Could not keep the structure of blob {Blob}", item.BlobId);
+        }
+    }
+
+    /// <summary>
+    /// The FETCH responses for <paramref name="targets"/>: <paramref name="markSeen"/> are the messages whose \Seen
+    /// this command set. True when some of them were expunged by another session (and left out).
+    /// </summary>
+    async Task<bool> WriteFetchesAsync(IReadOnlyList<(int Seq, ViewMessage Message)> targets, List<FetchItem> items, HashSet<long> markSeen, CancellationToken cancellationToken)
+    {
         // ENVELOPE, BODY and BODYSTRUCTURE alone are answered from the structure described at ingest,
         // a batch of messages per query, without opening their content.
         var needsContent = items.Any(i => i.NeedsContent);
@@ -70,6 +108,8 @@ public sealed partial class ImapSession
         // keywords that reached the view since the last FLAGS are announced before a FETCH carries them
         AnnounceNewKeywords();
         var expunged = false;
+        var written = 0;
+        var view = selected!;
         foreach (var batch in targets.Chunk(needsItem ? FetchBatch : Math.Max(targets.Count, 1)))
         {
             var stored = needsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
@@ -124,41 +164,15 @@ public sealed partial class ImapSession
                         writer.Raw(" MODSEQ (").Number(message.ModSeq).Raw(")");
                 }
                 writer.Raw(")"u8).EndLine();
-                if (structure is { HasContent: true })
+                // a big answer goes out as it is made (every message's content, or every 256 short lines), so
+                // the client reads the first lines while the rest are written
+                if (structure is { HasContent: true } || ++written % 256 == 0)
                     await FlushIfLargeAsync(cancellationToken);
             }
             if (described is not null)
                 await FlushIfLargeAsync(cancellationToken);
         }
-        // RFC 2180 §4.1: what is left of messages another session expunged is not sent, the rest is, and the
-        // command succeeds saying so (as Dovecot does); their EXPUNGE follows at the next point it may
-        if (expunged)
-        {
-            completionCode = "EXPUNGEISSUED";
-            return "completed; some messages were already expunged";
-        }
-        return null;
-    }
-
-    /// <summary>Messages whose stored items (and structure descriptions) one FETCH reads at a time.</summary>
-    const int FetchBatch = 250;
-
-    /// <summary>
-    /// Keeps the description of content stored before descriptions were kept (or in an older format), so the
-    /// next FETCH need not read it. Best effort: the answer was made from the content either way.
-    /// </summary>
-    async Task DescribeLateAsync(ItemInfo item, byte[] content, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var shared = content.AsMemory(Math.Min(item.TraceHeaders.Length, content.Length));
-            if (Mime.MessageStructure.Describe(shared) is { } description)
-                await Store.SaveStructureAsync(item, description, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            log.LogWarning(e, "Could not keep the structure of blob {Blob}", item.BlobId);
-        }
+        return expunged;
     }
 
     async Task<byte[]> ReadContentAsync(ItemInfo item, CancellationToken cancellationToken)

@@ -16,16 +16,17 @@ public sealed partial class ImapSession
         var done = ReadLineAsync(stop.Token);
         while (true)
         {
-            var changed = changes!.Reader.WaitToReadAsync(stop.Token).AsTask();
+            var changed = WaitForChangesAsync(stop.Token);
             var first = await Task.WhenAny(done, changed);
             if (first == done || changed.IsCanceled)
                 break; // a cancelled wait for changes is the timeout or the stop that also ends `done`
             if (!await changed)
                 continue;
             await SendUpdatesAsync(allowExpunge: true, cancellationToken);
+            await DeliverNotificationsAsync(betweenCommands: false, cancellationToken);
             await FlushAsync(cancellationToken);
-            if (selected is null && changes.Reader.TryPeek(out _))
-                while (changes.Reader.TryRead(out _)) { } // nothing selected: nothing to report
+            if (selected is null && changes!.Reader.TryPeek(out _))
+                while (changes!.Reader.TryRead(out _)) { } // nothing selected: nothing to report
         }
         string? line;
         try

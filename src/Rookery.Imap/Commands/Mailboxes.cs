@@ -220,9 +220,11 @@ public sealed partial class ImapSession
         return null;
     }
 
-    async Task WriteStatusAsync(Mailbox mailbox, IReadOnlyList<string> items, CancellationToken cancellationToken)
+    /// <param name="asked">Whether the client asked (STATUS, LIST-STATUS): HIGHESTMODSEQ then turns CONDSTORE on
+    /// (RFC 7162 §3.1); a STATUS NOTIFY sends of itself does not.</param>
+    async Task WriteStatusAsync(Mailbox mailbox, IReadOnlyList<string> items, CancellationToken cancellationToken, bool asked = true)
     {
-        if (items.Contains("HIGHESTMODSEQ"))
+        if (asked && items.Contains("HIGHESTMODSEQ"))
             EnableCondStore();
         var folder = await Store.GetFolderAsync(mailbox.Folder.Id, cancellationToken);
         var values = new List<string>();

@@ -285,33 +285,15 @@ public sealed partial class ImapSession
         foreach (var batch in candidates.Chunk(key.NeedsItem ? FetchBatch : Math.Max(candidates.Count, 1)))
         {
             var stored = key.NeedsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
-            if (key.NeedsContent)
-            {
-                // reading and parsing every message is nearly all of a BODY or TEXT search: the cores share it
-                // (Evaluate only reads), and the matches are taken in mailbox order after
-                var found = new bool[batch.Length];
-                await Parallel.ForEachAsync(Enumerable.Range(0, batch.Length),
-                    new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-                    async (i, token) =>
-                    {
-                        var (seq, message) = batch[i];
-                        // a message expunged by another session and not reported yet has nothing left to match
-                        if (stored!.TryGetValue(message.Uid, out var item))
-                            found[i] = Evaluate(key, seq, message, item, await ParseMessageAsync(item, token));
-                    });
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    if (found[i])
-                        matches.Add((batch[i].Seq, batch[i].Message.Uid));
-                }
-                continue;
-            }
             foreach (var (seq, message) in batch)
             {
                 ItemInfo? item = null;
                 if (stored is not null && !stored.TryGetValue(message.Uid, out item))
                     continue; // expunged by another session and not reported yet: nothing left to match
-                if (Evaluate(key, seq, message, item, null))
+                MimeMessage? parsed = null;
+                if (key.NeedsContent)
+                    parsed = await ParseMessageAsync(item!, cancellationToken);
+                if (Evaluate(key, seq, message, item, parsed))
                     matches.Add((seq, message.Uid));
             }
         }

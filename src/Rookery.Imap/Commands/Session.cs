@@ -11,7 +11,7 @@ public sealed partial class ImapSession
 {
     string Capabilities()
     {
-        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "CONTEXT=SEARCH", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT", "MULTIAPPEND", "CATENATE", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "ACL", "RIGHTS=texk" };
+        var caps = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC", "ESEARCH", "CONTEXT=SEARCH", "NOTIFY", "SEARCHRES", "STATUS=SIZE", "LIST-EXTENDED", "LIST-STATUS", "QUOTA", "QUOTA=RES-STORAGE", "UTF8=ACCEPT", "MULTIAPPEND", "CATENATE", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "BINARY", "ACL", "RIGHTS=texk" };
         if (State == SessionState.NotAuthenticated)
         {
             if (startTls is not null && !connection.Secure)
