@@ -132,10 +132,10 @@ run() {
     timeout $(( secs + 120 )) "$IMAPTEST" "${args[@]}" "secs=$secs" >"$out" 2>&1 </dev/null || rc=$?
     # imaptest's own assertions (client_update_plan, checkpoint_neg) fire now and then against either
     # server: such a run says nothing of the server; it is kept and done again
-    grep -q '^Panic:' "$out" || break
-    warn "imaptest panicked ($(grep -m 1 '^Panic:' "$out")); kept as $out.panic$attempt, running again"
+    grep -q 'Panic: ' "$out" || break
+    warn "imaptest panicked ($(grep -o -m 1 'Panic: .*' "$out")); kept as $out.panic$attempt, running again"
     mv "$out" "$out.panic$attempt"; cp "$out.panic$attempt" "$RESULTS/"
-    PANICS+=("$server $mode c=$c: $(grep -m 1 '^Panic:' "$out.panic$attempt")")
+    PANICS+=("$server $mode c=$c: $(grep -o -m 1 'Panic: .*' "$out.panic$attempt")")
   done
   cpu1=$(server_cpu "$server"); sleep 5; rss1=$(rss_mb "$server")
   if [[ ! -f $out ]]; then

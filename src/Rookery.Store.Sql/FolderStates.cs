@@ -15,6 +15,8 @@ namespace Rookery.Store.Sql;
 /// folder, and re-reads the rows of the folder whose modseq is newer. A row read newer than the log is
 /// harmless: whoever uses the states syncs from the modseq it read before asking, and applying a change
 /// twice is applying it once. Nothing here is trusted across processes beyond what the database said.
+/// It relies on the log holding every change after an entry's modseq: whatever prunes the change log one
+/// day must drop the entries older than what it prunes (or the sessions' views would be wrong as well).
 /// </remarks>
 sealed class FolderStates
 {

@@ -165,9 +165,10 @@ public sealed partial class ImapSession
         {
             // RFC 5465 §3.1: where the client stands now, for every mailbox it will hear of (as Dovecot answers it)
             var flagChanges = groups.Any(g => g.Events.HasFlag(NotifyEvents.FlagChange));
+            var subscribed = await SubscribedIfNeededAsync(cancellationToken);
             foreach (var mailbox in tree.All.Where(m => m.Listed && m.Folder.Id != selected?.FolderId && m.Allows(FolderAction.Read)))
             {
-                if (EventsFor(mailbox, tree, null) is var events && (events & (NotifyEvents.MessageNew | NotifyEvents.FlagChange)) != 0)
+                if (EventsFor(mailbox, tree, subscribed) is var events && (events & (NotifyEvents.MessageNew | NotifyEvents.FlagChange)) != 0)
                     await WriteStatusAsync(mailbox, flagChanges ? ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"] : ["MESSAGES", "UIDNEXT", "UIDVALIDITY"], cancellationToken, asked: false);
             }
         }
@@ -180,6 +181,12 @@ public sealed partial class ImapSession
         notifyChanges?.Dispose();
         notifyChanges = null;
     }
+
+    /// <summary>The subscribed names, when a SUBSCRIBED group needs them (read again each time: RFC 5465 §6.4).</summary>
+    async Task<HashSet<string>?> SubscribedIfNeededAsync(CancellationToken cancellationToken) =>
+        notify!.Others.Any(g => g.Filter == NotifyFilter.Subscribed)
+            ? (await Store.ListSubscriptionsAsync(store!.Id, cancellationToken)).ToHashSet(StringComparer.Ordinal)
+            : null;
 
     static Dictionary<long, string> OwnNames(MailboxTree tree) =>
         tree.All.Where(m => !m.Shared).ToDictionary(m => m.Folder.Id, m => m.Name);
@@ -194,7 +201,7 @@ public sealed partial class ImapSession
             {
                 // Rookery delivers to INBOX only, but rules may file mail anywhere: INBOXES is PERSONAL, as RFC 5465 §6.3 allows
                 NotifyFilter.Inboxes or NotifyFilter.Personal => !mailbox.Shared,
-                NotifyFilter.Subscribed => subscribed?.Contains(mailbox.Name) ?? true,
+                NotifyFilter.Subscribed => subscribed?.Contains(mailbox.Name) == true,
                 NotifyFilter.Subtree => group.Names.Any(n => mailbox.Name == n || mailbox.Name.StartsWith(n + MailboxTree.Delimiter, StringComparison.Ordinal)),
                 _ => group.Names.Contains(mailbox.Name),
             };
@@ -228,9 +235,7 @@ public sealed partial class ImapSession
         }
         notifyModSeq = changes[^1].ModSeq;
         var tree = await TreeAsync(cancellationToken);
-        var subscribed = notify.Others.Any(g => g.Filter == NotifyFilter.Subscribed)
-            ? (await Store.ListSubscriptionsAsync(store.Id, cancellationToken)).ToHashSet(StringComparer.Ordinal)
-            : null;
+        var subscribed = await SubscribedIfNeededAsync(cancellationToken);
         var names = OwnNames(tree);
         var messageEvents = new Dictionary<long, NotifyEvents>();
         var renamed = new List<(string Old, string New)>();

@@ -292,7 +292,7 @@ public sealed partial class ImapSession
                     continue; // expunged by another session and not reported yet: nothing left to match
                 MimeMessage? parsed = null;
                 if (key.NeedsContent)
-                    parsed = await ParseMessageAsync(item!, cancellationToken);
+                    parsed = await ParseMessageAsync(key, item!, cancellationToken);
                 if (Evaluate(key, seq, message, item, parsed))
                     matches.Add((seq, message.Uid));
             }
@@ -329,17 +329,95 @@ public sealed partial class ImapSession
         return query;
     }
 
-    async Task<MimeMessage?> ParseMessageAsync(ItemInfo item, CancellationToken cancellationToken)
+    /// <summary>
+    /// The message parsed for <paramref name="key"/>'s content keys, or null when it cannot match any of them:
+    /// those keys are then false without parsing (most messages of a BODY search).
+    /// </summary>
+    async Task<MimeMessage?> ParseMessageAsync(SearchKey key, ItemInfo item, CancellationToken cancellationToken)
     {
+        var raw = await ReadContentAsync(item, cancellationToken);
+        if (!MayMatchContent(key, raw))
+            return null;
         try
         {
-            await using var stream = await Store.OpenContentAsync(item, cancellationToken);
-            return await MimeMessage.LoadAsync(stream, cancellationToken);
+            return MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
         }
         catch (FormatException)
         {
             return null; // an unparseable message matches no content key
         }
+    }
+
+    /// <summary>
+    /// Whether a content key of <paramref name="key"/> may match <paramref name="raw"/>: always for HEADER keys and
+    /// non-ASCII strings; for BODY and TEXT with an ASCII string, only when the octets hold it (ASCII case aside)
+    /// or the message may hide it from a look at its octets — a base64 or quoted-printable part, an encoded word,
+    /// a charset that does not write ASCII as ASCII, or one of the two letters that fold to an ASCII one
+    /// (U+0131 dotless i, U+017F long s). Otherwise the decoded text cannot hold it either, and the message
+    /// need not be parsed.
+    /// </summary>
+    static bool MayMatchContent(SearchKey key, ReadOnlySpan<byte> raw)
+    {
+        switch (key)
+        {
+            case TextKey t:
+                if (!System.Text.Ascii.IsValid(t.Value) || t.Value.Length == 0)
+                    return true;
+                if (ContainsIgnoreCase(raw, System.Text.Encoding.ASCII.GetBytes(t.Value)))
+                    return true;
+                // TEXT looks at header fields unfolded: a string may span a fold
+                if (!t.BodyOnly && HasFoldedField(raw))
+                    return true;
+                foreach (var marker in HidingMarkers)
+                {
+                    if (ContainsIgnoreCase(raw, marker))
+                        return true;
+                }
+                return raw.IndexOf("\u0131"u8) >= 0 || raw.IndexOf("\u017F"u8) >= 0 || (!t.BodyOnly && raw.IndexOf("=?"u8) >= 0);
+            case HeaderKey:
+                return true;
+            case NotKey n:
+                return MayMatchContent(n.Key, raw);
+            case OrKey o:
+                return MayMatchContent(o.Left, raw) || MayMatchContent(o.Right, raw);
+            case AndKey a:
+                foreach (var k in a.Keys)
+                {
+                    if (k.NeedsContent && MayMatchContent(k, raw))
+                        return true;
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    static bool HasFoldedField(ReadOnlySpan<byte> raw)
+    {
+        var end = raw.IndexOf("\n\r\n"u8) is var crlf and >= 0 ? crlf : raw.IndexOf("\n\n"u8) is var lf and >= 0 ? lf : raw.Length;
+        var header = raw[..end];
+        return header.IndexOf("\n "u8) >= 0 || header.IndexOf("\n\t"u8) >= 0;
+    }
+
+    static readonly byte[][] HidingMarkers = [.. new[] { "base64", "quoted-printable", "utf-7", "utf-16", "utf-32", "ucs-", "iso-2022", "hz-gb", "unicode-1-1" }.Select(System.Text.Encoding.ASCII.GetBytes)];
+
+    static bool ContainsIgnoreCase(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle)
+    {
+        var first = needle[0];
+        var lower = (byte)(first is >= (byte)'A' and <= (byte)'Z' ? first + 32 : first);
+        var upper = (byte)(first is >= (byte)'a' and <= (byte)'z' ? first - 32 : first);
+        var at = 0;
+        while (at <= haystack.Length - needle.Length)
+        {
+            var found = haystack[at..].IndexOfAny(lower, upper);
+            if (found < 0 || at + found > haystack.Length - needle.Length)
+                return false;
+            at += found;
+            if (System.Text.Ascii.EqualsIgnoreCase(haystack.Slice(at, needle.Length), needle))
+                return true;
+            at++;
+        }
+        return false;
     }
 
     const int MaxSearchDepth = 100;
