@@ -58,6 +58,9 @@ public sealed class CommandLineParser(ParserLimits limits, Func<long, ILiteralBu
 
     public ParserLimits Limits => limits;
 
+    /// <summary>Whether part of a command has been taken in (a line before a literal, a literal being read).</summary>
+    public bool InCommand => mode != Mode.Line || parts.Count > 0;
+
     /// <summary>Parses what <paramref name="reader"/> holds; on NeedMoreData nothing past a complete piece is consumed.</summary>
     public ParseStatus TryParse(ref SequenceReader<byte> reader, out ImapCommandLine? command, out ParseError? error)
     {

@@ -40,6 +40,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
     ChangeSubscription? changes;
     MailboxView? selected;
     int announcedExists;
+    /// <summary>Whether the input holds the start of a command the parser has not finished.</summary>
+    bool inputPending;
     /// <summary>The \Recent count the client last heard (IMAP4rev1): a RECENT response follows any change of it, expunges included.</summary>
     int announcedRecent;
     /// <summary>RFC 7162: MODSEQ in FETCH responses (CONDSTORE), VANISHED instead of EXPUNGE (QRESYNC).</summary>
@@ -68,7 +70,8 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                 {
                     idle.CancelAfter(State == SessionState.NotAuthenticated ? Options.LoginTimeout : Options.IdleTimeout);
                     // after NOTIFY, changes go out between commands too: one wakes the wait for the next command
-                    using var wake = notify is null ? null : WakeOnChanges(input, idle.Token);
+                    // (not while part of a command is in: its sequence numbers must keep their meaning)
+                    using var wake = notify is null || inputPending ? null : WakeOnChanges(input, idle.Token);
                     try
                     {
                         read = await input.ReadAsync(idle.Token);
@@ -84,11 +87,11 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                         wake?.Cancel();
                     }
                 }
-                if (read.IsCanceled)
+                if (read.IsCanceled && read.Buffer.IsEmpty && !parser.InCommand)
                 {
-                    // woken by a change: nothing is taken from the input, which is read again as it was
+                    // woken by a change, and no command begun: nothing is taken from the input
                     input.AdvanceTo(read.Buffer.Start);
-                    await DeliverNotificationsAsync(betweenCommands: true, cancellationToken);
+                    await DeliverNotificationsSafelyAsync(betweenCommands: true, cancellationToken);
                     await FlushAsync(cancellationToken);
                     continue;
                 }
@@ -97,6 +100,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
                 var status = parser.TryParse(ref reader, out var command, out var error);
                 var drained = reader.End;
                 input.AdvanceTo(reader.Position, status == ParseStatus.NeedMoreData ? buffer.End : reader.Position);
+                inputPending = parser.InCommand || (status == ParseStatus.NeedMoreData && !reader.End);
                 switch (status)
                 {
                     case ParseStatus.NeedMoreData:
@@ -213,7 +217,7 @@ public sealed partial class ImapSession(IDuplexPipe transport, ImapServices serv
             if (State is SessionState.Authenticated or SessionState.Selected)
             {
                 await SendUpdatesAsync(handler.AllowsExpunge(command), cancellationToken);
-                await DeliverNotificationsAsync(betweenCommands: false, cancellationToken);
+                await DeliverNotificationsSafelyAsync(betweenCommands: false, cancellationToken);
             }
             writer.Tagged(command.Tag, "OK", completionCode, $"{command.Name} {completion}");
         }

@@ -28,7 +28,11 @@ public sealed class ContentSearchTests : IAsyncLifetime
             "Subject: a folded\r\n needle subject\r\n\r\nnothing here\r\n",
             "Subject: =?utf-8?q?encoded_needle?=\r\n\r\nnothing here\r\n",
             "Subject: turkish\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsome NEEDL\u0131 text\r\n",
+            "Subject: cr\r\nX-Note: spl\rit word\r\n\r\nbody\r\n",
+            "Subject: ascii\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\ncaf\u00e9 au lait\r\n",
         }.Select(Encoding.UTF8.GetBytes));
+        // UTF-16 with a byte order mark and no charset: every ASCII letter has a NUL beside it
+        messages.Add([.. Encoding.ASCII.GetBytes("Subject: wide\r\n\r\n"), .. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("a sixteen needle\r\n")]);
         var inbox = await harness.FolderAsync("alice");
         foreach (var content in messages)
         {
@@ -64,7 +68,7 @@ public sealed class ContentSearchTests : IAsyncLifetime
     {
         // words from the decoded text of some messages (found in base64 and quoted-printable parts too), and
         // strings that sit in headers, boundaries and attachments only
-        var needles = new List<string> { "needle", "secret needle", "folded needle", "encoded needle", "needli", "Content-Type", "boundary", "dovecot", "Timo", "=?", "zzzznothing" };
+        var needles = new List<string> { "needle", "secret needle", "folded needle", "encoded needle", "needli", "split", "caf?", "sixteen needle", "Content-Type", "boundary", "dovecot", "Timo", "=?", "zzzznothing" };
         for (var i = 0; i < messages.Count; i += 9)
         {
             try

@@ -75,6 +75,10 @@ public sealed class ContextSearchTests : IAsyncLifetime
             C: c SEARCH RETURN (UPDATE ALL) SEEN
             S: * ESEARCH (TAG "c") ALL 1:2
             S: c OK SEARCH completed
+            C: c2 SEARCH RETURN (UPDATE ALL) 1:2
+            S: * ESEARCH (TAG "c2") ALL 1:2
+            S: * NO [NOUPDATE "c2"] *
+            S: c2 OK SEARCH completed
             C: d UID SEARCH RETURN (UPDATE) UNSEEN
             S: * ESEARCH (TAG "d") UID
             S: d OK UID SEARCH completed

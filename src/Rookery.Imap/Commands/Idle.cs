@@ -23,7 +23,7 @@ public sealed partial class ImapSession
             if (!await changed)
                 continue;
             await SendUpdatesAsync(allowExpunge: true, cancellationToken);
-            await DeliverNotificationsAsync(betweenCommands: false, cancellationToken);
+            await DeliverNotificationsSafelyAsync(betweenCommands: false, cancellationToken);
             await FlushAsync(cancellationToken);
             if (selected is null && changes!.Reader.TryPeek(out _))
                 while (changes!.Reader.TryRead(out _)) { } // nothing selected: nothing to report

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Rookery.Imap.Protocol;
 using Rookery.Store;
 
@@ -212,6 +213,22 @@ public sealed partial class ImapSession
     }
 
     /// <summary>
+    /// <see cref="DeliverNotificationsAsync"/>, whose failure (a mailbox deleted while its STATUS is read, the
+    /// database away) is logged and fails nothing: the command it follows has done its work already.
+    /// </summary>
+    async Task DeliverNotificationsSafelyAsync(bool betweenCommands, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeliverNotificationsAsync(betweenCommands, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not IOException)
+        {
+            log.LogWarning(e, "IMAP NOTIFY delivery for {User} failed", user?.Login);
+        }
+    }
+
+    /// <summary>
     /// What happened in the user's own mailboxes since the last delivery, as NOTIFY asked to hear of it;
     /// then the selected mailbox's changes when they go out between commands (<paramref name="betweenCommands"/>).
     /// </summary>
@@ -349,7 +366,17 @@ public sealed partial class ImapSession
             if (!view[seq].Expunged)
                 targets.Add((seq, view[seq]));
         }
-        if (targets.Count > 0)
+        if (targets.Count == 0)
+            return;
+        try
+        {
             await WriteFetchesAsync(targets, items, [], cancellationToken);
+        }
+        catch (CommandException e)
+        {
+            // BINARY of an encoding that cannot be undone: the FETCH is left out, the command that found the
+            // message has done its work (NO here would tell the client otherwise)
+            log.LogInformation("IMAP NOTIFY: no FETCH of new messages for {User}: {Reason}", user?.Login, e.Message);
+        }
     }
 }

@@ -361,7 +361,10 @@ public sealed partial class ImapSession
         switch (key)
         {
             case TextKey t:
-                if (!System.Text.Ascii.IsValid(t.Value) || t.Value.Length == 0)
+                // a line break in the string (the decoded text has LF for CRLF), or a '?' that a byte the charset
+                // cannot decode may have become, or a NUL (UTF-16 and UTF-32 write one in every ASCII letter)
+                if (!System.Text.Ascii.IsValid(t.Value) || t.Value.Length == 0 || t.Value.AsSpan().IndexOfAny('\r', '\n') >= 0
+                    || (t.Value.Contains('?') && raw.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0) || raw.IndexOf((byte)0) >= 0)
                     return true;
                 if (ContainsIgnoreCase(raw, System.Text.Encoding.ASCII.GetBytes(t.Value)))
                     return true;
@@ -396,10 +399,18 @@ public sealed partial class ImapSession
     {
         var end = raw.IndexOf("\n\r\n"u8) is var crlf and >= 0 ? crlf : raw.IndexOf("\n\n"u8) is var lf and >= 0 ? lf : raw.Length;
         var header = raw[..end];
-        return header.IndexOf("\n "u8) >= 0 || header.IndexOf("\n\t"u8) >= 0;
+        if (header.IndexOf("\n "u8) >= 0 || header.IndexOf("\n\t"u8) >= 0)
+            return true;
+        // unfolding drops every CR and LF: a lone CR joins what it separates
+        for (var at = header.IndexOf((byte)'\r'); at >= 0; at = header[(at + 1)..].IndexOf((byte)'\r') is var next and >= 0 ? at + 1 + next : -1)
+        {
+            if (at + 1 >= header.Length || header[at + 1] != (byte)'\n')
+                return true;
+        }
+        return false;
     }
 
-    static readonly byte[][] HidingMarkers = [.. new[] { "base64", "quoted-printable", "utf-7", "utf-16", "utf-32", "ucs-", "iso-2022", "hz-gb", "unicode-1-1" }.Select(System.Text.Encoding.ASCII.GetBytes)];
+    static readonly byte[][] HidingMarkers = [.. new[] { "base64", "quoted-printable", "utf-7", "utf-16", "utf-32", "ucs-", "iso-2022", "hz-gb", "unicode-1-1", "uue" }.Select(System.Text.Encoding.ASCII.GetBytes)];
 
     static bool ContainsIgnoreCase(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle)
     {

@@ -23,6 +23,13 @@ public sealed partial class ImapSession
     void KeepUpdated(string tag, bool uids, SearchKey key, IReadOnlyList<(int Seq, long Uid)> matches)
     {
         searchUpdates.RemoveAll(u => u.View != selected || u.Tag == tag);
+        // message numbers and the saved result change meaning without any message changing: such a search is
+        // answered once and not kept (RFC 5267 §4.2 lets the server refuse with NOUPDATE)
+        if (UsesNumbersOrSavedResult(key))
+        {
+            writer.Raw("* NO [NOUPDATE ").Quoted(tag).Raw("] A search by message numbers or $ is not kept up to date").EndLine();
+            return;
+        }
         if (searchUpdates.Count >= MaxSearchUpdates)
         {
             writer.Raw("* NO [NOUPDATE ").Quoted(tag).Raw("] Too many searches are kept up to date already").EndLine();
@@ -31,6 +38,15 @@ public sealed partial class ImapSession
         selected!.TrackTouched();
         searchUpdates.Add(new SearchUpdate(tag, uids, key, selected, [.. matches.Select(m => m.Uid)]));
     }
+
+    static bool UsesNumbersOrSavedResult(SearchKey key) => key switch
+    {
+        SetKey s => !s.Uids || s.Set.IsSavedResult,
+        NotKey n => UsesNumbersOrSavedResult(n.Key),
+        OrKey o => UsesNumbersOrSavedResult(o.Left) || UsesNumbersOrSavedResult(o.Right),
+        AndKey a => a.Keys.Any(UsesNumbersOrSavedResult),
+        _ => false,
+    };
 
     /// <summary>CANCELUPDATE "tag" ...: those searches are no longer kept up to date.</summary>
     Task<string?> CancelUpdateAsync(ImapCommandLine command)
