@@ -19,22 +19,6 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await harness.DisposeAsync();
 
-    /// <summary>A session's start: alice logged in, INBOX (four messages) selected.</summary>
-    const string InboxSelected = """
-        S: * OK *
-        C: a LOGIN alice pw
-        S: a OK *
-        C: b SELECT INBOX
-        S: …
-        S: …
-        S: …
-        S: …
-        S: …
-        S: …
-        S: …
-        S: b OK [READ-WRITE] SELECT completed
-        """;
-
     /// <summary>Runs <paramref name="script"/> in a second session of alice's, logged in and with INBOX selected.</summary>
     Task Other(string script) => Transcript.RunAsync(harness.Session(), $"""
         S: * OK *
@@ -116,7 +100,7 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
     public async Task Keywords_of_a_new_message_are_announced_before_its_flags_in_IDLE()
     {
         await Transcript.RunAsync(harness.Session(), $"""
-            {InboxSelected}
+            {ImapHarness.InboxSelected}
             C: c IDLE
             S: + idling
             ! other session appends with $Important
@@ -151,7 +135,7 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
     public async Task RECENT_follows_expunges_of_recent_messages_made_elsewhere()
     {
         await Transcript.RunAsync(harness.Session(), $"""
-            {InboxSelected}
+            {ImapHarness.InboxSelected}
             ! other session expunges messages 2 and 3
             C: c NOOP
             S: * 3 EXPUNGE
@@ -192,7 +176,7 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
     public async Task STORE_over_messages_expunged_elsewhere_changes_the_rest_and_answers_OK()
     {
         await Transcript.RunAsync(harness.Session(), $"""
-            {InboxSelected}
+            {ImapHarness.InboxSelected}
             ! other session expunges 2
             C: c STORE 1:4 +FLAGS (\Flagged)
             S: * 1 FETCH (FLAGS (\Recent \Flagged))

@@ -21,26 +21,11 @@ public sealed class ContextSearchTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await harness.DisposeAsync();
 
-    const string InboxSelected = """
-        S: * OK *
-        C: a LOGIN alice pw
-        S: a OK *
-        C: b SELECT INBOX
-        S: …
-        S: …
-        S: …
-        S: …
-        S: …
-        S: …
-        S: …
-        S: b OK [READ-WRITE] SELECT completed
-        """;
-
     [Fact]
     public async Task PARTIAL_returns_a_window_of_the_result_counted_from_either_end()
     {
         await Transcript.RunAsync(harness.Session(), $$"""
-            {{InboxSelected}}
+            {{ImapHarness.InboxSelected}}
             C: c CAPABILITY
             S: * CAPABILITY … ESEARCH CONTEXT=SEARCH …
             S: c OK CAPABILITY completed
@@ -71,7 +56,7 @@ public sealed class ContextSearchTests : IAsyncLifetime
     public async Task An_updated_search_follows_this_sessions_stores_appends_and_expunges_until_cancelled()
     {
         await Transcript.RunAsync(harness.Session(), $$"""
-            {{InboxSelected}}
+            {{ImapHarness.InboxSelected}}
             C: c SEARCH RETURN (UPDATE ALL) SEEN
             S: * ESEARCH (TAG "c") ALL 1:2
             S: c OK SEARCH completed

@@ -64,16 +64,34 @@ sealed class ImapHarness : IAsyncDisposable
     }
 
     /// <summary>Delivers a message given whole (CRLF line ends), with the fields the store extracts.</summary>
-    public async Task<AppendResult> DeliverRawAsync(string login, string message)
+    public async Task<AppendResult> DeliverRawAsync(string login, string message) =>
+        await AppendAsync((await FolderAsync(login)).Id, Encoding.UTF8.GetBytes(message));
+
+    /// <summary>Stores the octets of a message in a folder, with the fields the store extracts.</summary>
+    public async Task<AppendResult> AppendAsync(long folderId, byte[] content)
     {
-        var content = Encoding.UTF8.GetBytes(message);
-        var folder = await FolderAsync(login);
         using var staged = await Store.StageAsync(new MemoryStream(content));
-        return await Store.AppendAsync(folder.Id, staged, new AppendRequest
+        return await Store.AppendAsync(folderId, staged, new AppendRequest
         {
             Fields = MessageFields.FromHeaders(MimeKit.HeaderList.Load(new MemoryStream(content))),
         });
     }
+
+    /// <summary>A transcript's start: alice logged in, INBOX selected (the seven untagged lines of an IMAP4rev1 SELECT of a mailbox with unseen mail).</summary>
+    public const string InboxSelected = """
+        S: * OK *
+        C: a LOGIN alice pw
+        S: a OK *
+        C: b SELECT INBOX
+        S: …
+        S: …
+        S: …
+        S: …
+        S: …
+        S: …
+        S: …
+        S: b OK [READ-WRITE] SELECT completed
+        """;
 
     public Func<IDuplexPipe, Task> Session(bool plaintextAllowed = true) => async pipe =>
     {

@@ -24,12 +24,7 @@ public sealed class NotifyTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await harness.DisposeAsync();
 
-    async Task DeliverToWorkAsync()
-    {
-        var content = Encoding.ASCII.GetBytes("Subject: for work\r\n\r\nHello.\r\n");
-        using var staged = await harness.Store.StageAsync(new MemoryStream(content));
-        await harness.Store.AppendAsync(work.Id, staged, new AppendRequest());
-    }
+    Task DeliverToWorkAsync() => harness.AppendAsync(work.Id, Encoding.ASCII.GetBytes("Subject: for work\r\n\r\nHello.\r\n"));
 
     Task Act(string action) => action switch
     {

@@ -169,7 +169,7 @@ public sealed partial class ImapSession
             var subscribed = await SubscribedIfNeededAsync(cancellationToken);
             foreach (var mailbox in tree.All.Where(m => m.Listed && m.Folder.Id != selected?.FolderId && m.Allows(FolderAction.Read)))
             {
-                if (EventsFor(mailbox, tree, subscribed) is var events && (events & (NotifyEvents.MessageNew | NotifyEvents.FlagChange)) != 0)
+                if (EventsFor(mailbox.Name, mailbox.Shared, subscribed) is var events && (events & (NotifyEvents.MessageNew | NotifyEvents.FlagChange)) != 0)
                     await WriteStatusAsync(mailbox, flagChanges ? ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"] : ["MESSAGES", "UIDNEXT", "UIDVALIDITY"], cancellationToken, asked: false);
             }
         }
@@ -192,8 +192,8 @@ public sealed partial class ImapSession
     static Dictionary<long, string> OwnNames(MailboxTree tree) =>
         tree.All.Where(m => !m.Shared).ToDictionary(m => m.Folder.Id, m => m.Name);
 
-    /// <summary>The events the groups ask for of one (not selected) mailbox of the user's own store.</summary>
-    NotifyEvents EventsFor(Mailbox mailbox, MailboxTree tree, HashSet<string>? subscribed)
+    /// <summary>The events the groups ask for of one mailbox (not the selected one); a deleted one is no longer in the tree.</summary>
+    NotifyEvents EventsFor(string name, bool shared, HashSet<string>? subscribed)
     {
         var events = NotifyEvents.None;
         foreach (var group in notify!.Others)
@@ -201,10 +201,10 @@ public sealed partial class ImapSession
             var matches = group.Filter switch
             {
                 // Rookery delivers to INBOX only, but rules may file mail anywhere: INBOXES is PERSONAL, as RFC 5465 §6.3 allows
-                NotifyFilter.Inboxes or NotifyFilter.Personal => !mailbox.Shared,
-                NotifyFilter.Subscribed => subscribed?.Contains(mailbox.Name) == true,
-                NotifyFilter.Subtree => group.Names.Any(n => mailbox.Name == n || mailbox.Name.StartsWith(n + MailboxTree.Delimiter, StringComparison.Ordinal)),
-                _ => group.Names.Contains(mailbox.Name),
+                NotifyFilter.Inboxes or NotifyFilter.Personal => !shared,
+                NotifyFilter.Subscribed => subscribed?.Contains(name) == true,
+                NotifyFilter.Subtree => group.Names.Any(n => name == n || name.StartsWith(n + MailboxTree.Delimiter, StringComparison.Ordinal)),
+                _ => group.Names.Contains(name),
             };
             if (matches)
                 events |= group.Events;
@@ -287,7 +287,7 @@ public sealed partial class ImapSession
         {
             if (folderId == selected?.FolderId || tree.OfFolder(folderId) is not { Shared: false, Listed: true } mailbox || !mailbox.Allows(FolderAction.Read))
                 continue;
-            var wanted = EventsFor(mailbox, tree, subscribed) & happened;
+            var wanted = EventsFor(mailbox.Name, mailbox.Shared, subscribed) & happened;
             var items = new List<string>();
             if ((wanted & (NotifyEvents.MessageNew | NotifyEvents.MessageExpunge)) != 0)
                 items.AddRange(["MESSAGES", "UIDNEXT"]);
@@ -301,9 +301,7 @@ public sealed partial class ImapSession
                 await WriteStatusAsync(mailbox, items, cancellationToken, asked: false);
         }
         bool Wants(string name) =>
-            (tree.Find(name) is { } m ? EventsFor(m, tree, subscribed) : notify.Others.Where(g => g.Filter is NotifyFilter.Personal or NotifyFilter.Inboxes
-                || (g.Filter == NotifyFilter.Subtree && g.Names.Any(n => name == n || name.StartsWith(n + MailboxTree.Delimiter, StringComparison.Ordinal)))
-                || (g.Filter == NotifyFilter.Mailboxes && g.Names.Contains(name))).Aggregate(NotifyEvents.None, (e, g) => e | g.Events)).HasFlag(NotifyEvents.MailboxName);
+            (tree.Find(name) is { } m ? EventsFor(m.Name, m.Shared, subscribed) : EventsFor(name, shared: false, subscribed: null)).HasFlag(NotifyEvents.MailboxName);
         foreach (var name in created.Where(Wants))
             WriteListLine("LIST", tree.Find(name) is { HasChildren: true } ? ["\\HasChildren"] : ["\\HasNoChildren"], name, null);
         foreach (var name in deleted.Where(Wants))

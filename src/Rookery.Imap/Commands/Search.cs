@@ -50,6 +50,8 @@ public sealed partial class ImapSession
     sealed record TextKey(bool BodyOnly, string Value) : SearchKey
     {
         public override bool NeedsContent => true;
+        /// <summary>The string's octets when it is ASCII (what a look at a message's octets can rule out), else null.</summary>
+        public byte[]? Ascii { get; } = Value.Length > 0 && System.Text.Ascii.IsValid(Value) ? System.Text.Encoding.ASCII.GetBytes(Value) : null;
     }
 
     sealed record NotKey(SearchKey Key) : SearchKey
@@ -363,10 +365,10 @@ public sealed partial class ImapSession
             case TextKey t:
                 // a line break in the string (the decoded text has LF for CRLF), or a '?' that a byte the charset
                 // cannot decode may have become, or a NUL (UTF-16 and UTF-32 write one in every ASCII letter)
-                if (!System.Text.Ascii.IsValid(t.Value) || t.Value.Length == 0 || t.Value.AsSpan().IndexOfAny('\r', '\n') >= 0
+                if (t.Ascii is not { } needle || t.Value.AsSpan().IndexOfAny('\r', '\n') >= 0
                     || (t.Value.Contains('?') && raw.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0) || raw.IndexOf((byte)0) >= 0)
                     return true;
-                if (ContainsIgnoreCase(raw, System.Text.Encoding.ASCII.GetBytes(t.Value)))
+                if (ContainsIgnoreCase(raw, needle))
                     return true;
                 // TEXT looks at header fields unfolded: a string may span a fold
                 if (!t.BodyOnly && HasFoldedField(raw))
