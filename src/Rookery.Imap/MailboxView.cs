@@ -269,7 +269,7 @@ public sealed class MailboxView
     /// not yet reported here) has none. Only their unchanging parts are to be used: flags, keywords and
     /// modseq are the view's until it syncs.
     /// </summary>
-    public async Task<Dictionary<long, ItemInfo>> LoadItemsAsync(IMailStore store, IReadOnlyList<(int Seq, ViewMessage Message)> targets, CancellationToken cancellationToken)
+    public async Task<Dictionary<long, ItemInfo>> LoadItemsAsync(IMailStore store, IReadOnlyList<(int Seq, ViewMessage Message)> targets, CancellationToken cancellationToken, bool withFields = true)
     {
         var result = new Dictionary<long, ItemInfo>(targets.Count);
         var start = 0;
@@ -281,7 +281,7 @@ public sealed class MailboxView
             var wanted = targets.Skip(start).Take(end - start + 1).Where(t => !t.Message.Expunged).Select(t => t.Message.Uid).ToHashSet();
             if (wanted.Count > 0)
             {
-                var items = await store.ListItemsAsync(FolderId, new ItemQuery { UidFrom = targets[start].Message.Uid, UidTo = targets[end].Message.Uid }, cancellationToken);
+                var items = await store.ListItemsAsync(FolderId, new ItemQuery { UidFrom = targets[start].Message.Uid, UidTo = targets[end].Message.Uid, WithFields = withFields }, cancellationToken);
                 foreach (var item in items)
                 {
                     if (wanted.Contains(item.Uid))

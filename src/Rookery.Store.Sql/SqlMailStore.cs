@@ -411,7 +411,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var sql = new System.Text.StringBuilder(ItemRowColumns).Append(" WHERE folder_id = @folder");
+        var withFields = query?.WithFields ?? true;
+        var sql = new System.Text.StringBuilder(withFields ? ItemRowColumns : ItemRowColumnsWithoutFields).Append(" WHERE folder_id = @folder");
         var parameters = new List<DataParameter> { RawSql.P("folder", folderId) };
         if (query is not null)
             Filter(sql, parameters, query);
@@ -421,7 +422,18 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             sql.Append(" LIMIT @limit");
             parameters.Add(RawSql.P("limit", (long)limit));
         }
-        return await db.ReadAsync(sql.ToString(), r => ToInfo(ReadItemRow(r)), cancellationToken, [.. parameters]);
+        return withFields
+            ? await db.ReadAsync(sql.ToString(), r => ToInfo(ReadItemRow(r)), cancellationToken, [.. parameters])
+            : await db.ReadAsync(sql.ToString(), r => ToInfo(ReadItemRowWithoutFields(r)), cancellationToken, [.. parameters]);
+    }
+
+    public async Task<long> CountItemsAsync(long folderId, ItemQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        var sql = new System.Text.StringBuilder("SELECT COUNT(*) FROM items WHERE folder_id = @folder");
+        var parameters = new List<DataParameter> { RawSql.P("folder", folderId) };
+        Filter(sql, parameters, query);
+        return await db.ScalarAsync<long>(sql.ToString(), cancellationToken, [.. parameters]);
     }
 
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
@@ -1019,6 +1031,17 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         SentAt = r.IsDBNull(10) ? null : r.GetInt64(10), SentOffset = r.IsDBNull(11) ? null : r.GetInt32(11),
         Subject = r.GetString(12), From = r.GetString(13), To = r.GetString(14), Cc = r.GetString(15), MessageId = r.GetString(16),
         TraceHeaders = r.IsDBNull(17) ? null : (byte[])r.GetValue(17),
+    };
+
+    /// <summary>The columns of <see cref="ItemRowColumns"/> up to <c>keywords, received_at</c>, then trace_headers: an item without its header fields.</summary>
+    const string ItemRowColumnsWithoutFields =
+        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, trace_headers FROM items";
+
+    static ItemRow ReadItemRowWithoutFields(System.Data.Common.DbDataReader r) => new()
+    {
+        Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
+        Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
+        TraceHeaders = r.IsDBNull(10) ? null : (byte[])r.GetValue(10),
     };
 
     /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>

@@ -52,6 +52,9 @@ public interface IMailStore
 
     Task<IReadOnlyList<ItemInfo>> ListItemsAsync(long folderId, ItemQuery? query = null, CancellationToken cancellationToken = default);
 
+    /// <summary>How many items <see cref="ListItemsAsync"/> would list (its <see cref="ItemQuery.Limit"/> aside), counted without reading them.</summary>
+    Task<long> CountItemsAsync(long folderId, ItemQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// UID, modseq, flags and keywords of a folder's items in UID order, of those changed after
     /// <paramref name="changedSince"/> when given: what opening or refreshing a mailbox view needs,

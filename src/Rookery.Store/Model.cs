@@ -193,4 +193,10 @@ public sealed record ItemQuery
     public long? LargerThan { get; init; }
     public long? SmallerThan { get; init; }
     public int? Limit { get; init; }
+
+    /// <summary>
+    /// Whether the header fields extracted at ingest (<see cref="ItemInfo.Fields"/>) are read; without them each
+    /// item's <see cref="ItemInfo.Fields"/> is empty. A FETCH of sizes, dates or content needs none of them.
+    /// </summary>
+    public bool WithFields { get; init; } = true;
 }

@@ -218,6 +218,12 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.ListItemsAsync(folderId, query, cancellationToken);
     }
 
+    public async Task<long> CountItemsAsync(long folderId, ItemQuery query, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.CountItemsAsync(folderId, query, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
     {
         await DemandAsync(folderId, FolderAction.Read, cancellationToken);

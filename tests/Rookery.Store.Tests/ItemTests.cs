@@ -388,6 +388,33 @@ public sealed class ItemTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Items_are_counted_by_the_same_filters_and_listed_without_their_fields_when_asked()
+    {
+        var sent = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var content = Messages.Make("a", 10);
+        var first = await store.AppendAsync(inbox.Id, content, new AppendRequest { Fields = new ItemFields { Subject = "Quarterly Report", From = "carol@example.com", SentAt = sent }, TraceHeaders = "Received: from mx by rookery\r\n"u8.ToArray() });
+        await store.AppendAsync(inbox.Id, Messages.Make("b", 20), new AppendRequest { Flags = MessageFlags.Seen | MessageFlags.Deleted, Keywords = ["$Junk"] });
+        await store.AppendAsync(inbox.Id, Messages.Make("c", 30), new AppendRequest { Flags = MessageFlags.Seen });
+
+        Assert.Equal(1, await store.CountItemsAsync(inbox.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }));
+        Assert.Equal(1, await store.CountItemsAsync(inbox.Id, new ItemQuery { FlagsSet = MessageFlags.Deleted }));
+        Assert.Equal(2, await store.CountItemsAsync(inbox.Id, new ItemQuery { UidFrom = first.Uid + 1 }));
+        Assert.Equal(1, await store.CountItemsAsync(inbox.Id, new ItemQuery { SubjectContains = "report" }));
+        Assert.Equal(0, await store.CountItemsAsync(inbox.Id, new ItemQuery { Keyword = "$Work" }));
+        Assert.Equal(3, await store.CountItemsAsync(inbox.Id, new ItemQuery()));
+
+        var full = Assert.Single(await store.ListItemsAsync(inbox.Id, new ItemQuery { UidTo = first.Uid }));
+        var bare = Assert.Single(await store.ListItemsAsync(inbox.Id, new ItemQuery { UidTo = first.Uid, WithFields = false }));
+        Assert.Equal("Quarterly Report", full.Fields.Subject);
+        Assert.Equal(new ItemFields(), bare.Fields);
+        // everything else is there: what a FETCH of sizes, dates and content needs
+        Assert.Equal((full.Id, full.Uid, full.ModSeq, full.BlobId, full.Size, full.Flags, full.ReceivedAt), (bare.Id, bare.Uid, bare.ModSeq, bare.BlobId, bare.Size, bare.Flags, bare.ReceivedAt));
+        Assert.Equal(full.TraceHeaders.ToArray(), bare.TraceHeaders.ToArray());
+        Assert.False(bare.TraceHeaders.IsEmpty);
+        Assert.Equal(await store.ReadAllAsync(full), await store.ReadAllAsync(bare));
+    }
+
+    [Fact]
     public async Task Subscribers_hear_about_commits_to_their_store()
     {
         using var subscription = store.Notifier.Subscribe(alice.Id);

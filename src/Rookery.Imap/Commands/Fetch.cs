@@ -112,7 +112,8 @@ public sealed partial class ImapSession
         var view = selected!;
         foreach (var batch in targets.Chunk(needsItem ? FetchBatch : Math.Max(targets.Count, 1)))
         {
-            var stored = needsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken) : null;
+            // sizes, dates and content: the header fields extracted at ingest are not read
+            var stored = needsItem ? await view.LoadItemsAsync(Store, batch, cancellationToken, withFields: false) : null;
             var described = describedOnly
                 ? await Store.GetStructuresAsync(stored!.Values, cancellationToken)
                 : null;

@@ -233,11 +233,11 @@ public sealed partial class ImapSession
             values.Add(item switch
             {
                 "MESSAGES" => $"MESSAGES {folder.MessageCount}",
-                "RECENT" when !imap4rev2 => $"RECENT {(await Store.ListItemsAsync(folder.Id, new ItemQuery { UidFrom = folder.RecentUid }, cancellationToken)).Count}",
+                "RECENT" when !imap4rev2 => $"RECENT {await Store.CountItemsAsync(folder.Id, new ItemQuery { UidFrom = folder.RecentUid }, cancellationToken)}",
                 "UIDNEXT" => $"UIDNEXT {folder.UidNext}",
                 "UIDVALIDITY" => $"UIDVALIDITY {folder.UidValidity}",
-                "UNSEEN" => $"UNSEEN {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }, cancellationToken)).Count}",
-                "DELETED" => $"DELETED {(await Store.ListItemsAsync(folder.Id, new ItemQuery { FlagsSet = MessageFlags.Deleted }, cancellationToken)).Count}",
+                "UNSEEN" => $"UNSEEN {await Store.CountItemsAsync(folder.Id, new ItemQuery { FlagsClear = MessageFlags.Seen }, cancellationToken)}",
+                "DELETED" => $"DELETED {await Store.CountItemsAsync(folder.Id, new ItemQuery { FlagsSet = MessageFlags.Deleted }, cancellationToken)}",
                 "SIZE" => $"SIZE {folder.Size}",
                 "HIGHESTMODSEQ" => $"HIGHESTMODSEQ {folder.ModSeq}",
                 _ => throw Bad($"Unknown STATUS item {Printable(item)}"),
