@@ -85,6 +85,69 @@ public sealed class FileBlobStore
     }
 
     /// <summary>
+    /// Stages content shorter than <paramref name="inMemoryBelow"/> bytes in memory, to be kept in the database
+    /// (<see cref="StagedBlob.Content"/>), and longer content as <see cref="StageAsync(Stream, CancellationToken)"/> does.
+    /// Only the first <paramref name="inMemoryBelow"/> bytes are read before the choice is made.
+    /// </summary>
+    public async Task<StagedBlob> StageAsync(Stream content, int inMemoryBelow, CancellationToken cancellationToken = default)
+    {
+        if (inMemoryBelow <= 0)
+            return await StageAsync(content, cancellationToken);
+        var head = ArrayPool<byte>.Shared.Rent(inMemoryBelow);
+        try
+        {
+            var length = 0;
+            int read;
+            while (length < inMemoryBelow && (read = await content.ReadAsync(head.AsMemory(length, inMemoryBelow - length), cancellationToken)) > 0)
+                length += read;
+            if (length < inMemoryBelow)
+                return MemoryStaging.Stage(head.AsSpan(0, length).ToArray());
+            return await StageAsync(new PrefixedStream(head.AsMemory(0, length), content), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    /// <summary>What was read of a stream to look at its start, then the rest of it: read forward only.</summary>
+    sealed class PrefixedStream(ReadOnlyMemory<byte> head, Stream rest) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (head.IsEmpty)
+                return rest.Read(buffer);
+            var n = Math.Min(head.Length, buffer.Length);
+            head.Span[..n].CopyTo(buffer);
+            head = head[n..];
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (head.IsEmpty)
+                return rest.ReadAsync(buffer, cancellationToken);
+            return ValueTask.FromResult(Read(buffer.Span));
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>
     /// Moves a staged blob to its final name ahead of the transaction that will reference it,
     /// when no identical content is there yet; otherwise leaves it staged for <see cref="Place"/>.
     /// The rename and the directory fsync then happen on the writer's own thread instead of inside
@@ -186,9 +249,13 @@ public sealed class FileBlobStore
         return File.Exists(compressed) ? File.GetLastWriteTimeUtc(compressed) : File.GetLastWriteTimeUtc(PathFor(id, false));
     }
 
+    /// <summary>Removes the file of <paramref name="id"/>, if there is one (content kept in the database has none, nor its directory).</summary>
     public void Delete(BlobId id)
     {
-        File.Delete(PathFor(id, true));
+        var compressed = PathFor(id, true);
+        if (!Directory.Exists(Path.GetDirectoryName(compressed)))
+            return;
+        File.Delete(compressed);
         File.Delete(PathFor(id, false));
     }
 

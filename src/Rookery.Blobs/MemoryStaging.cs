@@ -9,7 +9,9 @@ public static class MemoryStaging
     {
         using var buffer = new MemoryStream();
         await content.CopyToAsync(buffer, cancellationToken);
-        var bytes = buffer.ToArray();
-        return new StagedBlob(BlobId.FromHash(SHA256.HashData(bytes)), bytes.Length, null, bytes);
+        return Stage(buffer.ToArray());
     }
+
+    /// <summary>Stages <paramref name="bytes"/>, which the blob keeps (the caller must not change them).</summary>
+    public static StagedBlob Stage(byte[] bytes) => new(BlobId.FromHash(SHA256.HashData(bytes)), bytes.Length, null, bytes);
 }

@@ -16,7 +16,11 @@ public enum AttachmentStorage
 /// Blob content and its reference counts. A blob row exists only while its content exists;
 /// the row and the references to it commit in one transaction, after the content is durable.
 /// </summary>
-public sealed class BlobStorage(Database database, AttachmentStorage mode, FileBlobStore files, TimeProvider? time = null)
+/// <param name="filesMinSize">
+/// attachment_files_min_size: with files storage, content shorter than this is kept in the database all the same
+/// (a row costs less than a file to write, fsync, find and remove); 0 keeps all of it in files.
+/// </param>
+public sealed class BlobStorage(Database database, AttachmentStorage mode, FileBlobStore files, TimeProvider? time = null, int filesMinSize = 0)
 {
     readonly TimeProvider clock = time ?? TimeProvider.System;
 
@@ -24,8 +28,11 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
 
     public FileBlobStore Files => files;
 
+    /// <summary>Content shorter than this is kept in the database whatever <see cref="Mode"/> says.</summary>
+    public int FilesMinSize => filesMinSize;
+
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
-        mode == AttachmentStorage.Files ? files.StageAsync(content, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
+        mode == AttachmentStorage.Files ? files.StageAsync(content, filesMinSize, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
 
     /// <summary>Puts staged file content in its final place before the transaction that references it (see <see cref="FileBlobStore.PlaceAhead"/>).</summary>
     internal void PlaceAhead(StagedBlob blob)
@@ -108,6 +115,13 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
     /// <param name="length">The content's length when the caller knows it: the file is looked for under the right name first.</param>
     public async Task<Stream> OpenReadAsync(string id, CancellationToken cancellationToken, long? length = null)
     {
+        // Content that short is kept in the database now: look there first, one query and no failed file lookups.
+        if (length < filesMinSize)
+        {
+            await using var reader = await database.OpenAsync(cancellationToken);
+            if (await reader.ScalarAsync<byte[]?>("SELECT data FROM blob_data WHERE id = @id", cancellationToken, RawSql.P("id", id)) is { } kept)
+                return new MemoryStream(kept, writable: false);
+        }
         // A blob's id is the SHA-256 of its content: a file by that name holds it, whatever the row says.
         if (files.TryOpenRead(new BlobId(id), length) is { } file)
             return file;
@@ -176,13 +190,14 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
 
     /// <summary>
     /// Moves blobs kept in the database to files, one committed blob at a time, so it can run
-    /// beside a live server and resume after an interruption.
+    /// beside a live server and resume after an interruption. Content shorter than
+    /// <see cref="FilesMinSize"/> stays: files storage keeps it in the database too.
     /// </summary>
     public async Task<int> ConvertDatabaseBlobsToFilesAsync(IProgress<(long Done, long Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         long total;
         await using (var db = await database.OpenAsync(cancellationToken))
-            total = await db.GetTable<BlobRow>().LongCountAsync(b => b.Storage == (int)AttachmentStorage.Database, cancellationToken);
+            total = await db.GetTable<BlobRow>().LongCountAsync(b => b.Storage == (int)AttachmentStorage.Database && b.Size >= filesMinSize, cancellationToken);
         var converted = 0;
         progress?.Report((0, total));
         while (true)
@@ -191,7 +206,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             await using (var db = await database.OpenAsync(cancellationToken))
             {
                 batch = await db.GetTable<BlobRow>()
-                    .Where(b => b.Storage == (int)AttachmentStorage.Database)
+                    .Where(b => b.Storage == (int)AttachmentStorage.Database && b.Size >= filesMinSize)
                     .OrderBy(b => b.Id)
                     .Select(b => b.Id)
                     .Take(100)

@@ -214,6 +214,49 @@ public sealed class BlobTests
     }
 
     [Fact]
+    public async Task Files_storage_keeps_content_below_attachment_files_min_size_in_the_database()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        const int minSize = 3000;
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        var store = test.CreateStore(filesMinSize: minSize, time: time);
+        var alice = await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        var inbox = await store.InboxAsync(alice.Id);
+        var small = Messages.Make("small", 1000);
+        var exact = Messages.Make("exact", 0);
+        exact = Messages.Make("exact", minSize - exact.Length);
+        var large = Messages.Make("large", 20_000);
+        Assert.Equal(minSize, exact.Length);
+
+        // arriving a few bytes per read, as from a socket: only the first minSize bytes decide
+        var uids = new List<long>();
+        foreach (var content in new[] { small, exact, large })
+        {
+            using var staged = await store.StageAsync(new TrickleStream(content, 700));
+            Assert.Equal(Messages.Id(content), staged.Id);
+            uids.Add((await store.AppendAsync(inbox.Id, staged, new AppendRequest())).Uid);
+        }
+        Assert.Equal(new[] { Messages.Id(exact).Value, Messages.Id(large).Value }.Order(), test.CreateBlobs().Files.EnumerateIds().Select(i => i.Value).Order());
+        Assert.Empty(System.IO.Directory.GetFiles(Path.Combine(test.BlobPath, "tmp")));
+        var items = await store.ListItemsAsync(inbox.Id);
+        Assert.Equal([small, exact, large], await Task.WhenAll(items.Select(i => store.ReadAllAsync(i))));
+
+        // read back by a server that keeps everything in files now, and converted: the small one stays where it is
+        var allFiles = test.CreateStore();
+        Assert.Equal([small, exact, large], await Task.WhenAll(items.Select(i => allFiles.ReadAllAsync(i))));
+        Assert.Equal(0, await test.CreateBlobs(storage: AttachmentStorage.Database, filesMinSize: minSize).ConvertDatabaseBlobsToFilesAsync());
+
+        // the same small content again shares the kept row, and once nothing references it the collector removes it
+        var again = await store.AppendAsync(inbox.Id, small);
+        Assert.Equal(small, await store.ReadAllAsync((await store.GetItemAsync(inbox.Id, again.Uid))!));
+        await store.ExpungeAsync(inbox.Id, [uids[0], again.Uid]);
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await test.CreateBlobs(time: time, filesMinSize: minSize).CollectAsync(TimeSpan.FromHours(1)));
+        await Assert.ThrowsAsync<BlobNotFoundException>(() => test.CreateBlobs(filesMinSize: minSize).OpenReadAsync(Messages.Id(small).Value, CancellationToken.None, small.Length));
+        Assert.Equal([exact, large], await Task.WhenAll((await store.ListItemsAsync(inbox.Id)).Select(i => store.ReadAllAsync(i))));
+    }
+
+    [Fact]
     public async Task Conversion_resumes_after_an_interruption()
     {
         await using var test = await TestDatabase.CreateAsync();

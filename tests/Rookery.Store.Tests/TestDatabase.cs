@@ -63,11 +63,11 @@ public sealed class TestDatabase : IAsyncDisposable
         return db;
     }
 
-    public SqlMailStore CreateStore(QuotaLimits? quota = null, AttachmentStorage storage = AttachmentStorage.Files, int compression = 6, TimeProvider? time = null) =>
-        new(Database, CreateBlobs(storage, compression, time), new FixedQuotaPolicy(quota ?? QuotaLimits.None), new ChangeNotifier(), time);
+    public SqlMailStore CreateStore(QuotaLimits? quota = null, AttachmentStorage storage = AttachmentStorage.Files, int compression = 6, TimeProvider? time = null, int filesMinSize = 0) =>
+        new(Database, CreateBlobs(storage, compression, time, filesMinSize), new FixedQuotaPolicy(quota ?? QuotaLimits.None), new ChangeNotifier(), time);
 
-    public BlobStorage CreateBlobs(AttachmentStorage storage = AttachmentStorage.Files, int compression = 6, TimeProvider? time = null) =>
-        new(Database, storage, new FileBlobStore(BlobPath, compression), time);
+    public BlobStorage CreateBlobs(AttachmentStorage storage = AttachmentStorage.Files, int compression = 6, TimeProvider? time = null, int filesMinSize = 0) =>
+        new(Database, storage, new FileBlobStore(BlobPath, compression), time, filesMinSize);
 
     public async ValueTask DisposeAsync()
     {

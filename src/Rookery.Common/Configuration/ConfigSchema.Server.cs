@@ -59,6 +59,9 @@ public static partial class ConfigSchema
         new("attachment_compression", ParameterKind.Int, "6",
             "Compression level of stored attachment contents: 0 = none, 1 = fastest, 9 = smallest. Content of 4 KiB or less is stored uncompressed.")
         { Min = 0, Max = 9 },
+        new("attachment_files_min_size", ParameterKind.Int, "16384",
+            "With attachment_storage = files, content (a whole message) smaller than this many bytes is kept in the database all the same, as the original kept message bodies there: a row costs less to write, read and remove than a file. 0 = all content in files.")
+        { Min = 0, Max = 1048576 },
 
         new("user_plugin", ParameterKind.Enum, "db",
             "Where users and groups come from: db (Rookery's own database), unix (passwd and group, see unix.cfg) or ldap.")
