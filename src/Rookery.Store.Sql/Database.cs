@@ -93,11 +93,18 @@ public sealed class Database
     /// so SQLite's own per-call connection mutex (serialized mode, the library's default) is pure cost —
     /// two mutex calls around every step and every column read. False when SQLite was already initialized
     /// by someone else in this process; it then stays serialized, which is correct, only slower.
+    /// Memory statistics are turned off with it: kept, they take one process-wide mutex around every
+    /// allocation and free of every connection, and under imaptest's load the threads queued on it
+    /// (futex calls were 10% of the server's CPU, most of them in pthread mutex waits and wakes).
+    /// Nothing reads them: they serve only sqlite3_status() and sqlite3_soft_heap_limit().
     /// </summary>
     static readonly Lazy<bool> SqliteThreadingMode = new(() =>
     {
         SQLitePCL.Batteries_V2.Init();
-        return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD) == SQLitePCL.raw.SQLITE_OK;
+        if (SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD) != SQLitePCL.raw.SQLITE_OK)
+            return false;
+        _ = SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
     });
 
     public DatabaseEngine Engine => Settings.Engine;
