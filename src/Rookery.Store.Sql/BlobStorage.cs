@@ -62,8 +62,8 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
                 }
                 else
                 {
-                    await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
-                    await db.InsertAsync(new BlobDataRow { Id = id, Data = blob.Content! }, token: cancellationToken);
+                    await db.RunAsync("DELETE FROM blob_data WHERE id = @id", cancellationToken, RawSql.P("id", id));
+                    await InsertDataAsync(db, id, blob.Content!, cancellationToken);
                 }
                 return;
             }
@@ -71,10 +71,17 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         }
     }
 
+    /// <remarks>
+    /// Every append of content stored already (a message to several recipients, or appended again) passes here:
+    /// one prepared query, by position, says where the content is and whether the database holds it.
+    /// </remarks>
     async Task RestoreContentIfMissingAsync(DataConnection db, StagedBlob blob, CancellationToken cancellationToken)
     {
         var id = blob.Id.Value;
-        var storage = await db.ScalarAsync<int>("SELECT storage FROM blobs WHERE id = @id", cancellationToken, RawSql.P("id", id));
+        var (storage, inDatabase) = (await db.ReadAsync(
+            "SELECT storage, CASE WHEN EXISTS (SELECT 1 FROM blob_data d WHERE d.id = @id) THEN 1 ELSE 0 END FROM blobs WHERE id = @id",
+            r => (Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) == 1),
+            cancellationToken, RawSql.P("id", id))).Single();
         if (storage == (int)AttachmentStorage.Files)
         {
             if (!files.Exists(blob.Id))
@@ -85,7 +92,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
                     files.Place(blob);
             }
         }
-        else if (!await db.GetTable<BlobDataRow>().AnyAsync(d => d.Id == id, cancellationToken))
+        else if (!inDatabase)
         {
             var content = blob.Content;
             if (content is null)
@@ -96,9 +103,12 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
                 await stream.CopyToAsync(buffer, cancellationToken);
                 content = buffer.ToArray();
             }
-            await db.InsertAsync(new BlobDataRow { Id = id, Data = content }, token: cancellationToken);
+            await InsertDataAsync(db, id, content, cancellationToken);
         }
     }
+
+    static Task InsertDataAsync(DataConnection db, string id, byte[] content, CancellationToken cancellationToken) =>
+        db.RunAsync("INSERT INTO blob_data (id, data) VALUES (@id, @data)", cancellationToken, RawSql.P("id", id), RawSql.P("data", content));
 
     /// <summary>Adds references to a blob that is known to exist (copies).</summary>
     internal static async Task IncrementExistingAsync(DataConnection db, string id, long count, CancellationToken cancellationToken)
@@ -159,10 +169,11 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             await using var db = await database.OpenAsync(cancellationToken);
             await using var transaction = await db.BeginTransactionAsync(cancellationToken);
             // The delete locks the row: a writer adding a reference now waits, then re-creates row and content.
-            var deleted = await db.GetTable<BlobRow>().DeleteAsync(b => b.Id == id && b.RefCount <= 0 && b.ZeroSince != null && b.ZeroSince <= cutoff, cancellationToken);
+            var deleted = await db.RunAsync("DELETE FROM blobs WHERE id = @id AND refcount <= 0 AND zero_since IS NOT NULL AND zero_since <= @cutoff",
+                cancellationToken, RawSql.P("id", id), RawSql.P("cutoff", cutoff));
             if (deleted == 0)
                 continue;
-            await db.GetTable<BlobDataRow>().DeleteAsync(d => d.Id == id, cancellationToken);
+            await db.RunAsync("DELETE FROM blob_data WHERE id = @id", cancellationToken, RawSql.P("id", id));
             await db.RunAsync("DELETE FROM message_structures WHERE blob_id = @id", cancellationToken, RawSql.P("id", id));
             files.Delete(new BlobId(id));
             await transaction.CommitAsync(cancellationToken);
