@@ -53,7 +53,8 @@ public sealed class MailboxView
     HashSet<long>? touched;
 
     /// <param name="firstRecentUid">Messages from this uid on are \Recent in this session.</param>
-    public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemState> items, long modSeq, long firstRecentUid)
+    /// <param name="folderKeywords">Every keyword the folder's messages have carried (<see cref="IMailStore.ListKeywordsAsync"/>), read after <paramref name="items"/>.</param>
+    public MailboxView(Mailbox mailbox, bool readOnly, IReadOnlyList<ItemState> items, long modSeq, long firstRecentUid, IReadOnlyList<string>? folderKeywords = null)
     {
         Mailbox = mailbox;
         ReadOnly = readOnly;
@@ -71,6 +72,10 @@ public sealed class MailboxView
                 keywords.UnionWith(message.Keywords);
             highest = Math.Max(highest, message.ModSeq);
         }
+        // FLAGS lists what the folder has carried, not only what its messages carry now: every session of the
+        // mailbox announces the same keywords, whenever it opened it
+        if (folderKeywords is not null)
+            keywords.UnionWith(folderKeywords);
         ModSeq = modSeq;
         HighestModSeq = Math.Max(mailbox.Folder.ModSeq, highest);
         UidNext = Math.Max(mailbox.Folder.UidNext, messages.Count == 0 ? 1 : messages[^1].Uid + 1);
@@ -182,6 +187,12 @@ public sealed class MailboxView
             return new Delta(0, [], [], false);
         var newest = changes[^1].ModSeq;
         var gone = changes.Any(c => c.Entity == ChangeEntity.Folder && c.ObjectId == FolderId && c.Kind == ChangeKind.Deleted);
+        // the folder's keyword list grew: a keyword can come and go on messages between two looks at them
+        if (!gone && changes.Any(c => c.Entity == ChangeEntity.Folder && c.ObjectId == FolderId && c.Kind == ChangeKind.Changed))
+        {
+            foreach (var keyword in await store.ListKeywordsAsync(FolderId, cancellationToken))
+                keywordsAdded |= keywords.Add(keyword);
+        }
         var removed = new List<long>();
         foreach (var change in changes)
         {

@@ -14,7 +14,13 @@ static class Migrations
         new(4, "IMAP \\Recent bookkeeping per folder; the Date header's own zone per item", RecentAndSentZone),
         new(5, "folder permissions: grants of rights on a folder to a user, a group or anyone", FolderGrants),
         new(6, "message structure (IMAP ENVELOPE and BODYSTRUCTURE) described at ingest, once per content", MessageStructures),
+        new(7, "the keywords a folder's messages have carried (IMAP FLAGS), kept after the last message drops one", FolderKeywords),
     ];
+
+    static IEnumerable<string> FolderKeywords(Ddl t)
+    {
+        yield return $"CREATE TABLE folder_keywords (folder_id {t.BigInt} NOT NULL, keyword {t.Text(255)} NOT NULL, PRIMARY KEY (folder_id, keyword)){t.TableOptions}";
+    }
 
     static IEnumerable<string> MessageStructures(Ddl t)
     {

@@ -253,6 +253,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 await db.GetTable<ItemRow>().DeleteAsync(i => i.FolderId == victim.Id, cancellationToken);
                 await db.GetTable<FolderRow>().DeleteAsync(f => f.Id == victim.Id, cancellationToken);
                 await db.GetTable<FolderGrantRow>().DeleteAsync(g => g.FolderId == victim.Id, cancellationToken);
+                await db.RunAsync("DELETE FROM folder_keywords WHERE folder_id = @folder", cancellationToken, RawSql.P("folder", victim.Id));
                 await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Deleted, victim.Id, victim.Id, null, cancellationToken, previousFolderId: victim.ParentId);
             }
             await ReleaseBlobsAsync(db, released, cancellationToken);
@@ -395,6 +396,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
                 results.Add(new AppendResult(id, uid, m, uidValidity));
             }
+            if (messages.Any(x => x.Request.Keywords.Count > 0))
+                await NoteFolderKeywordsAsync(db, storeId, m, folderId, messages.SelectMany(x => x.Request.Keywords), cancellationToken);
             await AddStoreSizeAsync(db, storeId, total, cancellationToken);
             return results;
         }, cancellationToken);
@@ -434,6 +437,35 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         var parameters = new List<DataParameter> { RawSql.P("folder", folderId) };
         Filter(sql, parameters, query);
         return await db.ScalarAsync<long>(sql.ToString(), cancellationToken, [.. parameters]);
+    }
+
+    public async Task<IReadOnlyList<string>> ListKeywordsAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await database.OpenAsync(cancellationToken);
+        return await db.ReadAsync("SELECT keyword FROM folder_keywords WHERE folder_id = @folder", r => r.GetString(0), cancellationToken, RawSql.P("folder", folderId));
+    }
+
+    /// <summary>The longest keyword <see cref="ListKeywordsAsync"/> keeps (a longer one is still kept on its messages).</summary>
+    const int MaxFolderKeyword = 255;
+
+    /// <summary>
+    /// Adds <paramref name="keywords"/>, which messages of the folder carry now, to its keyword list, and logs a
+    /// change of the folder when one of them is new there: open views learn of it even when no message carries
+    /// it any more by the time they look.
+    /// </summary>
+    async Task NoteFolderKeywordsAsync(DataConnection db, long storeId, long modseq, long folderId, IEnumerable<string> keywords, CancellationToken cancellationToken)
+    {
+        var insert = database.Engine switch
+        {
+            DatabaseEngine.MySql => "INSERT IGNORE INTO folder_keywords (folder_id, keyword) VALUES (@folder, @keyword)",
+            _ => "INSERT INTO folder_keywords (folder_id, keyword) VALUES (@folder, @keyword) ON CONFLICT (folder_id, keyword) DO NOTHING",
+        };
+        var added = false;
+        // in one order in every transaction, so two writers never wait on each other in a cycle
+        foreach (var keyword in keywords.Where(k => k.Length <= MaxFolderKeyword).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            added |= await db.RunAsync(insert, cancellationToken, RawSql.P("folder", folderId), RawSql.P("keyword", keyword)) > 0;
+        if (added)
+            await LogAsync(db, storeId, modseq, ChangeEntity.Folder, ChangeKind.Changed, folderId, folderId, null, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
@@ -575,6 +607,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var changed = new List<ItemInfo>();
             var failed = new List<long>();
             var missing = new List<long>();
+            var applied = false; // whether a keyword the change adds is on a message now
             foreach (var chunk in uids.Distinct().Chunk(Chunk))
             {
                 var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken);
@@ -595,6 +628,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     var flags = (MessageFlags)row.Flags;
                     var keywords = SplitKeywords(row.Keywords);
                     var (newFlags, newKeywords) = Apply(change, flags, keywords);
+                    if (change.Operation != FlagOperation.Remove && change.Keywords.Count > 0)
+                        applied = true;
                     if (newFlags == flags && newKeywords.SequenceEqual(keywords, StringComparer.OrdinalIgnoreCase))
                         continue;
                     row.Flags = (int)newFlags;
@@ -606,6 +641,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     changed.Add(ToInfo(row));
                 }
             }
+            if (applied)
+                await NoteFolderKeywordsAsync(db, storeId, m, folderId, change.Keywords, cancellationToken);
             if (changed.Count > 0)
                 await TouchFolderAsync(db, folderId, m, cancellationToken);
             return new FlagResult(changed, failed, missing);
@@ -665,6 +702,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
             }
+            await NoteFolderKeywordsAsync(db, targetStore, m, targetFolderId, sources.SelectMany(s => SplitKeywords(s.Keywords)), cancellationToken);
             await AddStoreSizeAsync(db, targetStore, total, cancellationToken);
             return new CopyResult(uidValidity, mappings);
         }, cancellationToken);
@@ -709,6 +747,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
             }
+            await NoteFolderKeywordsAsync(db, targetStore, m, targetFolderId, sources.SelectMany(s => SplitKeywords(s.Keywords)), cancellationToken);
             await ReleaseFromFolderAsync(db, sourceFolderId, sources.Count, total, modseq[sourceStore], cancellationToken);
             if (sourceStore != targetStore)
             {

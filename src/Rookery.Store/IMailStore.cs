@@ -62,6 +62,13 @@ public interface IMailStore
     /// </summary>
     Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every keyword a message of the folder has carried since it was created (up to 255 characters each), in no
+    /// order: IMAP's FLAGS and PERMANENTFLAGS, the same for every session, as Dovecot keeps them. The list only
+    /// grows; when it does, the folder gets a <see cref="ChangeKind.Changed"/> row in the change log.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListKeywordsAsync(long folderId, CancellationToken cancellationToken = default);
+
     Task<Stream> OpenContentAsync(ItemInfo item, CancellationToken cancellationToken = default);
 
     /// <summary>

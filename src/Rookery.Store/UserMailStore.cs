@@ -224,6 +224,12 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.CountItemsAsync(folderId, query, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> ListKeywordsAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.ListKeywordsAsync(folderId, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
     {
         await DemandAsync(folderId, FolderAction.Read, cancellationToken);

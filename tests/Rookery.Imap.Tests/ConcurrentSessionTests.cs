@@ -93,6 +93,52 @@ public sealed class ConcurrentSessionTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A keyword that came and went on a message between two looks of a session is still announced to it, and a
+    /// session that opens the mailbox afterwards lists it too: every session of the mailbox has the same FLAGS,
+    /// which imaptest's checkpoints compare (Dovecot keeps a mailbox's keywords the same way).
+    /// </summary>
+    [Fact]
+    public async Task A_keyword_that_left_every_message_stays_in_FLAGS_for_every_session()
+    {
+        await Transcript.RunAsync(harness.Session(), $"""
+            {ImapHarness.InboxSelected}
+            ! other session sets $Gone and takes it away again
+            C: c NOOP
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Gone)
+            S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Gone \*)] Flags permitted
+            # the message itself changed twice and is as it was; whether it is reported again is a detail
+            S? * 1 FETCH (UID 1 FLAGS (\Recent))
+            S: c OK NOOP completed
+            C: d LOGOUT
+            S: * BYE Logging out
+            S: d OK LOGOUT completed
+            """, actions: _ => Other("""
+                C: o3 STORE 1 +FLAGS.SILENT ($Gone)
+                S: o3 OK STORE completed
+                C: o4 STORE 1 -FLAGS.SILENT ($Gone)
+                S: o4 OK STORE completed
+                """));
+
+        await Transcript.RunAsync(harness.Session(), """
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: b SELECT INBOX
+            S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Gone)
+            S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Gone \*)] Flags permitted
+            S: * 4 EXISTS
+            S: * 0 RECENT
+            S: * OK [UNSEEN 1] First unseen
+            S: * OK [UIDVALIDITY …] UIDs valid
+            S: * OK [UIDNEXT 5] Predicted next UID
+            S: b OK [READ-WRITE] SELECT completed
+            C: c FETCH 1 (FLAGS)
+            S: * 1 FETCH (FLAGS ())
+            S: c OK FETCH completed
+            """);
+    }
+
+    /// <summary>
     /// Keywords a message brings along when it arrives (another session's APPEND) are announced before the
     /// FETCH of its flags, in an IDLE as well.
     /// </summary>

@@ -388,6 +388,42 @@ public sealed class ItemTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_folder_keeps_every_keyword_its_messages_carried_and_logs_a_change_when_one_is_new()
+    {
+        var a = await store.AppendAsync(inbox.Id, Messages.Make("a"), new AppendRequest { Keywords = ["$Junk"] });
+        Assert.Equal(["$Junk"], await store.ListKeywordsAsync(inbox.Id));
+
+        var before = (await store.GetStoreAsync(alice.Id)).ModSeq;
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Add, MessageFlags.None, ["$Work", "$Junk"]));
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Replace, MessageFlags.Seen, []));
+        Assert.Equal(["$Junk", "$Work"], (await store.ListKeywordsAsync(inbox.Id)).Order());
+        // one folder change, for the write that brought a keyword new to the folder
+        var changes = await store.GetChangesAsync(alice.Id, before);
+        var folderChange = Assert.Single(changes, c => c.Entity == ChangeEntity.Folder);
+        Assert.Equal((ChangeKind.Changed, inbox.Id, before + 1), (folderChange.Kind, folderChange.ObjectId, folderChange.ModSeq));
+
+        // removing or naming a keyword on no message adds nothing; a keyword too long for the list stays on its message
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Remove, MessageFlags.None, ["$Other"]));
+        await store.SetFlagsAsync(inbox.Id, [999], new FlagChange(FlagOperation.Add, MessageFlags.None, ["$Nowhere"]));
+        var longKeyword = "$" + new string('k', 300);
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Add, MessageFlags.None, [longKeyword]));
+        Assert.Equal(["$Junk", "$Work"], (await store.ListKeywordsAsync(inbox.Id)).Order());
+        Assert.Contains(longKeyword, (await store.GetItemAsync(inbox.Id, a.Uid))!.Keywords);
+
+        // copies and moves bring their keywords along; a deleted folder's list goes with it
+        var archive = await store.CreateFolderAsync(alice.Id, null, "Archive", ContainerClass.Mail);
+        var other = await store.CreateFolderAsync(alice.Id, null, "Other", ContainerClass.Mail);
+        var b = await store.AppendAsync(inbox.Id, Messages.Make("b"), new AppendRequest { Keywords = ["$Moved"] });
+        await store.SetFlagsAsync(inbox.Id, [a.Uid], new FlagChange(FlagOperation.Add, MessageFlags.None, ["$Copied"]));
+        await store.CopyItemsAsync(inbox.Id, [a.Uid], archive.Id);
+        await store.MoveItemsAsync(inbox.Id, [b.Uid], other.Id);
+        Assert.Equal(["$Copied"], await store.ListKeywordsAsync(archive.Id));
+        Assert.Equal(["$Moved"], await store.ListKeywordsAsync(other.Id));
+        await store.DeleteFolderAsync(other.Id);
+        Assert.Empty(await store.ListKeywordsAsync(other.Id));
+    }
+
+    [Fact]
     public async Task Items_are_counted_by_the_same_filters_and_listed_without_their_fields_when_asked()
     {
         var sent = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);

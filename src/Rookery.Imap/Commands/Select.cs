@@ -40,7 +40,9 @@ public sealed partial class ImapSession
         var highest = items.Count > 0 ? items.Max(i => i.Uid) : 0;
         var claimable = highest >= folder.UidNext ? folder with { UidNext = highest + 1 } : folder;
         var firstRecent = imap4rev2 ? long.MaxValue : readOnly ? folder.RecentUid : await Store.ClaimRecentAsync(folder.Id, claimable, cancellationToken);
-        var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent);
+        // after the messages: a keyword that left them meanwhile is still in the folder's list
+        var folderKeywords = await Store.ListKeywordsAsync(folder.Id, cancellationToken);
+        var view = new MailboxView(mailbox with { Folder = folder }, readOnly, items, modSeq, firstRecent, folderKeywords);
 
         WriteFlagLists(view);
         writer.Untagged($"{view.Count} EXISTS");
