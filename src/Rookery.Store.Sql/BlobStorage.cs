@@ -28,9 +28,6 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
 
     public FileBlobStore Files => files;
 
-    /// <summary>Content shorter than this is kept in the database whatever <see cref="Mode"/> says.</summary>
-    public int FilesMinSize => filesMinSize;
-
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
         mode == AttachmentStorage.Files ? files.StageAsync(content, filesMinSize, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
 
@@ -202,7 +199,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
     /// <summary>
     /// Moves blobs kept in the database to files, one committed blob at a time, so it can run
     /// beside a live server and resume after an interruption. Content shorter than
-    /// <see cref="FilesMinSize"/> stays: files storage keeps it in the database too.
+    /// attachment_files_min_size stays: files storage keeps it in the database too.
     /// </summary>
     public async Task<int> ConvertDatabaseBlobsToFilesAsync(IProgress<(long Done, long Total)>? progress = null, CancellationToken cancellationToken = default)
     {
