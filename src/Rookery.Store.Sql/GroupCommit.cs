@@ -337,7 +337,7 @@ sealed class GroupCommit
         write.Reset();
         try
         {
-            var modseqs = await SqlMailStore.TakeModSeqsAsync(db, database.Engine, write.StoreIds, write.CancellationToken);
+            var modseqs = await StoreWriter.TakeModSeqsAsync(db, database.Engine, write.StoreIds, write.CancellationToken);
             await write.RunAsync(db, modseqs);
             write.ModSeqs = modseqs;
             return true;

@@ -15,7 +15,23 @@ static class Migrations
         new(5, "folder permissions: grants of rights on a folder to a user, a group or anyone", FolderGrants),
         new(6, "message structure (IMAP ENVELOPE and BODYSTRUCTURE) described at ingest, once per content", MessageStructures),
         new(7, "the keywords a folder's messages have carried (IMAP FLAGS), kept after the last message drops one", FolderKeywords),
+        new(8, "items of every kind: kind, content type and resource name; the change log names them, is read per folder and pruned", ItemKinds),
     ];
+
+    static IEnumerable<string> ItemKinds(Ddl t)
+    {
+        yield return $"ALTER TABLE items ADD kind {t.Int} NOT NULL DEFAULT 1";
+        yield return $"ALTER TABLE items ADD content_type {t.Text(255)} NULL";
+        // NULL for mail, whose name is generated from its id: every engine lets NULLs repeat in a unique index
+        yield return $"ALTER TABLE items ADD resource_name {t.Text(255)} NULL";
+        yield return "CREATE UNIQUE INDEX ux_items_resource ON items (folder_id, resource_name)";
+        yield return $"ALTER TABLE changes ADD item_kind {t.Int} NULL";
+        yield return $"ALTER TABLE changes ADD resource_name {t.Text(255)} NULL";
+        yield return "CREATE INDEX ix_changes_folder ON changes (folder_id, modseq)";
+        yield return "CREATE INDEX ix_changes_prev_folder ON changes (prev_folder_id, modseq)";
+        // every change at or below it may have been pruned: a reader from an older position must start over
+        yield return $"ALTER TABLE stores ADD changes_horizon {t.BigInt} NOT NULL DEFAULT 0";
+    }
 
     static IEnumerable<string> FolderKeywords(Ddl t)
     {

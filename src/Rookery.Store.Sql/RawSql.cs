@@ -20,7 +20,7 @@ static class RawSql
 
     public static DataParameter P(string name, int? value) => new(name, value, DataType.Int32);
 
-    public static DataParameter P(string name, string value) => new(name, value, DataType.NVarChar);
+    public static DataParameter P(string name, string? value) => new(name, value, DataType.NVarChar);
 
     public static DataParameter P(string name, byte[]? value) => new(name, value, DataType.VarBinary);
 

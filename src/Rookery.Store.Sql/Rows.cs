@@ -16,6 +16,8 @@ sealed class StoreRow
     /// <summary>The last UIDVALIDITY given to a folder of this store; new folders get a larger one, so none is ever reused.</summary>
     [Column("last_uid_validity")] public long LastUidValidity { get; set; }
     [Column("created_at")] public long CreatedAt { get; set; }
+    /// <summary>Every change-log row at or below this modseq may have been pruned (changelog_retention).</summary>
+    [Column("changes_horizon")] public long ChangesHorizon { get; set; }
 }
 
 [Table("folders")]
@@ -59,6 +61,11 @@ sealed class ItemRow
     [Column("trace_headers")] public byte[]? TraceHeaders { get; set; }
     /// <summary>The Date header's zone in minutes east of UTC, so SENTON and friends compare the date as written.</summary>
     [Column("sent_offset")] public int? SentOffset { get; set; }
+    [Column("kind")] public int Kind { get; set; } = (int)ItemKind.Mail;
+    /// <summary>Null: the kind's default (<see cref="Items.DefaultContentType"/>).</summary>
+    [Column("content_type")] public string? ContentType { get; set; }
+    /// <summary>Null: generated from the id (<see cref="Items.GeneratedName"/>), as for all mail.</summary>
+    [Column("resource_name")] public string? ResourceName { get; set; }
 }
 
 [Table("blobs")]

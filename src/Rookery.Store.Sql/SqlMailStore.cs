@@ -5,6 +5,7 @@ using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
 using Rookery.Blobs;
+using static Rookery.Store.Sql.StoreWriter;
 
 namespace Rookery.Store.Sql;
 
@@ -17,7 +18,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 {
     const int Chunk = 500;
     readonly TimeProvider clock = time ?? TimeProvider.System;
-    readonly GroupCommit? groupCommit = database.Engine == DatabaseEngine.Sqlite ? new GroupCommit(database, notifier) : null;
+    readonly StoreWriter writer = new(database, blobs, notifier, time ?? TimeProvider.System);
+    SqlItems? items;
+    SqlItems ItemStore => items ??= new SqlItems(writer, quota);
 
     public IChangeNotifier Notifier => notifier;
 
@@ -25,7 +28,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     /// SQLite: whether an acknowledged state change (flags, expunge) is not yet fsynced; it will be
     /// within <see cref="DatabaseSettings.StateSyncDelay"/>. Always false on the database servers.
     /// </summary>
-    public bool HasUnsyncedStateChanges => groupCommit?.HasUnsynced ?? false;
+    public bool HasUnsyncedStateChanges => writer.HasUnsynced;
 
     long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -63,7 +66,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                         ModSeq = 1,
                         CreatedAt = now,
                     }, token: cancellationToken);
-                    await LogAsync(db, storeId, 1, ChangeEntity.Folder, ChangeKind.Created, folderId, folderId, null, cancellationToken);
+                    await writer.LogAsync(db, storeId, 1, ChangeEntity.Folder, ChangeKind.Created, folderId, folderId, null, cancellationToken);
                 }
             }
             await transaction.CommitAsync(cancellationToken);
@@ -159,7 +162,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     public async Task<FolderInfo> CreateFolderAsync(long storeId, long? parentId, string name, ContainerClass containerClass, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        return await WriteAsync([storeId], async (db, modseq) =>
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var parent = parentId ?? 0;
             if (parent != 0 && (await LoadFolderAsync(db, parent, cancellationToken)).StoreId != storeId)
@@ -180,7 +183,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 ModSeq = modseq[storeId],
                 CreatedAt = now,
             }, token: cancellationToken);
-            await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Created, id, id, null, cancellationToken);
+            await writer.LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Created, id, id, null, cancellationToken);
             if (parent != 0)
             {
                 // a new folder starts with its parent's permissions, as in the original
@@ -201,8 +204,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         if (newName is not null)
             ValidateName(newName);
-        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
-        return await WriteAsync([storeId], async (db, modseq) =>
+        var storeId = (await writer.StoreOfFolderAsync(folderId, cancellationToken)).Id;
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var folder = await LoadFolderAsync(db, folderId, cancellationToken);
             var parent = keepParent ? folder.ParentId : newParentId ?? 0;
@@ -229,15 +232,15 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 .Set(f => f.ModSeq, modseq[storeId])
                 .UpdateAsync(cancellationToken);
             var kind = parent != folder.ParentId ? ChangeKind.Moved : ChangeKind.Changed;
-            await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, kind, folderId, folderId, null, cancellationToken, previousFolderId: folder.ParentId);
+            await writer.LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, kind, folderId, folderId, null, cancellationToken, previousFolderId: folder.ParentId);
             return ToInfo(await LoadFolderAsync(db, folderId, cancellationToken));
         }, cancellationToken);
     }
 
     public async Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default)
     {
-        var storeId = (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
-        await WriteAsync([storeId], async (db, modseq) =>
+        var storeId = (await writer.StoreOfFolderAsync(folderId, cancellationToken)).Id;
+        await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var folder = await LoadFolderAsync(db, folderId, cancellationToken);
             var doomed = await DescendantsAsync(db, folder, cancellationToken);
@@ -254,9 +257,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 await db.GetTable<FolderRow>().DeleteAsync(f => f.Id == victim.Id, cancellationToken);
                 await db.GetTable<FolderGrantRow>().DeleteAsync(g => g.FolderId == victim.Id, cancellationToken);
                 await db.RunAsync("DELETE FROM folder_keywords WHERE folder_id = @folder", cancellationToken, RawSql.P("folder", victim.Id));
-                await LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Deleted, victim.Id, victim.Id, null, cancellationToken, previousFolderId: victim.ParentId);
+                await writer.LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Deleted, victim.Id, victim.Id, null, cancellationToken, previousFolderId: victim.ParentId);
             }
-            await ReleaseBlobsAsync(db, released, cancellationToken);
+            await writer.ReleaseBlobsAsync(db, released, cancellationToken);
             await AddStoreSizeAsync(db, storeId, -freed, cancellationToken);
             return 0;
         }, cancellationToken);
@@ -291,7 +294,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             recentClaims[folderId] = folder.UidNext;
         }
         // Written behind; a write that fails only makes the messages recent once more.
-        _ = WriteUnversionedAsync(db => db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid < @next", CancellationToken.None,
+        _ = writer.WriteUnversionedAsync(db => db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid < @next", CancellationToken.None,
                 RawSql.P("next", folder.UidNext), RawSql.P("id", folderId)), CancellationToken.None, stateOnly: true)
             .ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
         return claimed;
@@ -311,7 +314,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         if (name.Length > 700)
             throw new FolderOperationException("a mailbox name can be at most 700 characters");
-        await WriteUnversionedAsync(async db =>
+        await writer.WriteUnversionedAsync(async db =>
         {
             var table = db.GetTable<SubscriptionRow>();
             if (!subscribed)
@@ -332,7 +335,34 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }, cancellationToken);
     }
 
-    // ---- items ----
+    // ---- items of every kind (IItemStore) ----
+
+    public Task<StoredItem?> FindItemAsync(long folderId, string resourceName, CancellationToken cancellationToken = default) =>
+        ItemStore.FindAsync(folderId, resourceName, cancellationToken);
+
+    public Task<IReadOnlyList<StoredItem>> ListFolderItemsAsync(long folderId, CancellationToken cancellationToken = default) =>
+        ItemStore.ListAsync(folderId, cancellationToken);
+
+    public Task<Stream> OpenItemContentAsync(StoredItem item, CancellationToken cancellationToken = default) =>
+        ItemStore.OpenContentAsync(item, cancellationToken);
+
+    public Task<ItemWrite> PutItemAsync(long folderId, string? resourceName, ItemContent content, WriteCondition condition, CancellationToken cancellationToken = default) =>
+        ItemStore.PutAsync(folderId, resourceName, content, condition, cancellationToken);
+
+    public Task<ItemWrite> DeleteItemAsync(long folderId, string resourceName, WriteCondition condition, CancellationToken cancellationToken = default) =>
+        ItemStore.DeleteAsync(folderId, resourceName, condition, cancellationToken);
+
+    public Task<FolderChanges> GetFolderChangesAsync(long folderId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default) =>
+        ItemStore.GetFolderChangesAsync(folderId, sinceModSeq, limit, cancellationToken);
+
+    /// <summary>
+    /// Prunes the change log of every store of the rows written before <paramref name="before"/>
+    /// (<c>changelog_retention</c>); a reader from a position older than what is left is told it expired.
+    /// </summary>
+    public Task<long> PruneChangesAsync(DateTimeOffset before, CancellationToken cancellationToken = default) =>
+        ItemStore.PruneChangesAsync(before, cancellationToken);
+
+    // ---- mail ----
 
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken = default) => blobs.StageAsync(content, cancellationToken);
 
@@ -343,7 +373,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         if (messages.Count == 0)
             return [];
-        var owner = await StoreOfFolderAsync(folderId, cancellationToken);
+        var owner = await writer.StoreOfFolderAsync(folderId, cancellationToken);
         var storeId = owner.Id;
         var limits = await quota.GetLimitsAsync(owner, cancellationToken);
         // Refuse what cannot fit before any content is placed (the transaction checks again, against
@@ -351,7 +381,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         CheckQuota(storeId, owner.Size, messages.Sum(x => x.Content.Length + x.Request.TraceHeaders.Length), limits);
         foreach (var (content, _) in messages)
             blobs.PlaceAhead(content);
-        return await WriteAsync([storeId], async (db, modseq) =>
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
             var sizes = messages.Select(x => x.Content.Length + x.Request.TraceHeaders.Length).ToList();
@@ -393,7 +423,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     RawSql.P("cc", Clean(fields.Cc, 100_000)),
                     RawSql.P("messageId", Clean(fields.MessageId, 998)),
                     RawSql.P("trace", request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray()));
-                await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
+                await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
                 results.Add(new AppendResult(id, uid, m, uidValidity));
             }
             if (messages.Any(x => x.Request.Keywords.Count > 0))
@@ -465,7 +495,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         foreach (var keyword in keywords.Where(k => k.Length <= MaxFolderKeyword).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             added |= await db.RunAsync(insert, cancellationToken, RawSql.P("folder", folderId), RawSql.P("keyword", keyword)) > 0;
         if (added)
-            await LogAsync(db, storeId, modseq, ChangeEntity.Folder, ChangeKind.Changed, folderId, folderId, null, cancellationToken);
+            await writer.LogAsync(db, storeId, modseq, ChangeEntity.Folder, ChangeKind.Changed, folderId, folderId, null, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
@@ -477,7 +507,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         {
             // a big folder read before: bring it forward by the change log, re-reading only what changed
             var changes = await ReadChangesAsync(kept.StoreId, kept.ModSeq, ChangeWindow.Size, cancellationToken);
-            if (changes.Count < ChangeWindow.Size)
+            // read after the rows: a pruner moves the horizon before it deletes any (see SqlItems.GetFolderChangesAsync)
+            var horizon = await db.ScalarAsync<long>("SELECT changes_horizon FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", kept.StoreId));
+            if (changes.Count < ChangeWindow.Size && kept.ModSeq >= horizon)
             {
                 var (removed, changed, gone) = FolderStates.Affecting(folderId, changes);
                 if (!gone)
@@ -575,7 +607,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     // a description can always be made again: its fsync may follow like a state change's
     public Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default) =>
-        WriteUnversionedAsync(async db =>
+        writer.WriteUnversionedAsync(async db =>
         {
             await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
             return 0;
@@ -600,8 +632,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
     {
-        var storeId = await StoreIdOfFolderAsync(folderId, cancellationToken);
-        return await WriteAsync([storeId], async (db, modseq) =>
+        var storeId = await writer.StoreIdOfFolderAsync(folderId, cancellationToken);
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
             var changed = new List<ItemInfo>();
@@ -637,7 +669,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     row.ModSeq = m;
                     await db.RunAsync("UPDATE items SET flags = @flags, keywords = @keywords, modseq = @modseq WHERE id = @id", cancellationToken,
                         RawSql.P("flags", row.Flags), RawSql.P("keywords", row.Keywords), RawSql.P("modseq", m), RawSql.P("id", row.Id));
-                    await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, row.Id, folderId, row.Uid, cancellationToken);
+                    await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, row.Id, folderId, row.Uid, cancellationToken);
                     changed.Add(ToInfo(row));
                 }
             }
@@ -674,11 +706,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
     {
-        var target = await StoreOfFolderAsync(targetFolderId, cancellationToken);
+        var target = await writer.StoreOfFolderAsync(targetFolderId, cancellationToken);
         var targetStore = target.Id;
-        await StoreOfFolderAsync(sourceFolderId, cancellationToken);
+        await writer.StoreOfFolderAsync(sourceFolderId, cancellationToken);
         var limits = await quota.GetLimitsAsync(target, cancellationToken);
-        return await WriteAsync([targetStore], async (db, modseq) =>
+        return await writer.WriteAsync([targetStore], async (db, modseq) =>
         {
             var m = modseq[targetStore];
             var sources = await LoadItemsAsync(db, sourceFolderId, uids, cancellationToken);
@@ -698,7 +730,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 copy.Uid = uid;
                 copy.ModSeq = m;
                 var id = await db.InsertWithInt64IdentityAsync(copy, token: cancellationToken);
-                await LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, id, targetFolderId, uid, cancellationToken);
+                await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, id, targetFolderId, uid, cancellationToken);
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
             }
@@ -710,11 +742,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<CopyResult> MoveItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
     {
-        var sourceStore = (await StoreOfFolderAsync(sourceFolderId, cancellationToken)).Id;
-        var target = await StoreOfFolderAsync(targetFolderId, cancellationToken);
+        var sourceStore = (await writer.StoreOfFolderAsync(sourceFolderId, cancellationToken)).Id;
+        var target = await writer.StoreOfFolderAsync(targetFolderId, cancellationToken);
         var targetStore = target.Id;
         var limits = sourceStore == targetStore ? QuotaLimits.None : await quota.GetLimitsAsync(target, cancellationToken);
-        return await WriteAsync([sourceStore, targetStore], async (db, modseq) =>
+        return await writer.WriteAsync([sourceStore, targetStore], async (db, modseq) =>
         {
             var m = modseq[targetStore];
             var sources = await LoadItemsAsync(db, sourceFolderId, uids, cancellationToken);
@@ -737,12 +769,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     throw new InvalidOperationException($"item {source.Id} left folder {sourceFolderId} while it was being moved");
                 if (sourceStore == targetStore)
                 {
-                    await LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Moved, source.Id, targetFolderId, uid, cancellationToken, sourceFolderId, source.Uid);
+                    await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Moved, source.Id, targetFolderId, uid, cancellationToken, sourceFolderId, source.Uid);
                 }
                 else
                 {
-                    await LogAsync(db, sourceStore, modseq[sourceStore], ChangeEntity.Item, ChangeKind.Deleted, source.Id, sourceFolderId, source.Uid, cancellationToken);
-                    await LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, source.Id, targetFolderId, uid, cancellationToken);
+                    await writer.LogAsync(db, sourceStore, modseq[sourceStore], ChangeEntity.Item, ChangeKind.Deleted, source.Id, sourceFolderId, source.Uid, cancellationToken);
+                    await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, source.Id, targetFolderId, uid, cancellationToken);
                 }
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
@@ -760,8 +792,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<IReadOnlyList<long>> ExpungeAsync(long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken = default)
     {
-        var storeId = await StoreIdOfFolderAsync(folderId, cancellationToken);
-        return await WriteAsync([storeId], async (db, modseq) =>
+        var storeId = await writer.StoreIdOfFolderAsync(folderId, cancellationToken);
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
             var victims = await LoadItemsAsync(db, folderId, uids, cancellationToken);
@@ -772,9 +804,9 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             else
                 foreach (var chunk in victims.Chunk(Chunk))
                     await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({InlineList(chunk.Select(v => v.Id))})", cancellationToken);
-            await ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
+            await writer.ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
             foreach (var victim in victims)
-                await LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken);
+                await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken);
             var total = victims.Sum(v => v.Size);
             await ReleaseFromFolderAsync(db, folderId, victims.Count, total, m, cancellationToken);
             await AddStoreSizeAsync(db, storeId, -total, cancellationToken);
@@ -807,10 +839,21 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         // every session reads this after every change to its store: read by position, not mapped by name
         static long? Optional(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
         return await db.ReadAsync(
-            "SELECT modseq, entity, kind, object_id, folder_id, uid, at, prev_folder_id, prev_uid FROM changes " +
+            "SELECT modseq, entity, kind, object_id, folder_id, uid, at, prev_folder_id, prev_uid, item_kind, resource_name FROM changes " +
             "WHERE store_id = @store AND modseq > @since ORDER BY modseq, id LIMIT @limit",
-            r => new Change(r.GetInt64(0), (ChangeEntity)r.GetInt32(1), (ChangeKind)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), Optional(r, 5),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))) { PreviousFolderId = Optional(r, 7), PreviousUid = Optional(r, 8) },
+            r =>
+            {
+                var entity = (ChangeEntity)r.GetInt32(1);
+                var id = r.GetInt64(3);
+                return new Change(r.GetInt64(0), entity, (ChangeKind)r.GetInt32(2), id, r.GetInt64(4), Optional(r, 5),
+                    DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)))
+                {
+                    PreviousFolderId = Optional(r, 7),
+                    PreviousUid = Optional(r, 8),
+                    ItemKind = r.IsDBNull(9) ? ItemKind.Mail : (ItemKind)r.GetInt32(9),
+                    ResourceName = entity != ChangeEntity.Item ? null : r.IsDBNull(10) ? Items.GeneratedName(id) : r.GetString(10),
+                };
+            },
             cancellationToken, RawSql.P("store", storeId), RawSql.P("since", sinceModSeq), RawSql.P("limit", (long)limit));
     }
 
@@ -897,88 +940,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }
     }
 
-    // ---- the write path ----
-
-    /// <summary>
-    /// Runs <paramref name="body"/> in a transaction that has taken the next modseq of each
-    /// store (locking their rows in id order, so two writers never deadlock), then commits
-    /// and publishes the change.
-    /// </summary>
-    /// <param name="stateOnly">The write changes only messages' state (flags, expunges): on SQLite its fsync may follow its acknowledgement (see <see cref="GroupCommit"/>).</param>
-    async Task<T> WriteAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken, bool stateOnly = false)
-    {
-        if (groupCommit is not null)
-            return await groupCommit.RunAsync(storeIds, body, stateOnly, cancellationToken);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await WriteOnceAsync(storeIds, body, cancellationToken);
-            }
-            catch (Exception e) when (attempt < MaxAttempts && Database.IsTransient(e))
-            {
-                // A deadlock victim rolled back completely; the body is safe to run again.
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
-            }
-        }
-    }
-
-    const int MaxAttempts = 5;
-
-    /// <summary>
-    /// Runs a write that changes no item, so takes no modseq and tells no session (\Recent claims,
-    /// structure descriptions, subscriptions). On SQLite it joins the group commit, where it never
-    /// waits on the write lock beside it; elsewhere it runs on a connection of its own.
-    /// </summary>
-    async Task<T> WriteUnversionedAsync<T>(Func<DataConnection, Task<T>> body, CancellationToken cancellationToken, bool stateOnly = false)
-    {
-        if (groupCommit is not null)
-            return await groupCommit.RunAsync([], (db, _) => body(db), stateOnly, cancellationToken);
-        await using var db = await database.OpenAsync(cancellationToken);
-        return await body(db);
-    }
-
-    async Task<T> WriteOnceAsync<T>(long[] storeIds, Func<DataConnection, IReadOnlyDictionary<long, long>, Task<T>> body, CancellationToken cancellationToken)
-    {
-        IReadOnlyDictionary<long, long> modseqs;
-        T result;
-        await using (var db = await database.OpenAsync(cancellationToken))
-        {
-            // READ COMMITTED: every read after the store-row locks sees what committed before them
-            // (MySQL's REPEATABLE READ would read an older snapshot), and InnoDB takes no gap locks.
-            await using var transaction = await db.BeginTransactionAsync(database.WriteIsolation, cancellationToken);
-            modseqs = await TakeModSeqsAsync(db, database.Engine, storeIds.Distinct().Order().ToArray(), cancellationToken);
-            result = await body(db, modseqs);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        foreach (var (storeId, modseq) in modseqs)
-            notifier.Publish(new StoreChanged(storeId, modseq));
-        return result;
-    }
-
-    /// <summary>Takes the next modseq of each store, locking their rows in the (ascending) order given.</summary>
-    internal static async Task<IReadOnlyDictionary<long, long>> TakeModSeqsAsync(DataConnection db, DatabaseEngine engine, long[] orderedStoreIds, CancellationToken cancellationToken)
-    {
-        var modseqs = new Dictionary<long, long>(orderedStoreIds.Length);
-        foreach (var storeId in orderedStoreIds)
-        {
-            var id = RawSql.P("id", storeId);
-            long? modseq;
-            if (engine == DatabaseEngine.MySql)
-            {
-                modseq = await db.RunAsync("UPDATE stores SET modseq = modseq + 1 WHERE id = @id", cancellationToken, id) == 0
-                    ? null
-                    : await db.ScalarAsync<long>("SELECT modseq FROM stores WHERE id = @id", cancellationToken, id);
-            }
-            else
-            {
-                modseq = await db.ScalarAsync<long?>("UPDATE stores SET modseq = modseq + 1 WHERE id = @id RETURNING modseq", cancellationToken, id);
-            }
-            modseqs[storeId] = modseq ?? throw new StoreObjectNotFoundException($"store {storeId}");
-        }
-        return modseqs;
-    }
-
     static async Task<long> NextUidValidityAsync(DataConnection db, long storeId, long now, CancellationToken cancellationToken)
     {
         var last = await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Select(s => s.LastUidValidity).FirstAsync(cancellationToken);
@@ -986,66 +947,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         await db.GetTable<StoreRow>().Where(s => s.Id == storeId).Set(s => s.LastUidValidity, next).UpdateAsync(cancellationToken);
         return next;
     }
-
-    static async Task EnsureQuotaAsync(DataConnection db, long storeId, long growth, QuotaLimits limits, CancellationToken cancellationToken)
-    {
-        if (limits.Hard <= 0 || growth <= 0)
-            return;
-        var size = await db.ScalarAsync<long>("SELECT size FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
-        CheckQuota(storeId, size, growth, limits);
-    }
-
-    static void CheckQuota(long storeId, long size, long growth, QuotaLimits limits)
-    {
-        if (limits.Hard > 0 && growth > 0 && size + growth > limits.Hard)
-            throw new QuotaExceededException(storeId, size + growth, limits.Hard);
-    }
-
-    async Task ReleaseBlobsAsync(DataConnection db, IEnumerable<string> blobIds, CancellationToken cancellationToken)
-    {
-        foreach (var group in blobIds.GroupBy(id => id, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-            await blobs.ReleaseAsync(db, group.Key, group.Count(), cancellationToken);
-    }
-
-    static async Task<(long FirstUid, long UidValidity)> TakeUidsAsync(DataConnection db, DatabaseEngine engine, long folderId, int count, long modseq, long bytes, CancellationToken cancellationToken)
-    {
-        const string Update = "UPDATE folders SET uid_next = uid_next + @count, modseq = @modseq, message_count = message_count + @count, size = size + @bytes WHERE id = @id";
-        DataParameter[] parameters = [RawSql.P("count", (long)count), RawSql.P("modseq", modseq), RawSql.P("bytes", bytes), RawSql.P("id", folderId)];
-        FolderRow? folder;
-        if (engine == DatabaseEngine.MySql)
-        {
-            folder = await db.RunAsync(Update, cancellationToken, parameters) == 0
-                ? null
-                : (await db.ListAsync<FolderRow>("SELECT uid_next, uid_validity FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId)))[0];
-        }
-        else
-        {
-            folder = await db.FirstOrDefaultAsync<FolderRow>(Update + " RETURNING uid_next, uid_validity", cancellationToken, parameters);
-        }
-        if (folder is null)
-            throw new StoreObjectNotFoundException($"folder {folderId}");
-        return (folder.UidNext - count, folder.UidValidity);
-    }
-
-    static Task ReleaseFromFolderAsync(DataConnection db, long folderId, int count, long bytes, long modseq, CancellationToken cancellationToken) =>
-        db.RunAsync("UPDATE folders SET message_count = message_count - @count, size = size - @bytes, modseq = @modseq WHERE id = @id", cancellationToken,
-            RawSql.P("count", (long)count), RawSql.P("bytes", bytes), RawSql.P("modseq", modseq), RawSql.P("id", folderId));
-
-    static Task TouchFolderAsync(DataConnection db, long folderId, long modseq, CancellationToken cancellationToken) =>
-        db.RunAsync("UPDATE folders SET modseq = @modseq WHERE id = @id", cancellationToken, RawSql.P("modseq", modseq), RawSql.P("id", folderId));
-
-    static Task AddStoreSizeAsync(DataConnection db, long storeId, long delta, CancellationToken cancellationToken) =>
-        delta == 0 ? Task.CompletedTask : db.RunAsync("UPDATE stores SET size = size + @delta WHERE id = @id", cancellationToken, RawSql.P("delta", delta), RawSql.P("id", storeId));
-
-    Task LogAsync(DataConnection db, long storeId, long modseq, ChangeEntity entity, ChangeKind kind, long objectId, long folderId, long? uid,
-        CancellationToken cancellationToken, long? previousFolderId = null, long? previousUid = null) =>
-        db.RunAsync(
-            "INSERT INTO changes (store_id, modseq, entity, kind, object_id, folder_id, uid, prev_folder_id, prev_uid, at) " +
-            "VALUES (@store, @modseq, @entity, @kind, @object, @folder, @uid, @prevFolder, @prevUid, @at)",
-            cancellationToken,
-            RawSql.P("store", storeId), RawSql.P("modseq", modseq), RawSql.P("entity", (int)entity), RawSql.P("kind", (int)kind),
-            RawSql.P("object", objectId), RawSql.P("folder", folderId), RawSql.P("uid", uid),
-            RawSql.P("prevFolder", previousFolderId), RawSql.P("prevUid", previousUid), RawSql.P("at", Now));
 
     static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
     {
@@ -1089,39 +990,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     static async Task<FolderRow> LoadFolderAsync(DataConnection db, long folderId, CancellationToken cancellationToken) =>
         await db.FirstOrDefaultAsync<FolderRow>("SELECT * FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId))
         ?? throw new StoreObjectNotFoundException($"folder {folderId}");
-
-    /// <summary>The store a folder belongs to, in one query.</summary>
-    async Task<StoreInfo> StoreOfFolderAsync(long folderId, CancellationToken cancellationToken)
-    {
-        await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.FirstOrDefaultAsync<StoreRow>(
-            "SELECT s.* FROM folders f JOIN stores s ON s.id = f.store_id WHERE f.id = @folder", cancellationToken, RawSql.P("folder", folderId));
-        if (row is null)
-            throw new StoreObjectNotFoundException($"folder {folderId}");
-        if (folderStores.Count >= MaxFolderStores)
-            folderStores.Clear();
-        folderStores[folderId] = row.Id;
-        return ToInfo(row);
-    }
-
-    /// <summary>
-    /// Which store each folder seen so far is in. A folder never moves to another store and its id is
-    /// never reused, so this needs no invalidation; a write to a folder deleted meanwhile (by any
-    /// process) finds it gone in its own transaction (<see cref="EnsureFolderExistsAsync"/>).
-    /// </summary>
-    readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> folderStores = new();
-    const int MaxFolderStores = 100_000;
-
-    /// <summary>The id of the store a folder is in, without a query for a folder seen before: flag changes and expunges ask it every time.</summary>
-    async Task<long> StoreIdOfFolderAsync(long folderId, CancellationToken cancellationToken) =>
-        folderStores.TryGetValue(folderId, out var storeId) ? storeId : (await StoreOfFolderAsync(folderId, cancellationToken)).Id;
-
-    /// <summary>Throws what the write would have without the store id kept: the folder is not there (any more).</summary>
-    static async Task EnsureFolderExistsAsync(DataConnection db, long folderId, CancellationToken cancellationToken)
-    {
-        if (await db.ScalarAsync<long?>("SELECT id FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId)) is null)
-            throw new StoreObjectNotFoundException($"folder {folderId}");
-    }
 
     /// <summary>The folder and everything below it, deepest first.</summary>
     static async Task<List<FolderRow>> DescendantsAsync(DataConnection db, FolderRow folder, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace Rookery.Store;
 /// Every mutation takes the store's next modseq and leaves a change-log row; nothing is
 /// acknowledged before it is committed.
 /// </summary>
-public interface IMailStore
+public interface IMailStore : IItemStore
 {
     /// <summary>Opens the private store of <paramref name="owner"/>, creating it with its default folders in <paramref name="locale"/> the first time.</summary>
     Task<StoreInfo> EnsureStoreAsync(StoreKind kind, string owner, string locale, CancellationToken cancellationToken = default);

@@ -17,6 +17,7 @@ public enum ContainerClass
     Tasks = 4,
     Notes = 5,
     Journal = 6,
+    Files = 7,
 }
 
 /// <summary>The role of a default folder.</summary>
@@ -167,6 +168,17 @@ public sealed record Change(long ModSeq, ChangeEntity Entity, ChangeKind Kind, l
     public long? PreviousFolderId { get; init; }
 
     public long? PreviousUid { get; init; }
+
+    /// <summary>For an item: its kind.</summary>
+    public ItemKind ItemKind { get; init; } = ItemKind.Mail;
+
+    /// <summary>For an item: its resource name, tombstones included (generated ones too); null for a folder.</summary>
+    public string? ResourceName { get; init; }
+
+    /// <summary>Whether this change took an item out of <paramref name="folderId"/>: deleted there, or moved away from it.</summary>
+    public bool Removes(long folderId) =>
+        Entity == ChangeEntity.Item
+        && ((Kind == ChangeKind.Deleted && FolderId == folderId) || (Kind == ChangeKind.Moved && PreviousFolderId == folderId && FolderId != folderId));
 }
 
 /// <summary>Published after a commit: which store changed, and up to which modseq.</summary>

@@ -337,7 +337,7 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         var rights = await access.RightsInStoreAsync(user, target, changes.SelectMany(c => new[] { c.FolderId, c.PreviousFolderId }).OfType<long>(), cancellationToken);
         bool MayRead(long? folderId) => folderId is { } id && FolderAccess.Allows(rights[id], FolderAction.Read);
         return changes
-            .Select(c => c.Entity != ChangeEntity.Item || MayRead(c.FolderId) || MayRead(c.PreviousFolderId) ? c : c with { ObjectId = 0, Uid = null, PreviousUid = null })
+            .Select(c => c.Entity != ChangeEntity.Item || MayRead(c.FolderId) || MayRead(c.PreviousFolderId) ? c : c with { ObjectId = 0, Uid = null, PreviousUid = null, ResourceName = null })
             .ToList();
     }
 
@@ -358,6 +358,48 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
     {
         await DemandOwnStoreAsync(storeId, cancellationToken);
         await inner.SetSubscriptionAsync(storeId, name, subscribed, cancellationToken);
+    }
+
+    // ---- items of every kind ----
+
+    public async Task<StoredItem?> FindItemAsync(long folderId, string resourceName, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.FindItemAsync(folderId, resourceName, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredItem>> ListFolderItemsAsync(long folderId, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.ListFolderItemsAsync(folderId, cancellationToken);
+    }
+
+    public async Task<Stream> OpenItemContentAsync(StoredItem item, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(item.FolderId, FolderAction.Read, cancellationToken);
+        return await inner.OpenItemContentAsync(item, cancellationToken);
+    }
+
+    /// <summary>Creating needs the right to insert; replacing what is there needs the right to remove it too.</summary>
+    public async Task<ItemWrite> PutItemAsync(long folderId, string? resourceName, ItemContent content, WriteCondition condition, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Insert, cancellationToken);
+        if (resourceName is not null && !FolderAccess.Allows(await RightsAsync(folderId, cancellationToken), FolderAction.Expunge)
+            && await inner.FindItemAsync(folderId, resourceName, cancellationToken) is not null)
+            throw new AccessDeniedException($"no permission to {FolderAccess.Describe(FolderAction.Expunge)} in this folder");
+        return await inner.PutItemAsync(folderId, resourceName, content, condition, cancellationToken);
+    }
+
+    public async Task<ItemWrite> DeleteItemAsync(long folderId, string resourceName, WriteCondition condition, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Expunge, cancellationToken);
+        return await inner.DeleteItemAsync(folderId, resourceName, condition, cancellationToken);
+    }
+
+    public async Task<FolderChanges> GetFolderChangesAsync(long folderId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.GetFolderChangesAsync(folderId, sinceModSeq, limit, cancellationToken);
     }
 
     async Task DemandOwnStoreAsync(long storeId, CancellationToken cancellationToken)

@@ -154,4 +154,41 @@ public sealed class CondStoreTests : IAsyncLifetime
             S: f OK UID FETCH completed
             """);
     }
+
+    [Fact]
+    public async Task Qresync_past_the_pruned_change_log_names_every_uid_the_folder_no_longer_holds()
+    {
+        for (var i = 1; i <= 5; i++)
+            await harness.DeliverAsync("alice", $"m{i}");
+        var inbox = await harness.FolderAsync("alice");
+        var before = (await harness.Store.GetFolderAsync(inbox.Id)).ModSeq;
+        await harness.Store.ExpungeAsync(inbox.Id, [2, 5]);
+        await harness.Store.SetFlagsAsync(inbox.Id, [3], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
+        // everything up to now leaves the log: the tombstones of 2 and 5 with it
+        Assert.True(await harness.Store.PruneChangesAsync(DateTimeOffset.UtcNow.AddMinutes(1)) > 0);
+        await Transcript.RunAsync(harness.Session(), $$"""
+            S: * OK *
+            C: a LOGIN alice pw
+            S: a OK *
+            C: e ENABLE QRESYNC
+            S: * ENABLED QRESYNC
+            S: e OK ENABLE completed
+            C: s SELECT INBOX (QRESYNC ({{inbox.UidValidity}} {{before}}))
+            S: * FLAGS *
+            S: * OK [PERMANENTFLAGS *
+            S: * 3 EXISTS
+            S: * 3 RECENT
+            S: * OK [UNSEEN 1] *
+            S: * OK [UIDVALIDITY *
+            S: * OK [UIDNEXT 6] *
+            S: * OK [HIGHESTMODSEQ …] Highest
+            S: * VANISHED (EARLIER) 2,5
+            S: * 2 FETCH (UID 3 FLAGS (\Recent \Flagged) MODSEQ (…))
+            S: s OK [READ-WRITE] SELECT completed
+            C: f UID FETCH 1:4 (FLAGS) (CHANGEDSINCE {{before}} VANISHED)
+            S: * VANISHED (EARLIER) 2
+            S: * 2 FETCH (UID 3 FLAGS (\Recent \Flagged) MODSEQ (…))
+            S: f OK UID FETCH completed
+            """);
+    }
 }

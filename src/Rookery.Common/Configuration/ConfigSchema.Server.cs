@@ -123,6 +123,9 @@ public static partial class ConfigSchema
         new("blob_collect_interval", ParameterKind.Int, "3600",
             "Seconds between collections of attachment contents no item refers to any more; 0 = never collect.")
         { Min = 0 },
+        new("changelog_retention", ParameterKind.Int, "90",
+            "Days the change log keeps what happened to items and folders. A client that last synchronised longer ago (DAV sync-token, ActiveSync SyncKey, IMAP QRESYNC) is told its position expired and starts over from a full listing; 0 = keep everything.")
+        { Min = 0 },
         new("change_poll_interval", ParameterKind.Int, "500",
             "Milliseconds between checks of the database for changes other Rookery processes committed to stores this process watches (IDLE, push); 0 = this process is the only one.")
         { Min = 0, Max = 60000 },

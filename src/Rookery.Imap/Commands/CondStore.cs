@@ -18,31 +18,37 @@ public sealed partial class ImapSession
             writer.Untagged($"OK [HIGHESTMODSEQ {selected.HighestModSeq}] Highest");
     }
 
-    /// <summary>UIDs removed from a folder (expunged or moved away) after <paramref name="modSeq"/>, from the change log's tombstones.</summary>
-    async Task<List<long>> ExpungedSinceAsync(long folderId, long modSeq, CancellationToken cancellationToken)
+    /// <summary>
+    /// UIDs removed from a folder (expunged or moved away) after <paramref name="modSeq"/>, from the folder's
+    /// tombstones in the change log. When the log no longer reaches back that far (<c>changelog_retention</c>),
+    /// every UID below UIDNEXT that the open view does not hold: RFC 7162 §3.2.5.2 lets VANISHED (EARLIER) name
+    /// UIDs that were never used, and the callers keep only those the client may know.
+    /// </summary>
+    async Task<List<long>> ExpungedSinceAsync(MailboxView view, long modSeq, CancellationToken cancellationToken)
     {
         var uids = new HashSet<long>();
         var since = modSeq;
-        var limit = 10_000;
         while (true)
         {
-            var page = await Store.GetChangesAsync(store!.Id, since, limit, cancellationToken: cancellationToken);
-            foreach (var change in page)
+            var page = await Store.GetFolderChangesAsync(view.FolderId, since, cancellationToken: cancellationToken);
+            if (page.Expired)
             {
-                if (change.Entity != ChangeEntity.Item)
-                    continue;
-                if (change.Kind == ChangeKind.Deleted && change.FolderId == folderId && change.Uid is { } uid)
-                    uids.Add(uid);
-                else if (change.Kind == ChangeKind.Moved && change.PreviousFolderId == folderId && change.FolderId != folderId && change.PreviousUid is { } old)
-                    uids.Add(old);
+                var missing = new List<long>();
+                for (var uid = 1L; uid < view.UidNext; uid++)
+                {
+                    if (view.SequenceOf(uid) == 0)
+                        missing.Add(uid);
+                }
+                return missing;
             }
-            if (page.Count < limit)
+            foreach (var change in page.Changes)
+            {
+                if (change.Removes(view.FolderId) && (change.Kind == ChangeKind.Moved ? change.PreviousUid : change.Uid) is { } uid)
+                    uids.Add(uid);
+            }
+            if (!page.More)
                 return [.. uids.Order()];
-            // One transaction's rows share a modseq: restart at the last one, whole, so none is skipped.
-            if (page[0].ModSeq == page[^1].ModSeq)
-                limit *= 4;
-            else
-                since = page[^1].ModSeq - 1;
+            since = page.Position;
         }
     }
 }

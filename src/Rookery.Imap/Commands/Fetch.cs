@@ -39,7 +39,7 @@ public sealed partial class ImapSession
             targets = targets.Where(t => t.Message.ModSeq > since).ToList();
             if (vanished)
             {
-                var gone = (await ExpungedSinceAsync(view.FolderId, since, cancellationToken))
+                var gone = (await ExpungedSinceAsync(view, since, cancellationToken))
                     .Where(uid => set.Contains(uid, view.UidNext - 1) && view.SequenceOf(uid) == 0).ToList(); // "*" reaches every UID ever given
                 if (gone.Count > 0)
                     writer.Untagged($"VANISHED (EARLIER) {UidSet(gone)}");

@@ -140,7 +140,7 @@ public sealed partial class ImapSession
     async Task ResynchronizeAsync(Resync resync, CancellationToken cancellationToken)
     {
         var view = selected!;
-        var vanished = await ExpungedSinceAsync(view.FolderId, resync.ModSeq, cancellationToken);
+        var vanished = await ExpungedSinceAsync(view, resync.ModSeq, cancellationToken);
         if (resync.KnownUids is { } known)
             vanished = vanished.Where(uid => known.Contains(uid, long.MaxValue)).ToList();
         vanished = vanished.Where(uid => view.SequenceOf(uid) == 0).ToList();

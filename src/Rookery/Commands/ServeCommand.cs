@@ -83,6 +83,7 @@ public static class ServeCommand
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, StreamSocketTransportFactory>();
         builder.Services.AddHostedService(services => new BlobCollector(runtime, services.GetRequiredService<ILogger<BlobCollector>>()));
+        builder.Services.AddHostedService(services => new ChangeLogPruner(runtime, services.GetRequiredService<ILogger<ChangeLogPruner>>()));
         builder.Services.AddHostedService(services => new IdleMemoryTrimmer(services.GetRequiredService<ILogger<IdleMemoryTrimmer>>(), TimeSpan.FromSeconds(15), () => runtime.Database.TrimIdle()));
         var listeners = components.Contains("server") ? config.GetListen("server_listen") : [];
         var lmtpListeners = components.Contains("dagent") ? dagentConfig.GetListen("lmtp_listen") : [];
@@ -316,6 +317,31 @@ public static class ServeCommand
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     log.LogWarning(e, "Blob collection failed; retrying in {Seconds} s", interval);
+                }
+            }
+        }
+    }
+
+    /// <summary>Prunes the change log past changelog_retention days, an hour after start and every hour after.</summary>
+    sealed class ChangeLogPruner(ServerRuntime runtime, ILogger<ChangeLogPruner> log) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var days = runtime.Config.GetInt("changelog_retention");
+            if (days <= 0)
+                return;
+            using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    var pruned = await runtime.Store.PruneChangesAsync(DateTimeOffset.UtcNow.AddDays(-days), stoppingToken);
+                    if (pruned > 0)
+                        log.LogInformation("Pruned {Count} change-log rows older than {Days} days", pruned, days);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogWarning(e, "Pruning the change log failed; retrying in an hour");
                 }
             }
         }

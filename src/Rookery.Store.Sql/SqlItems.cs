@@ -1,0 +1,287 @@
+using System.Data.Common;
+using LinqToDB.Data;
+using Rookery.Blobs;
+using static Rookery.Store.Sql.StoreWriter;
+
+namespace Rookery.Store.Sql;
+
+/// <summary>
+/// The item store on a relational database (<see cref="IItemStore"/>): items of every kind by resource name,
+/// written through the shared <see cref="StoreWriter"/>, and each folder's changes read from the change log.
+/// </summary>
+sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
+{
+    Database Database => writer.Database;
+
+    const string Columns = "SELECT id, store_id, folder_id, kind, resource_name, content_type, uid, modseq, blob_id, size FROM items";
+
+    static StoredItem Read(DbDataReader r)
+    {
+        var id = r.GetInt64(0);
+        var kind = (ItemKind)r.GetInt32(3);
+        return new StoredItem(id, r.GetInt64(1), r.GetInt64(2), kind,
+            r.IsDBNull(4) ? Items.GeneratedName(id) : r.GetString(4),
+            r.IsDBNull(5) ? Items.DefaultContentType(kind) : r.GetString(5),
+            r.GetInt64(6), r.GetInt64(7), r.GetString(8), r.GetInt64(9));
+    }
+
+    public async Task<StoredItem?> FindAsync(long folderId, string resourceName, CancellationToken cancellationToken)
+    {
+        await using var db = await Database.OpenAsync(cancellationToken);
+        return await FindAsync(db, folderId, resourceName, cancellationToken);
+    }
+
+    static async Task<StoredItem?> FindAsync(DataConnection db, long folderId, string resourceName, CancellationToken cancellationToken)
+    {
+        var rows = Items.ParseGeneratedName(resourceName) is { } id
+            ? await db.ReadAsync(Columns + " WHERE id = @id AND folder_id = @folder AND resource_name IS NULL", Read, cancellationToken,
+                RawSql.P("id", id), RawSql.P("folder", folderId))
+            : await db.ReadAsync(Columns + " WHERE folder_id = @folder AND resource_name = @name", Read, cancellationToken,
+                RawSql.P("folder", folderId), RawSql.P("name", resourceName));
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    public async Task<IReadOnlyList<StoredItem>> ListAsync(long folderId, CancellationToken cancellationToken)
+    {
+        await using var db = await Database.OpenAsync(cancellationToken);
+        return await db.ReadAsync(Columns + " WHERE folder_id = @folder", Read, cancellationToken, RawSql.P("folder", folderId));
+    }
+
+    public Task<Stream> OpenContentAsync(StoredItem item, CancellationToken cancellationToken) =>
+        writer.Blobs.OpenReadAsync(item.BlobId, cancellationToken, item.Size);
+
+    public async Task<ItemWrite> PutAsync(long folderId, string? resourceName, ItemContent content, WriteCondition condition, CancellationToken cancellationToken)
+    {
+        if (resourceName is not null && Items.ParseGeneratedName(resourceName) is null)
+            Items.ValidateName(resourceName);
+        var contentType = content.ContentType is { } given && given != Items.DefaultContentType(content.Kind) ? Clean(given) : null;
+        var owner = await writer.StoreOfFolderAsync(folderId, cancellationToken);
+        var storeId = owner.Id;
+        var limits = await quota.GetLimitsAsync(owner, cancellationToken);
+        var blob = content.Content;
+        if (resourceName is null || condition.IfNoneMatch is ["*"])
+        {
+            // only a create: refuse what cannot fit before the content is placed, as an append does
+            CheckQuota(storeId, owner.Size, blob.Length, limits);
+        }
+        writer.Blobs.PlaceAhead(blob);
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
+        {
+            var m = modseq[storeId];
+            var container = await db.ScalarAsync<int?>("SELECT container_class FROM folders WHERE id = @id", cancellationToken, RawSql.P("id", folderId))
+                ?? throw new StoreObjectNotFoundException($"folder {folderId}");
+            if (!Items.Fits(content.Kind, (ContainerClass)container))
+                throw new ItemKindException($"a {(ContainerClass)container} folder does not hold items of kind {content.Kind}");
+            var existing = resourceName is null ? null : await FindAsync(db, folderId, resourceName, cancellationToken);
+            if (!condition.Allows(existing?.ETag))
+                return new ItemWrite(ItemWriteOutcome.PreconditionFailed, existing);
+            if (existing is null)
+            {
+                if (resourceName is not null && Items.ParseGeneratedName(resourceName) is not null)
+                    throw new ItemNameException($"no item is named '{resourceName}', and names of that form are the server's to give");
+                return new ItemWrite(ItemWriteOutcome.Created,
+                    await CreateAsync(db, storeId, m, folderId, resourceName, content.Kind, contentType, blob, limits, cancellationToken));
+            }
+            if (existing.Kind != content.Kind)
+                throw new ItemKindException($"'{existing.ResourceName}' is of kind {existing.Kind}; it cannot become {content.Kind}");
+            return new ItemWrite(ItemWriteOutcome.Replaced,
+                await ReplaceAsync(db, m, existing, contentType, blob, limits, cancellationToken));
+        }, cancellationToken);
+    }
+
+    async Task<StoredItem> CreateAsync(DataConnection db, long storeId, long m, long folderId, string? resourceName, ItemKind kind, string? contentType,
+        StagedBlob blob, QuotaLimits limits, CancellationToken cancellationToken)
+    {
+        await EnsureQuotaAsync(db, storeId, blob.Length, limits, cancellationToken);
+        var (uid, _) = await TakeUidsAsync(db, Database.Engine, folderId, 1, m, blob.Length, cancellationToken);
+        await writer.Blobs.AddReferencesAsync(db, blob, 1, cancellationToken);
+        var id = await db.InsertReturningIdAsync(Database.Engine,
+            "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, subject, from_addr, to_addr, cc_addr, " +
+            "message_id, kind, content_type, resource_name) VALUES (@store, @folder, @uid, @modseq, @blob, @size, 0, '', @received, '', '', '', '', '', " +
+            "@kind, @type, @name)",
+            cancellationToken,
+            RawSql.P("store", storeId), RawSql.P("folder", folderId), RawSql.P("uid", uid), RawSql.P("modseq", m), RawSql.P("blob", blob.Id.Value),
+            RawSql.P("size", blob.Length), RawSql.P("received", writer.Now), RawSql.P("kind", (int)kind), RawSql.P("type", contentType),
+            RawSql.P("name", resourceName));
+        var name = resourceName ?? Items.GeneratedName(id);
+        await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken,
+            itemKind: kind, resourceName: resourceName);
+        await AddStoreSizeAsync(db, storeId, blob.Length, cancellationToken);
+        return new StoredItem(id, storeId, folderId, kind, name, contentType ?? Items.DefaultContentType(kind), uid, m, blob.Id.Value, blob.Length);
+    }
+
+    async Task<StoredItem> ReplaceAsync(DataConnection db, long m, StoredItem existing, string? contentType, StagedBlob blob, QuotaLimits limits,
+        CancellationToken cancellationToken)
+    {
+        var storeId = existing.StoreId;
+        var growth = blob.Length - existing.Size;
+        await EnsureQuotaAsync(db, storeId, growth, limits, cancellationToken);
+        var named = existing.ResourceName == Items.GeneratedName(existing.Id) ? null : existing.ResourceName;
+        var uid = existing.Uid;
+        if (existing.Kind == ItemKind.Mail)
+        {
+            // IMAP never changes a message under its UID: the new content is a new message to IMAP, the old one is expunged
+            (uid, _) = await TakeUidsAsync(db, Database.Engine, existing.FolderId, 1, m, blob.Length, cancellationToken);
+            await ReleaseFromFolderAsync(db, existing.FolderId, 1, existing.Size, m, cancellationToken);
+        }
+        else
+        {
+            await db.RunAsync("UPDATE folders SET size = size + @growth, modseq = @modseq WHERE id = @id", cancellationToken,
+                RawSql.P("growth", growth), RawSql.P("modseq", m), RawSql.P("id", existing.FolderId));
+        }
+        // blob rows are locked in id order in every transaction, so two writers never wait on each other in a cycle
+        var release = existing.BlobId;
+        if (string.CompareOrdinal(release, blob.Id.Value) < 0)
+        {
+            await writer.ReleaseBlobsAsync(db, [release], cancellationToken);
+            await writer.Blobs.AddReferencesAsync(db, blob, 1, cancellationToken);
+        }
+        else
+        {
+            await writer.Blobs.AddReferencesAsync(db, blob, 1, cancellationToken);
+            await writer.ReleaseBlobsAsync(db, [release], cancellationToken);
+        }
+        await db.RunAsync("UPDATE items SET blob_id = @blob, size = @size, content_type = @type, uid = @uid, modseq = @modseq WHERE id = @id", cancellationToken,
+            RawSql.P("blob", blob.Id.Value), RawSql.P("size", blob.Length), RawSql.P("type", contentType), RawSql.P("uid", uid), RawSql.P("modseq", m),
+            RawSql.P("id", existing.Id));
+        if (existing.Kind == ItemKind.Mail)
+        {
+            await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, existing.Id, existing.FolderId, existing.Uid, cancellationToken,
+                itemKind: existing.Kind, resourceName: named);
+            await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, existing.Id, existing.FolderId, uid, cancellationToken,
+                itemKind: existing.Kind, resourceName: named);
+        }
+        else
+        {
+            await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, existing.Id, existing.FolderId, uid, cancellationToken,
+                itemKind: existing.Kind, resourceName: named);
+        }
+        await AddStoreSizeAsync(db, storeId, growth, cancellationToken);
+        return existing with
+        {
+            ContentType = contentType ?? Items.DefaultContentType(existing.Kind), Uid = uid, ModSeq = m, BlobId = blob.Id.Value, Size = blob.Length,
+        };
+    }
+
+    public async Task<ItemWrite> DeleteAsync(long folderId, string resourceName, WriteCondition condition, CancellationToken cancellationToken)
+    {
+        var storeId = await writer.StoreIdOfFolderAsync(folderId, cancellationToken);
+        return await writer.WriteAsync([storeId], async (db, modseq) =>
+        {
+            var m = modseq[storeId];
+            var existing = await FindAsync(db, folderId, resourceName, cancellationToken);
+            if (!condition.Allows(existing?.ETag))
+                return new ItemWrite(ItemWriteOutcome.PreconditionFailed, existing);
+            if (existing is null)
+            {
+                await EnsureFolderExistsAsync(db, folderId, cancellationToken);
+                return new ItemWrite(ItemWriteOutcome.NotFound, null);
+            }
+            await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", existing.Id));
+            await writer.ReleaseBlobsAsync(db, [existing.BlobId], cancellationToken);
+            await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, existing.Id, folderId, existing.Uid, cancellationToken,
+                itemKind: existing.Kind, resourceName: existing.ResourceName == Items.GeneratedName(existing.Id) ? null : existing.ResourceName);
+            await ReleaseFromFolderAsync(db, folderId, 1, existing.Size, m, cancellationToken);
+            await AddStoreSizeAsync(db, storeId, -existing.Size, cancellationToken);
+            return new ItemWrite(ItemWriteOutcome.Deleted, existing);
+        }, cancellationToken);
+    }
+
+    /// <remarks>
+    /// Three reads, in this order, make the answer right while writers commit and the log is pruned: the store's
+    /// committed modseq first (every change up to it is in the log, or pruned), then the rows up to it, then the
+    /// horizon. A pruner moves the horizon before it deletes rows, so a reader that may have missed a pruned row
+    /// sees the moved horizon and answers "expired".
+    /// </remarks>
+    public async Task<FolderChanges> GetFolderChangesAsync(long folderId, long sinceModSeq, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var db = await Database.OpenAsync(cancellationToken);
+        var stores = await db.ReadAsync("SELECT s.id, s.modseq FROM folders f JOIN stores s ON s.id = f.store_id WHERE f.id = @folder",
+            r => (Id: r.GetInt64(0), ModSeq: r.GetInt64(1)), cancellationToken, RawSql.P("folder", folderId));
+        if (stores.Count == 0)
+            throw new StoreObjectNotFoundException($"folder {folderId}");
+        var (storeId, committed) = stores[0];
+        // item rows in the folder, and moves out of it (a move in is a row of the folder itself)
+        const string Select = "SELECT modseq, kind, object_id, folder_id, uid, at, prev_folder_id, prev_uid, item_kind, resource_name, id FROM changes ";
+        var rows = await db.ReadAsync(
+            $"SELECT * FROM ({Select}WHERE folder_id = @folder AND entity = 1 AND modseq > @since AND modseq <= @committed " +
+            $"UNION ALL {Select}WHERE prev_folder_id = @folder AND entity = 1 AND kind = {(int)ChangeKind.Moved} AND folder_id <> @folder " +
+            "AND modseq > @since AND modseq <= @committed) c ORDER BY modseq, id LIMIT @limit",
+            ReadChange, cancellationToken,
+            RawSql.P("folder", folderId), RawSql.P("since", sinceModSeq), RawSql.P("committed", committed), RawSql.P("limit", (long)limit + 1));
+        var horizon = await db.ScalarAsync<long>("SELECT changes_horizon FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
+        if (sinceModSeq < horizon)
+            return new FolderChanges(true, committed, [], false);
+        if (rows.Count <= limit)
+            return new FolderChanges(false, Math.Max(committed, sinceModSeq), rows, false);
+        // cut at a whole modseq: one transaction's rows come together or not at all
+        var last = rows[limit].ModSeq;
+        rows.RemoveAll(c => c.ModSeq >= last);
+        if (rows.Count > 0)
+            return new FolderChanges(false, rows[^1].ModSeq, rows, true);
+        var whole = await GetFolderChangesAsync(folderId, last - 1, int.MaxValue - 1, cancellationToken);
+        return whole.Expired ? whole : whole with { Changes = whole.Changes.Where(c => c.ModSeq == last).ToList(), Position = last, More = true };
+    }
+
+    static Change ReadChange(DbDataReader r)
+    {
+        static long? Optional(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+        var id = r.GetInt64(2);
+        var kind = r.IsDBNull(8) ? ItemKind.Mail : (ItemKind)r.GetInt32(8);
+        return new Change(r.GetInt64(0), ChangeEntity.Item, (ChangeKind)r.GetInt32(1), id, r.GetInt64(3), Optional(r, 4),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)))
+        {
+            PreviousFolderId = Optional(r, 6),
+            PreviousUid = Optional(r, 7),
+            ItemKind = kind,
+            ResourceName = r.IsDBNull(9) ? Items.GeneratedName(id) : r.GetString(9),
+        };
+    }
+
+    /// <summary>
+    /// Prunes every store's change log of the rows written before <paramref name="before"/>, in batches, and
+    /// returns how many went. Each store's horizon moves first (committed on its own), then its rows go.
+    /// </summary>
+    public async Task<long> PruneChangesAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        const int Batch = 5_000;
+        var cutoff = before.ToUnixTimeMilliseconds();
+        List<(long Store, long Horizon)> horizons;
+        await using (var db = await Database.OpenAsync(cancellationToken))
+        {
+            horizons = await db.ReadAsync(
+                "SELECT store_id, MAX(modseq) FROM changes WHERE at < @cutoff GROUP BY store_id",
+                r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, RawSql.P("cutoff", cutoff));
+        }
+        long pruned = 0;
+        foreach (var (store, horizon) in horizons)
+        {
+            // a row at the horizon's modseq written after the cutoff goes with its transaction's others
+            await writer.WriteUnversionedAsync(db => db.RunAsync(
+                "UPDATE stores SET changes_horizon = @horizon WHERE id = @id AND changes_horizon < @horizon", cancellationToken,
+                RawSql.P("horizon", horizon), RawSql.P("id", store)), cancellationToken);
+            while (true)
+            {
+                var deleted = await writer.WriteUnversionedAsync(async db =>
+                {
+                    var ids = await db.ReadAsync("SELECT id FROM changes WHERE store_id = @store AND modseq <= @horizon LIMIT @batch",
+                        r => r.GetInt64(0), cancellationToken, RawSql.P("store", store), RawSql.P("horizon", horizon), RawSql.P("batch", (long)Batch));
+                    return ids.Count == 0 ? 0 : await db.RunOnceAsync($"DELETE FROM changes WHERE id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})", cancellationToken);
+                }, cancellationToken);
+                pruned += deleted;
+                if (deleted < Batch)
+                    break;
+            }
+        }
+        return pruned;
+    }
+
+    static string Clean(string contentType)
+    {
+        var cleaned = contentType.Trim();
+        if (cleaned.Length == 0 || cleaned.Length > 255 || cleaned.Any(char.IsControl))
+            throw new ArgumentException("a content type has 1 to 255 characters and no control characters");
+        return cleaned;
+    }
+}
