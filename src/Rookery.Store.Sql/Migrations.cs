@@ -28,7 +28,39 @@ static class Migrations
         yield return $"ALTER TABLE changes ADD item_kind {t.Int} NULL";
         yield return $"ALTER TABLE changes ADD resource_name {t.Text(255)} NULL";
         yield return "CREATE INDEX ix_changes_folder ON changes (folder_id, modseq)";
-        yield return "CREATE INDEX ix_changes_prev_folder ON changes (prev_folder_id, modseq)";
+        // only moves fill prev_folder_id: SQLite and PostgreSQL index those rows alone (every other write skips it)
+        yield return "CREATE INDEX ix_changes_prev_folder ON changes (prev_folder_id, modseq)" +
+            (t.Engine == DatabaseEngine.MySql ? "" : " WHERE prev_folder_id IS NOT NULL");
+        // per kind, the fields queries need (see CalendarFields, ContactFields); uid_key is the UID, or a hash of a long one
+        yield return $"""
+            CREATE TABLE calendar_items (
+                item_id {t.BigInt} NOT NULL PRIMARY KEY,
+                folder_id {t.BigInt} NOT NULL,
+                uid_key {t.Text(255)} NOT NULL,
+                starts_at {t.BigInt} NULL,
+                ends_at {t.BigInt} NULL,
+                recurs {t.Bool} NOT NULL,
+                floating {t.Bool} NOT NULL,
+                summary {t.Text(1000)} NULL,
+                status {t.Text(32)} NULL,
+                class {t.Text(32)} NULL,
+                transparency {t.Text(32)} NULL,
+                due_at {t.BigInt} NULL,
+                completed_at {t.BigInt} NULL){t.TableOptions}
+            """;
+        yield return "CREATE INDEX ix_calendar_items_uid ON calendar_items (folder_id, uid_key)";
+        yield return "CREATE INDEX ix_calendar_items_range ON calendar_items (folder_id, starts_at)";
+        yield return $"""
+            CREATE TABLE contact_items (
+                item_id {t.BigInt} NOT NULL PRIMARY KEY,
+                folder_id {t.BigInt} NOT NULL,
+                uid_key {t.Text(255)} NULL,
+                formatted_name {t.Text(1000)} NOT NULL,
+                emails {t.LongText} NOT NULL,
+                phones {t.LongText} NOT NULL,
+                organization {t.Text(1000)} NOT NULL){t.TableOptions}
+            """;
+        yield return "CREATE INDEX ix_contact_items_uid ON contact_items (folder_id, uid_key)";
         // every change at or below it may have been pruned: a reader from an older position must start over
         yield return $"ALTER TABLE stores ADD changes_horizon {t.BigInt} NOT NULL DEFAULT 0";
     }

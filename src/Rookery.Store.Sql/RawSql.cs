@@ -225,6 +225,7 @@ static class RawSql
                 DataType.Int64 => System.Data.DbType.Int64,
                 DataType.Int32 => System.Data.DbType.Int32,
                 DataType.VarBinary => System.Data.DbType.Binary,
+                DataType.Boolean => System.Data.DbType.Boolean,
                 _ => System.Data.DbType.String,
             };
             p.Value = parameter.Value ?? DBNull.Value;

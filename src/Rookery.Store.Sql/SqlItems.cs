@@ -47,6 +47,56 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         return await db.ReadAsync(Columns + " WHERE folder_id = @folder", Read, cancellationToken, RawSql.P("folder", folderId));
     }
 
+    public async Task<IReadOnlyList<StoredItem>> FindByUidAsync(long folderId, string uid, CancellationToken cancellationToken)
+    {
+        await using var db = await Database.OpenAsync(cancellationToken);
+        var key = RawSql.P("uid", Items.UidKey(uid));
+        var folder = RawSql.P("folder", folderId);
+        var found = await db.ReadAsync(Columns + " WHERE id IN (SELECT item_id FROM calendar_items WHERE folder_id = @folder AND uid_key = @uid)",
+            Read, cancellationToken, folder, key);
+        found.AddRange(await db.ReadAsync(Columns + " WHERE id IN (SELECT item_id FROM contact_items WHERE folder_id = @folder AND uid_key = @uid)",
+            Read, cancellationToken, folder, key));
+        return found;
+    }
+
+    /// <summary>
+    /// The events and tasks of a folder with an instance in [<paramref name="from"/>, <paramref name="to"/>): the
+    /// columns find the candidates, and only those that recur or float are opened and expanded.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredItem>> ListInTimeRangeAsync(long folderId, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo? floatingZone,
+        CancellationToken cancellationToken)
+    {
+        List<(StoredItem Item, bool Expand, long? Start, long? End)> candidates;
+        var (fromMs, toMs) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        await using (var db = await Database.OpenAsync(cancellationToken))
+        {
+            candidates = await db.ReadAsync(
+                "SELECT i.id, i.store_id, i.folder_id, i.kind, i.resource_name, i.content_type, i.uid, i.modseq, i.blob_id, i.size, " +
+                "c.recurs, c.floating, c.starts_at, c.ends_at FROM calendar_items c JOIN items i ON i.id = c.item_id " +
+                "WHERE c.folder_id = @folder AND (c.starts_at IS NULL OR c.starts_at < @to) AND (c.ends_at IS NULL OR c.ends_at >= @from)",
+                r => (Read(r), Convert.ToBoolean(r.GetValue(10), System.Globalization.CultureInfo.InvariantCulture)
+                    || Convert.ToBoolean(r.GetValue(11), System.Globalization.CultureInfo.InvariantCulture),
+                    r.IsDBNull(12) ? (long?)null : r.GetInt64(12), r.IsDBNull(13) ? (long?)null : r.GetInt64(13)),
+                cancellationToken, RawSql.P("folder", folderId), RawSql.P("from", fromMs), RawSql.P("to", toMs));
+        }
+        var found = new List<StoredItem>(candidates.Count);
+        foreach (var (item, expand, start, end) in candidates)
+        {
+            if (!expand)
+            {
+                // one zoned instance: its bounds are exact (RFC 4791 9.9: an instance of no length matches where it starts)
+                if (start is not { } s || end is not { } e || (s < toMs && (e > fromMs || (e == s && s >= fromMs))))
+                    found.Add(item);
+                continue;
+            }
+            await using var stream = await OpenContentAsync(item, cancellationToken);
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            if (CalendarFields.Overlaps(await reader.ReadToEndAsync(cancellationToken), item.Kind, from, to, floatingZone))
+                found.Add(item);
+        }
+        return found;
+    }
+
     public Task<Stream> OpenContentAsync(StoredItem item, CancellationToken cancellationToken) =>
         writer.Blobs.OpenReadAsync(item.BlobId, cancellationToken, item.Size);
 
@@ -54,7 +104,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
     {
         if (resourceName is not null && Items.ParseGeneratedName(resourceName) is null)
             Items.ValidateName(resourceName);
-        var contentType = content.ContentType is { } given && given != Items.DefaultContentType(content.Kind) ? Clean(given) : null;
+        var contentType = content.ContentType is { } given && given != Items.DefaultContentType(content.Kind) ? CleanContentType(given) : null;
         var owner = await writer.StoreOfFolderAsync(folderId, cancellationToken);
         var storeId = owner.Id;
         var limits = await quota.GetLimitsAsync(owner, cancellationToken);
@@ -64,6 +114,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
             // only a create: refuse what cannot fit before the content is placed, as an append does
             CheckQuota(storeId, owner.Size, blob.Length, limits);
         }
+        var fields = await ExtractAsync(content.Kind, blob, cancellationToken);
         writer.Blobs.PlaceAhead(blob);
         return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
@@ -79,15 +130,103 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
             {
                 if (resourceName is not null && Items.ParseGeneratedName(resourceName) is not null)
                     throw new ItemNameException($"no item is named '{resourceName}', and names of that form are the server's to give");
-                return new ItemWrite(ItemWriteOutcome.Created,
-                    await CreateAsync(db, storeId, m, folderId, resourceName, content.Kind, contentType, blob, limits, cancellationToken));
+                await EnsureUidFreeAsync(db, folderId, fields, null, cancellationToken);
+                var created = await CreateAsync(db, storeId, m, folderId, resourceName, content.Kind, contentType, blob, limits, cancellationToken);
+                await InsertFieldsAsync(db, created.Id, folderId, fields, cancellationToken);
+                return new ItemWrite(ItemWriteOutcome.Created, created);
             }
             if (existing.Kind != content.Kind)
                 throw new ItemKindException($"'{existing.ResourceName}' is of kind {existing.Kind}; it cannot become {content.Kind}");
-            return new ItemWrite(ItemWriteOutcome.Replaced,
-                await ReplaceAsync(db, m, existing, contentType, blob, limits, cancellationToken));
+            await EnsureUidFreeAsync(db, folderId, fields, existing.Id, cancellationToken);
+            var replaced = await ReplaceAsync(db, m, existing, contentType, blob, limits, cancellationToken);
+            await DeleteFieldsAsync(db, existing.Kind, [existing.Id], cancellationToken);
+            await InsertFieldsAsync(db, existing.Id, folderId, fields, cancellationToken);
+            return new ItemWrite(ItemWriteOutcome.Replaced, replaced);
         }, cancellationToken);
     }
+
+    /// <summary>The fields of an event, a task or a contact, read from its staged content; null for other kinds.</summary>
+    static async Task<object?> ExtractAsync(ItemKind kind, StagedBlob blob, CancellationToken cancellationToken)
+    {
+        if (kind is not (ItemKind.Event or ItemKind.Task or ItemKind.Contact))
+            return null;
+        if (blob.Length > Items.MaxStructuredSize)
+            throw new ItemContentException($"an item of kind {kind} can have at most {Items.MaxStructuredSize} octets");
+        string text;
+        if (blob.Content is { } bytes)
+        {
+            text = System.Text.Encoding.UTF8.GetString(bytes);
+        }
+        else
+        {
+            await using var stream = FileBlobStore.OpenStaged(blob);
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            text = await reader.ReadToEndAsync(cancellationToken);
+        }
+        return kind == ItemKind.Contact ? ContactFields.Extract(text) : CalendarFields.Extract(text, kind);
+    }
+
+    /// <summary>CalDAV's no-uid-conflict and CardDAV's no-uid-conflict (RFC 4791 5.3.2.1, RFC 6352 6.3.2.1): one UID per folder.</summary>
+    static async Task EnsureUidFreeAsync(DataConnection db, long folderId, object? fields, long? self, CancellationToken cancellationToken)
+    {
+        var (table, uid) = fields switch
+        {
+            CalendarFields c => ("calendar_items", c.Uid),
+            ContactFields { Uid: { } u } => ("contact_items", u),
+            _ => ("", null),
+        };
+        if (uid is null)
+            return;
+        var holders = await db.ReadAsync(
+            $"SELECT i.id, i.resource_name FROM {table} x JOIN items i ON i.id = x.item_id WHERE x.folder_id = @folder AND x.uid_key = @uid",
+            r => (Id: r.GetInt64(0), Name: r.IsDBNull(1) ? Items.GeneratedName(r.GetInt64(0)) : r.GetString(1)), cancellationToken,
+            RawSql.P("folder", folderId), RawSql.P("uid", Items.UidKey(uid)));
+        if (holders.FirstOrDefault(h => h.Id != self) is { Name: { } taken } )
+            throw new ItemUidConflictException(uid, taken);
+    }
+
+    static Task InsertFieldsAsync(DataConnection db, long itemId, long folderId, object? fields, CancellationToken cancellationToken) => fields switch
+    {
+        CalendarFields c => db.RunAsync(
+            "INSERT INTO calendar_items (item_id, folder_id, uid_key, starts_at, ends_at, recurs, floating, summary, status, class, transparency, due_at, completed_at) " +
+            "VALUES (@id, @folder, @uid, @start, @end, @recurs, @floating, @summary, @status, @class, @transparency, @due, @completed)",
+            cancellationToken,
+            RawSql.P("id", itemId), RawSql.P("folder", folderId), RawSql.P("uid", Items.UidKey(c.Uid)),
+            RawSql.P("start", c.Start?.ToUnixTimeMilliseconds()), RawSql.P("end", c.End?.ToUnixTimeMilliseconds()),
+            new DataParameter("recurs", c.Recurs, LinqToDB.DataType.Boolean), new DataParameter("floating", c.Floating, LinqToDB.DataType.Boolean),
+            RawSql.P("summary", Clean(c.Summary)), RawSql.P("status", c.Status), RawSql.P("class", c.Class), RawSql.P("transparency", c.Transparency),
+            RawSql.P("due", c.Due?.ToUnixTimeMilliseconds()), RawSql.P("completed", c.Completed?.ToUnixTimeMilliseconds())),
+        ContactFields c => db.RunAsync(
+            "INSERT INTO contact_items (item_id, folder_id, uid_key, formatted_name, emails, phones, organization) " +
+            "VALUES (@id, @folder, @uid, @name, @emails, @phones, @organization)",
+            cancellationToken,
+            RawSql.P("id", itemId), RawSql.P("folder", folderId), RawSql.P("uid", c.Uid is { } u ? Items.UidKey(u) : null),
+            RawSql.P("name", Clean(Cut(c.FormattedName, 1000))), RawSql.P("emails", Clean(string.Join('\n', c.Emails))),
+            RawSql.P("phones", Clean(string.Join('\n', c.Phones))), RawSql.P("organization", Clean(Cut(c.Organization, 1000)))),
+        _ => Task.CompletedTask,
+    };
+
+    /// <summary>Removes the extracted fields of items of <paramref name="kind"/> (nothing for mail and files, which keep none).</summary>
+    internal static async Task DeleteFieldsAsync(DataConnection db, ItemKind kind, IReadOnlyCollection<long> itemIds, CancellationToken cancellationToken)
+    {
+        var table = FieldsTable(kind);
+        if (table is null || itemIds.Count == 0)
+            return;
+        foreach (var chunk in itemIds.Chunk(500))
+            await db.RunOnceAsync($"DELETE FROM {table} WHERE item_id IN ({string.Join(',', chunk.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})", cancellationToken);
+    }
+
+    internal static string? FieldsTable(ItemKind kind) => kind switch
+    {
+        ItemKind.Event or ItemKind.Task => "calendar_items",
+        ItemKind.Contact => "contact_items",
+        _ => null,
+    };
+
+    static string Cut(string text, int length) => text.Length <= length ? text : text[..length];
+
+    /// <summary>PostgreSQL refuses NUL in text.</summary>
+    static string? Clean(string? text) => text?.Replace("\0", "", StringComparison.Ordinal);
 
     async Task<StoredItem> CreateAsync(DataConnection db, long storeId, long m, long folderId, string? resourceName, ItemKind kind, string? contentType,
         StagedBlob blob, QuotaLimits limits, CancellationToken cancellationToken)
@@ -178,6 +317,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
                 return new ItemWrite(ItemWriteOutcome.NotFound, null);
             }
             await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", existing.Id));
+            await DeleteFieldsAsync(db, existing.Kind, [existing.Id], cancellationToken);
             await writer.ReleaseBlobsAsync(db, [existing.BlobId], cancellationToken);
             await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, existing.Id, folderId, existing.Uid, cancellationToken,
                 itemKind: existing.Kind, resourceName: existing.ResourceName == Items.GeneratedName(existing.Id) ? null : existing.ResourceName);
@@ -277,7 +417,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         return pruned;
     }
 
-    static string Clean(string contentType)
+    static string CleanContentType(string contentType)
     {
         var cleaned = contentType.Trim();
         if (cleaned.Length == 0 || cleaned.Length > 255 || cleaned.Any(char.IsControl))

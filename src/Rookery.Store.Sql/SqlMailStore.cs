@@ -254,6 +254,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 released.AddRange(items.Select(i => i.BlobId));
                 freed += items.Sum(i => i.Size);
                 await db.GetTable<ItemRow>().DeleteAsync(i => i.FolderId == victim.Id, cancellationToken);
+                await db.RunAsync("DELETE FROM calendar_items WHERE folder_id = @folder", cancellationToken, RawSql.P("folder", victim.Id));
+                await db.RunAsync("DELETE FROM contact_items WHERE folder_id = @folder", cancellationToken, RawSql.P("folder", victim.Id));
                 await db.GetTable<FolderRow>().DeleteAsync(f => f.Id == victim.Id, cancellationToken);
                 await db.GetTable<FolderGrantRow>().DeleteAsync(g => g.FolderId == victim.Id, cancellationToken);
                 await db.RunAsync("DELETE FROM folder_keywords WHERE folder_id = @folder", cancellationToken, RawSql.P("folder", victim.Id));
@@ -342,6 +344,13 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public Task<IReadOnlyList<StoredItem>> ListFolderItemsAsync(long folderId, CancellationToken cancellationToken = default) =>
         ItemStore.ListAsync(folderId, cancellationToken);
+
+    public Task<IReadOnlyList<StoredItem>> FindByUidAsync(long folderId, string uid, CancellationToken cancellationToken = default) =>
+        ItemStore.FindByUidAsync(folderId, uid, cancellationToken);
+
+    public Task<IReadOnlyList<StoredItem>> ListInTimeRangeAsync(long folderId, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo? floatingZone = null,
+        CancellationToken cancellationToken = default) =>
+        ItemStore.ListInTimeRangeAsync(folderId, from, to, floatingZone, cancellationToken);
 
     public Task<Stream> OpenItemContentAsync(StoredItem item, CancellationToken cancellationToken = default) =>
         ItemStore.OpenContentAsync(item, cancellationToken);
@@ -669,7 +678,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     row.ModSeq = m;
                     await db.RunAsync("UPDATE items SET flags = @flags, keywords = @keywords, modseq = @modseq WHERE id = @id", cancellationToken,
                         RawSql.P("flags", row.Flags), RawSql.P("keywords", row.Keywords), RawSql.P("modseq", m), RawSql.P("id", row.Id));
-                    await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, row.Id, folderId, row.Uid, cancellationToken);
+                    await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, row.Id, folderId, row.Uid, cancellationToken,
+                        itemKind: (ItemKind)row.Kind, resourceName: row.ResourceName);
                     changed.Add(ToInfo(row));
                 }
             }
@@ -729,8 +739,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 copy.FolderId = targetFolderId;
                 copy.Uid = uid;
                 copy.ModSeq = m;
+                copy.ResourceName = await FreeNameAsync(db, targetFolderId, source.ResourceName, cancellationToken);
                 var id = await db.InsertWithInt64IdentityAsync(copy, token: cancellationToken);
-                await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, id, targetFolderId, uid, cancellationToken);
+                if (SqlItems.FieldsTable((ItemKind)source.Kind) is { } fields)
+                    await CopyFieldsAsync(db, fields, source.Id, id, targetFolderId, cancellationToken);
+                await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, id, targetFolderId, uid, cancellationToken,
+                    itemKind: (ItemKind)copy.Kind, resourceName: copy.ResourceName);
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
             }
@@ -758,23 +772,32 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var uid = firstUid;
             foreach (var source in sources)
             {
+                var name = await FreeNameAsync(db, targetFolderId, source.ResourceName, cancellationToken);
                 var moved = await db.GetTable<ItemRow>()
                     .Where(i => i.Id == source.Id && i.FolderId == sourceFolderId)
                     .Set(i => i.StoreId, targetStore)
                     .Set(i => i.FolderId, targetFolderId)
                     .Set(i => i.Uid, uid)
                     .Set(i => i.ModSeq, m)
+                    .Set(i => i.ResourceName, name)
                     .UpdateAsync(cancellationToken);
                 if (moved != 1)
                     throw new InvalidOperationException($"item {source.Id} left folder {sourceFolderId} while it was being moved");
+                if (SqlItems.FieldsTable((ItemKind)source.Kind) is { } fields)
+                    await db.RunAsync($"UPDATE {fields} SET folder_id = @folder WHERE item_id = @id", cancellationToken,
+                        RawSql.P("folder", targetFolderId), RawSql.P("id", source.Id));
+                var kind = (ItemKind)source.Kind;
                 if (sourceStore == targetStore)
                 {
-                    await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Moved, source.Id, targetFolderId, uid, cancellationToken, sourceFolderId, source.Uid);
+                    await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Moved, source.Id, targetFolderId, uid, cancellationToken, sourceFolderId, source.Uid,
+                        itemKind: kind, resourceName: name);
                 }
                 else
                 {
-                    await writer.LogAsync(db, sourceStore, modseq[sourceStore], ChangeEntity.Item, ChangeKind.Deleted, source.Id, sourceFolderId, source.Uid, cancellationToken);
-                    await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, source.Id, targetFolderId, uid, cancellationToken);
+                    await writer.LogAsync(db, sourceStore, modseq[sourceStore], ChangeEntity.Item, ChangeKind.Deleted, source.Id, sourceFolderId, source.Uid, cancellationToken,
+                        itemKind: kind, resourceName: source.ResourceName);
+                    await writer.LogAsync(db, targetStore, m, ChangeEntity.Item, ChangeKind.Created, source.Id, targetFolderId, uid, cancellationToken,
+                        itemKind: kind, resourceName: name);
                 }
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
@@ -804,9 +827,12 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             else
                 foreach (var chunk in victims.Chunk(Chunk))
                     await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({InlineList(chunk.Select(v => v.Id))})", cancellationToken);
+            foreach (var kind in victims.Where(v => v.Kind != (int)ItemKind.Mail).GroupBy(v => (ItemKind)v.Kind))
+                await SqlItems.DeleteFieldsAsync(db, kind.Key, kind.Select(v => v.Id).ToList(), cancellationToken);
             await writer.ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
             foreach (var victim in victims)
-                await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken);
+                await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken,
+                    itemKind: (ItemKind)victim.Kind, resourceName: victim.ResourceName);
             var total = victims.Sum(v => v.Size);
             await ReleaseFromFolderAsync(db, folderId, victims.Count, total, m, cancellationToken);
             await AddStoreSizeAsync(db, storeId, -total, cancellationToken);
@@ -961,7 +987,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     }
 
     const string ItemRowColumns =
-        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
+        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers, " +
+        "kind, content_type, resource_name FROM items";
 
     /// <summary>A row of <see cref="ItemRowColumns"/>, by position: IMAP reads runs of items for FETCH and SEARCH, and the writes that change one message read it.</summary>
     static ItemRow ReadItemRow(System.Data.Common.DbDataReader r) => new()
@@ -971,17 +998,19 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         SentAt = r.IsDBNull(10) ? null : r.GetInt64(10), SentOffset = r.IsDBNull(11) ? null : r.GetInt32(11),
         Subject = r.GetString(12), From = r.GetString(13), To = r.GetString(14), Cc = r.GetString(15), MessageId = r.GetString(16),
         TraceHeaders = r.IsDBNull(17) ? null : (byte[])r.GetValue(17),
+        Kind = r.GetInt32(18), ContentType = r.IsDBNull(19) ? null : r.GetString(19), ResourceName = r.IsDBNull(20) ? null : r.GetString(20),
     };
 
-    /// <summary>The columns of <see cref="ItemRowColumns"/> up to <c>keywords, received_at</c>, then trace_headers: an item without its header fields.</summary>
+    /// <summary>The columns of <see cref="ItemRowColumns"/> up to <c>keywords, received_at</c>, then trace_headers and the kind's: an item without its header fields.</summary>
     const string ItemRowColumnsWithoutFields =
-        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, trace_headers FROM items";
+        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, trace_headers, kind, content_type, resource_name FROM items";
 
     static ItemRow ReadItemRowWithoutFields(System.Data.Common.DbDataReader r) => new()
     {
         Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
         Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
         TraceHeaders = r.IsDBNull(10) ? null : (byte[])r.GetValue(10),
+        Kind = r.GetInt32(11), ContentType = r.IsDBNull(12) ? null : r.GetString(12), ResourceName = r.IsDBNull(13) ? null : r.GetString(13),
     };
 
     /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>
@@ -1055,8 +1084,26 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     {
         StoreId = r.StoreId, FolderId = r.FolderId, Uid = r.Uid, ModSeq = r.ModSeq, BlobId = r.BlobId, Size = r.Size, Flags = r.Flags,
         Keywords = r.Keywords, ReceivedAt = r.ReceivedAt, SentAt = r.SentAt, Subject = r.Subject, From = r.From, To = r.To, Cc = r.Cc, MessageId = r.MessageId,
-        TraceHeaders = r.TraceHeaders, SentOffset = r.SentOffset,
+        TraceHeaders = r.TraceHeaders, SentOffset = r.SentOffset, Kind = r.Kind, ContentType = r.ContentType,
     };
+
+    /// <summary>
+    /// The name a copied or moved item has in the target folder: its own, unless an item there has it already
+    /// (then one generated from its id). Mail has none to keep.
+    /// </summary>
+    static async Task<string?> FreeNameAsync(DataConnection db, long folderId, string? name, CancellationToken cancellationToken) =>
+        name is not null && await db.ScalarAsync<long?>("SELECT id FROM items WHERE folder_id = @folder AND resource_name = @name", cancellationToken,
+            RawSql.P("folder", folderId), RawSql.P("name", name)) is null ? name : null;
+
+    /// <summary>A copy gets the extracted fields of its original.</summary>
+    static Task CopyFieldsAsync(DataConnection db, string table, long from, long to, long folderId, CancellationToken cancellationToken)
+    {
+        var columns = table == "calendar_items"
+            ? "uid_key, starts_at, ends_at, recurs, floating, summary, status, class, transparency, due_at, completed_at"
+            : "uid_key, formatted_name, emails, phones, organization";
+        return db.RunAsync($"INSERT INTO {table} (item_id, folder_id, {columns}) SELECT @to, @folder, {columns} FROM {table} WHERE item_id = @from", cancellationToken,
+            RawSql.P("to", to), RawSql.P("folder", folderId), RawSql.P("from", from));
+    }
 
     static StoreInfo ToInfo(StoreRow r) => new(r.Id, (StoreKind)r.Kind, r.Owner, r.Locale, r.ModSeq, r.Size);
 

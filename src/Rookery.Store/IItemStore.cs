@@ -10,6 +10,18 @@ public interface IItemStore
     /// <summary>The item of a folder with this resource name (a generated one included), or null.</summary>
     Task<StoredItem?> FindItemAsync(long folderId, string resourceName, CancellationToken cancellationToken = default);
 
+    /// <summary>The events, tasks or contacts of a folder with this iCalendar or vCard UID (at most one, unless written before UIDs were checked).</summary>
+    Task<IReadOnlyList<StoredItem>> FindByUidAsync(long folderId, string uid, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The events and tasks of a folder with an instance overlapping [<paramref name="from"/>, <paramref name="to"/>)
+    /// as RFC 4791 9.9 says, recurring ones included; floating and all-day times are read in
+    /// <paramref name="floatingZone"/> (UTC when null). Answered from the extracted columns; only candidates
+    /// that recur or float are opened and expanded.
+    /// </summary>
+    Task<IReadOnlyList<StoredItem>> ListInTimeRangeAsync(long folderId, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo? floatingZone = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Every item of a folder, in no particular order.</summary>
     Task<IReadOnlyList<StoredItem>> ListFolderItemsAsync(long folderId, CancellationToken cancellationToken = default);
 
@@ -22,7 +34,9 @@ public interface IItemStore
     /// <paramref name="resourceName"/> creates an item with a generated name. Throws
     /// <see cref="ItemNameException"/> for a name that cannot be used, <see cref="ItemKindException"/> when
     /// the folder does not hold items of that kind or the item there is of another kind, and
-    /// <see cref="QuotaExceededException"/> past the hard quota.
+    /// <see cref="ItemContentException"/> for content that is not of its kind (an event that is not iCalendar),
+    /// <see cref="ItemUidConflictException"/> when another item of the folder has the same iCalendar or vCard UID,
+    /// and <see cref="QuotaExceededException"/> past the hard quota.
     /// </summary>
     Task<ItemWrite> PutItemAsync(long folderId, string? resourceName, ItemContent content, WriteCondition condition, CancellationToken cancellationToken = default);
 
@@ -39,3 +53,13 @@ public interface IItemStore
 
 /// <summary>An item of a kind the folder does not hold, or a replace that would change an item's kind (DAV 403, REST 400).</summary>
 public sealed class ItemKindException(string message) : Exception(message);
+
+/// <summary>Another item of the folder has the same iCalendar or vCard UID (CalDAV and CardDAV no-uid-conflict).</summary>
+public sealed class ItemUidConflictException(string uid, string resourceName)
+    : Exception($"the UID '{uid}' is taken by '{resourceName}' in this folder")
+{
+    public string Uid => uid;
+
+    /// <summary>The resource name of the item that has the UID.</summary>
+    public string ResourceName => resourceName;
+}

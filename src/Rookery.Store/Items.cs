@@ -86,6 +86,16 @@ public static class Items
             throw new ItemNameException($"'{name}' has the form of a name the server generates (digits and {GeneratedSuffix}); choose another");
     }
 
+    /// <summary>The most content an event, a task or a contact may have: the store reads it whole to extract its fields.</summary>
+    public const int MaxStructuredSize = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The key an iCalendar or vCard UID is looked up by: the UID itself, or for one longer than 200 characters
+    /// its SHA-256, so that every UID fits an indexed column on every engine.
+    /// </summary>
+    public static string UidKey(string uid) =>
+        uid.Length <= 200 ? uid : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(uid)));
+
     /// <summary>
     /// The strong entity tag of an item as it is now, quotes included: it names the item and its modseq, which
     /// every change to its content or state moves on, so it changes with either and never comes back.

@@ -374,6 +374,19 @@ public sealed class UserMailStore(IMailStore inner, FolderAccess access, UserAcc
         return await inner.ListFolderItemsAsync(folderId, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<StoredItem>> FindByUidAsync(long folderId, string uid, CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.FindByUidAsync(folderId, uid, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredItem>> ListInTimeRangeAsync(long folderId, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo? floatingZone = null,
+        CancellationToken cancellationToken = default)
+    {
+        await DemandAsync(folderId, FolderAction.Read, cancellationToken);
+        return await inner.ListInTimeRangeAsync(folderId, from, to, floatingZone, cancellationToken);
+    }
+
     public async Task<Stream> OpenItemContentAsync(StoredItem item, CancellationToken cancellationToken = default)
     {
         await DemandAsync(item.FolderId, FolderAction.Read, cancellationToken);

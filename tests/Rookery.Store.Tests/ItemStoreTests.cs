@@ -145,7 +145,8 @@ public sealed class ItemStoreTests : IAsyncLifetime
     {
         await Assert.ThrowsAsync<ItemKindException>(() => PutAsync(inbox, "e.ics", Event("u1", "a")));
         await Assert.ThrowsAsync<ItemKindException>(() => PutAsync(contacts, "e.ics", Event("u1", "a")));
-        await PutAsync(calendar, "t.ics", Event("t1", "a task"), kind: ItemKind.Task); // a calendar collection holds tasks too
+        var task = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:20260105T090000Z\r\nSUMMARY:a task\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
+        await PutAsync(calendar, "t.ics", task, kind: ItemKind.Task); // a calendar collection holds tasks too
         await Assert.ThrowsAsync<ItemKindException>(() => PutAsync(calendar, "t.ics", Event("t1", "now an event")));
         Assert.Equal(ItemKind.Task, (await store.FindItemAsync(calendar.Id, "t.ics"))!.Kind);
     }
