@@ -4,9 +4,6 @@ namespace Rookery.Imap;
 
 static partial class Log
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "IMAP login {Login} from {Client}")]
-    public static partial void LogLoggedIn(this ILogger logger, string login, string client);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "IMAP client ID {Id}")]
     public static partial void LogClientId(this ILogger logger, string id);
 }

@@ -203,7 +203,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
                         throw new Pop3Exception("USER first");
                     var login = pendingUser;
                     pendingUser = null;
-                    await LogInAsync(login, argument, cancellationToken);
+                    await LogInAsync(new SaslCredentials("", login, argument), cancellationToken);
                     break;
                 case (State.Authorization, "AUTH"):
                     await AuthenticateAsync(argument, cancellationToken);
@@ -269,7 +269,9 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
             if (startTls is not null && !connection.Secure)
                 lines.Add("STLS");
             if (connection.PlaintextAuthAllowed)
-                lines.AddRange(["USER", "SASL PLAIN LOGIN"]);
+                lines.Add("USER");
+            if (Mechanisms().Any())
+                lines.Add("SASL " + string.Join(' ', Mechanisms()));
         }
         lines.Add(".");
         foreach (var line in lines)
@@ -279,34 +281,30 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
     async Task AuthenticateAsync(string argument, CancellationToken cancellationToken)
     {
         var parts = argument.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+        var tokens = services.Authenticator.AcceptsTokens;
         if (parts.Length == 0)
         {
             Write("+OK");
-            Write("PLAIN");
-            Write("LOGIN");
+            foreach (var name in Mechanisms())
+                Write(name);
             Write(".");
             return;
         }
-        RequirePlaintextAllowed();
-        var mechanism = parts[0].ToUpperInvariant();
-        var initial = parts.Length > 1 ? parts[1] : null;
-        string login, password;
-        if (mechanism == "PLAIN")
-        {
-            var response = initial ?? await ChallengeAsync("", cancellationToken);
-            if (!SaslPlain.TryDecode(response, out var authorizationId, out login, out password) || (authorizationId.Length > 0 && authorizationId != login))
-                throw new Pop3Exception("Invalid SASL PLAIN response");
-        }
-        else if (mechanism == "LOGIN")
-        {
-            if (!SaslPlain.TryBase64(initial ?? await ChallengeAsync(SaslPlain.Base64("Username:"), cancellationToken), out login)
-                || !SaslPlain.TryBase64(await ChallengeAsync(SaslPlain.Base64("Password:"), cancellationToken), out password))
-                throw new Pop3Exception("Invalid base64");
-        }
-        else
-            throw new Pop3Exception("Unsupported SASL mechanism");
-        await LogInAsync(login, password, cancellationToken);
+        var mechanism = SaslMechanisms.Create(parts[0], tokens) ?? throw new Pop3Exception("Unsupported SASL mechanism");
+        if (SaslMechanisms.PasswordMechanisms.Contains(mechanism.Name))
+            RequirePlaintextAllowed();
+        var step = mechanism.Start(parts.Length > 1 ? parts[1] : null);
+        while (step is SaslStep.Challenge challenge)
+            step = mechanism.Respond(await ChallengeAsync(challenge.Base64, cancellationToken));
+        if (step is SaslStep.Malformed malformed)
+            throw new Pop3Exception(malformed.Reason);
+        await LogInAsync(((SaslStep.Completed)step).Credentials, cancellationToken);
     }
+
+    /// <summary>The SASL mechanisms offered: passwords where plaintext is allowed, tokens where the server takes them.</summary>
+    IEnumerable<string> Mechanisms() =>
+        (connection.PlaintextAuthAllowed ? SaslMechanisms.PasswordMechanisms : [])
+        .Concat(services.Authenticator.AcceptsTokens ? SaslMechanisms.TokenMechanisms : []);
 
     async Task<string> ChallengeAsync(string challenge, CancellationToken cancellationToken)
     {
@@ -316,22 +314,11 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
         return line == "*" ? throw new Pop3Exception("Authentication cancelled") : line;
     }
 
-    async Task LogInAsync(string login, string password, CancellationToken cancellationToken)
+    async Task LogInAsync(SaslCredentials credentials, CancellationToken cancellationToken)
     {
-        var result = await services.Authenticator.LoginAsync(login, password, Features.Pop3, connection.ClientAddress, cancellationToken);
-        switch (result.Outcome)
-        {
-            case LoginOutcome.Success:
-                break;
-            case LoginOutcome.FeatureDisabled:
-                throw new Pop3Exception("[AUTH] POP3 is not enabled for this account");
-            case LoginOutcome.NotActive:
-                throw new Pop3Exception("[AUTH] This account cannot log in (it is a shared store)");
-            case LoginOutcome.Unavailable:
-                throw new Pop3Exception("[SYS/TEMP] The user directory is unavailable; try again later");
-            default:
-                throw new Pop3Exception("[AUTH] Invalid credentials");
-        }
+        var result = await services.Authenticator.LoginAsync(credentials, Features.Pop3, "POP3", connection.ClientAddress, cancellationToken);
+        if (result.Outcome != LoginOutcome.Success)
+            throw new Pop3Exception((result.Outcome == LoginOutcome.Unavailable ? "[SYS/TEMP] " : "[AUTH] ") + result.Outcome.Describe("POP3"));
         var account = result.User!;
         if (!services.Locks.TryAdd(account.Login, 0))
             throw new Pop3Exception("[IN-USE] Another POP3 session has this mailbox open");
@@ -340,7 +327,7 @@ public sealed class Pop3Session(IDuplexPipe transport, Pop3Services services, Po
         inbox = (await services.Store.ListFoldersAsync(store.Id, cancellationToken)).First(f => f.SpecialUse == SpecialUse.Inbox);
         messages = (await services.Store.ListItemsAsync(inbox.Id, cancellationToken: cancellationToken)).OrderBy(i => i.Uid).Select(i => new Message(i)).ToList();
         state = State.Transaction;
-        log.LogInformation("POP3 login {Login} from {Client}: {Count} messages", account.Login, connection.ClientAddress, messages.Count);
+        log.LogDebug("POP3 session of {Login}: {Count} messages", account.Login, messages.Count);
         Write($"+OK {messages.Count} messages");
     }
 

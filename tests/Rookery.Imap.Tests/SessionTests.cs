@@ -97,6 +97,43 @@ public sealed class SessionTests : IAsyncLifetime
             """);
     }
 
+    sealed class OneToken : Directory.IBearerTokenValidator
+    {
+        public Task<string?> LoginOfAsync(string token, CancellationToken cancellationToken = default) =>
+            Task.FromResult(token == "t0ken" ? "alice" : null);
+    }
+
+    [Fact]
+    public async Task Bearer_tokens_log_in_through_oauthbearer_and_xoauth2_when_the_server_takes_them()
+    {
+        static string B64(string text) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text));
+        await Run("""
+            S: * OK [CAPABILITY IMAP4rev1 … AUTH=PLAIN AUTH=LOGIN APPENDLIMIT=…] *
+            C: a1 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB0MGtlbgEB
+            S: a1 NO Unsupported authentication mechanism XOAUTH2
+            """);
+        harness.Services = harness.Services with
+        {
+            Authenticator = new Directory.Authenticator(new Directory.DbUserDirectory(harness.Repository), [], new Directory.AuthenticationLimits { FailureDelay = TimeSpan.FromMilliseconds(10) },
+                TimeProvider.System) { Tokens = new OneToken() },
+        };
+        await Run($$"""
+            S: * OK [CAPABILITY IMAP4rev1 … AUTH=PLAIN AUTH=LOGIN AUTH=OAUTHBEARER AUTH=XOAUTH2 APPENDLIMIT=…] *
+            C: a1 AUTHENTICATE XOAUTH2 {{B64("user=aliceauth=Bearer wrong")}}
+            S: a1 NO [AUTHENTICATIONFAILED] Invalid credentials
+            C: a2 AUTHENTICATE OAUTHBEARER
+            S: + *
+            C: {{B64("n,a=alice,auth=Bearer t0ken")}}
+            S: a2 OK [CAPABILITY …] AUTHENTICATE completed
+            """);
+        // a token is no password: it is taken where plaintext passwords are not
+        await Run($$"""
+            S: * OK [CAPABILITY IMAP4rev1 … LOGINDISABLED AUTH=OAUTHBEARER AUTH=XOAUTH2 APPENDLIMIT=…] *
+            C: a1 AUTHENTICATE XOAUTH2 {{B64("user=aliceauth=Bearer t0ken")}}
+            S: a1 OK [CAPABILITY …] AUTHENTICATE completed
+            """, plaintextAllowed: false);
+    }
+
     [Fact]
     public async Task Select_fetch_store_search_and_expunge_a_mailbox()
     {

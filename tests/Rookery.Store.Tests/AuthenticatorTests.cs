@@ -86,4 +86,73 @@ public sealed class AuthenticatorTests : IAsyncLifetime
         Assert.Equal(LoginOutcome.Success, (await LoginAsync("alice", "alice-pw", "192.0.2.50")).Outcome);
         Assert.Equal(LoginOutcome.Success, (await LoginAsync("carol", "carol-pw", "192.0.2.50")).Outcome);
     }
+
+    sealed class Tokens(string token, string login) : IBearerTokenValidator
+    {
+        public Task<string?> LoginOfAsync(string presented, CancellationToken cancellationToken = default) =>
+            Task.FromResult(presented == token ? login : null);
+    }
+
+    sealed class Lines : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Written { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
+            lock (Written)
+                Written.Add($"{logLevel}: {formatter(state, exception)}");
+        }
+    }
+
+    [Fact]
+    public async Task Sasl_credentials_log_in_once_for_every_protocol_and_every_outcome_is_logged()
+    {
+        var lines = new Lines();
+        var service = new Authenticator(new DbUserDirectory(new SqlDirectoryRepository(test.Database)), ["pop3"], Limits, time)
+        {
+            Logger = lines,
+            Tokens = new Tokens("good-token", "bob"),
+        };
+        Assert.True(service.AcceptsTokens);
+
+        Assert.Equal(LoginOutcome.Success, (await service.LoginAsync(new Common.Sasl.SaslCredentials("", "alice", "alice-pw"), Features.Imap, "IMAP", "192.0.2.7")).Outcome);
+        Assert.Equal(LoginOutcome.FeatureDisabled, (await service.LoginAsync(new Common.Sasl.SaslCredentials("", "alice", "alice-pw"), Features.Pop3, "POP3", "192.0.2.7")).Outcome);
+        Assert.Equal(LoginOutcome.AuthorizationFailed, (await service.LoginAsync(new Common.Sasl.SaslCredentials("bob", "alice", "alice-pw"), Features.Imap, "IMAP", "192.0.2.7")).Outcome);
+        Assert.Equal(LoginOutcome.Failed, (await service.LoginAsync(new Common.Sasl.SaslCredentials("", "alice", "wrong"), Features.Imap, "IMAP", "192.0.2.8")).Outcome);
+
+        var byToken = await service.LoginAsync(new Common.Sasl.SaslCredentials("", "", "good-token", Common.Sasl.CredentialKind.BearerToken), Features.Imap, "IMAP", "192.0.2.9");
+        Assert.Equal((LoginOutcome.Success, "bob"), (byToken.Outcome, byToken.User!.Login));
+        // a token for bob does not log in alice, and a forged one nobody
+        Assert.Equal(LoginOutcome.Failed, (await service.LoginAsync(new Common.Sasl.SaslCredentials("", "alice", "good-token", Common.Sasl.CredentialKind.BearerToken), Features.Imap, "IMAP", "192.0.2.9")).Outcome);
+        Assert.Equal(LoginOutcome.Failed, (await service.LoginAsync(new Common.Sasl.SaslCredentials("", "bob", "forged", Common.Sasl.CredentialKind.BearerToken), Features.Imap, "IMAP", "192.0.2.9")).Outcome);
+        // without a validator no token is taken
+        Assert.False(authenticator.AcceptsTokens);
+        Assert.Equal(LoginOutcome.Failed, (await authenticator.LoginAsync(new Common.Sasl.SaslCredentials("", "bob", "good-token", Common.Sasl.CredentialKind.BearerToken), Features.Imap, "IMAP", "192.0.2.10")).Outcome);
+
+        Assert.Equal(
+        [
+            "Information: IMAP login alice from 192.0.2.7",
+            "Warning: POP3 login failed for alice from 192.0.2.7: FeatureDisabled",
+            "Warning: IMAP login failed for alice from 192.0.2.7: AuthorizationFailed",
+            "Warning: IMAP login failed for alice from 192.0.2.8: Failed",
+            "Information: IMAP login bob from 192.0.2.9",
+            "Warning: IMAP login failed for alice from 192.0.2.9: Failed",
+            "Warning: IMAP login failed for bob from 192.0.2.9: Failed",
+        ], lines.Written);
+        Assert.DoesNotContain(lines.Written, l => l.Contains("pw", StringComparison.Ordinal) || l.Contains("token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_protocol_says_the_same_words_for_an_outcome()
+    {
+        Assert.Equal("IMAP is not enabled for this account", LoginOutcome.FeatureDisabled.Describe("IMAP"));
+        Assert.Equal("Invalid credentials", LoginOutcome.Failed.Describe("POP3"));
+        Assert.Equal("Invalid credentials", LoginOutcome.Throttled.Describe("POP3")); // no hint that guessing was noticed
+        Assert.Equal("Logging in as another user is not supported", LoginOutcome.AuthorizationFailed.Describe("SMTP"));
+    }
 }

@@ -17,9 +17,12 @@ public sealed partial class ImapSession
             if (startTls is not null && !connection.Secure)
                 caps.Add("STARTTLS");
             if (connection.PlaintextAuthAllowed)
-                caps.AddRange(["AUTH=PLAIN", "AUTH=LOGIN"]);
+                caps.AddRange(SaslMechanisms.PasswordMechanisms.Select(m => "AUTH=" + m));
             else
                 caps.Add("LOGINDISABLED");
+            // a bearer token is no password: offered on every connection where the server takes tokens
+            if (services.Authenticator.AcceptsTokens)
+                caps.AddRange(SaslMechanisms.TokenMechanisms.Select(m => "AUTH=" + m));
         }
         caps.Insert(1, "IMAP4rev2"); // beside IMAP4rev1: a session speaks rev1 until ENABLE IMAP4rev2 (RFC 9051 Appendix E)
         caps.Add($"APPENDLIMIT={Options.Limits.MaxLiteralSize}");
@@ -100,38 +103,24 @@ public sealed partial class ImapSession
         ExpectArguments(command, 2);
         if (!connection.PlaintextAuthAllowed)
             throw No("Plaintext authentication is disallowed on an unencrypted connection; use STARTTLS or port 993", "PRIVACYREQUIRED");
-        await LogInAsync(AString(command.Arguments[0]), AString(command.Arguments[1]), cancellationToken);
+        await LogInAsync(new SaslCredentials("", AString(command.Arguments[0]), AString(command.Arguments[1])), cancellationToken);
         return "completed";
     }
 
     async Task<string?> AuthenticateAsync(ImapCommandLine command, CancellationToken cancellationToken)
     {
         ExpectArguments(command, 1, 2);
-        var mechanism = Atom(command.Arguments[0]).ToUpperInvariant();
-        if (mechanism is not ("PLAIN" or "LOGIN"))
-            throw No($"Unsupported authentication mechanism {Printable(mechanism)}");
-        if (!connection.PlaintextAuthAllowed)
+        var name = Atom(command.Arguments[0]);
+        var mechanism = SaslMechanisms.Create(name, services.Authenticator.AcceptsTokens)
+            ?? throw No($"Unsupported authentication mechanism {Printable(name)}");
+        if (!connection.PlaintextAuthAllowed && SaslMechanisms.PasswordMechanisms.Contains(mechanism.Name))
             throw No("Plaintext authentication is disallowed on an unencrypted connection; use STARTTLS or port 993", "PRIVACYREQUIRED");
-        string? initial = command.Arguments.Count == 2 ? AString(command.Arguments[1]) : null;
-        string login, password;
-        if (mechanism == "PLAIN")
-        {
-            var response = initial ?? await ChallengeAsync("", cancellationToken);
-            if (!SaslPlain.TryDecode(response, out var authorizationId, out login, out password))
-                throw Bad("Invalid SASL PLAIN response");
-            if (authorizationId.Length > 0 && authorizationId != login)
-                throw No("Logging in as another user is not supported", "AUTHORIZATIONFAILED");
-        }
-        else
-        {
-            var first = initial ?? await ChallengeAsync(SaslPlain.Base64("Username:"), cancellationToken);
-            if (!SaslPlain.TryBase64(first, out login))
-                throw Bad("Invalid base64");
-            var second = await ChallengeAsync(SaslPlain.Base64("Password:"), cancellationToken);
-            if (!SaslPlain.TryBase64(second, out password))
-                throw Bad("Invalid base64");
-        }
-        await LogInAsync(login, password, cancellationToken);
+        var step = mechanism.Start(command.Arguments.Count == 2 ? AString(command.Arguments[1]) : null);
+        while (step is SaslStep.Challenge challenge)
+            step = mechanism.Respond(await ChallengeAsync(challenge.Base64, cancellationToken));
+        if (step is SaslStep.Malformed malformed)
+            throw Bad(malformed.Reason);
+        await LogInAsync(((SaslStep.Completed)step).Credentials, cancellationToken);
         return "completed";
     }
 
@@ -165,21 +154,18 @@ public sealed partial class ImapSession
         }
     }
 
-    async Task LogInAsync(string login, string password, CancellationToken cancellationToken)
+    async Task LogInAsync(SaslCredentials credentials, CancellationToken cancellationToken)
     {
-        var result = await services.Authenticator.LoginAsync(login, password, Features.Imap, connection.ClientAddress, cancellationToken);
-        switch (result.Outcome)
+        var result = await services.Authenticator.LoginAsync(credentials, Features.Imap, "IMAP", connection.ClientAddress, cancellationToken);
+        if (result.Outcome != LoginOutcome.Success)
         {
-            case LoginOutcome.Success:
-                break;
-            case LoginOutcome.FeatureDisabled:
-                throw No("IMAP is not enabled for this account", "CONTACTADMIN");
-            case LoginOutcome.NotActive:
-                throw No("This account cannot log in (it is a shared store)", "CONTACTADMIN");
-            case LoginOutcome.Unavailable:
-                throw No("The user directory is unavailable; try again later", "UNAVAILABLE");
-            default:
-                throw No("Invalid credentials", "AUTHENTICATIONFAILED");
+            throw No(result.Outcome.Describe("IMAP"), result.Outcome switch
+            {
+                LoginOutcome.FeatureDisabled or LoginOutcome.NotActive => "CONTACTADMIN",
+                LoginOutcome.Unavailable => "UNAVAILABLE",
+                LoginOutcome.AuthorizationFailed => "AUTHORIZATIONFAILED",
+                _ => "AUTHENTICATIONFAILED",
+            });
         }
         if (!services.UserSessions.TryEnter(result.User!.Login))
             throw No($"Too many IMAP connections for this user (at most {services.UserSessions.Limit})", "LIMIT");
@@ -189,6 +175,5 @@ public sealed partial class ImapSession
         changes = Store.Notifier.Subscribe(store.Id);
         State = SessionState.Authenticated;
         completionCode = "CAPABILITY " + Capabilities();
-        log.LogLoggedIn(user.Login, connection.ClientAddress);
     }
 }

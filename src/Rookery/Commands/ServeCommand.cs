@@ -220,7 +220,10 @@ public static class ServeCommand
             MaxFailureDelay = TimeSpan.FromSeconds(Math.Max(server.GetInt("auth_failure_delay"), server.GetInt("auth_max_failure_delay"))),
             MaxFailures = server.GetInt("auth_max_failures"),
             Window = TimeSpan.FromMinutes(server.GetInt("auth_failure_window")),
-        }, TimeProvider.System);
+        }, TimeProvider.System)
+        {
+            Logger = loggers.CreateLogger<Authenticator>(),
+        };
         var perAddress = new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_address"));
         var disablePlaintext = gateway.GetBool("disable_plaintext_auth");
         var maxMessage = gateway.GetInt("imap_max_message_size") * 1024L * 1024;
