@@ -15,7 +15,14 @@ public sealed class ArchitectureTests
         ["Rookery.Store"] = ["Rookery.Common", "Rookery.Blobs", "Rookery.Directory"], // stores belong to accounts
         ["Rookery.Directory"] = ["Rookery.Common"],
         ["Rookery.Store.Sql"] = ["Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory"],
+        ["Rookery.Hosting"] = ["Rookery.Common", "Rookery.Directory"], // no protocol, no store: components bring those
         ["Rookery"] = ["*"],
+    };
+
+    /// <summary>The wire protocol a session project speaks, when its name does not say it (LMTP is SMTP's dialect).</summary>
+    static readonly Dictionary<string, string> SpokenProtocol = new()
+    {
+        ["Rookery.Dagent"] = "Rookery.Smtp.Protocol",
     };
 
     public static TheoryData<string> SourceProjects()
@@ -37,8 +44,10 @@ public sealed class ArchitectureTests
         else if (Allowed.TryGetValue(project, out var listed))
             allowed = listed;
         else
-            allowed = new[] { "Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory" } // protocol sessions reach storage through the store only
-                .Concat(references.Where(r => r.EndsWith(".Protocol", StringComparison.Ordinal))).ToArray();
+        {
+            // protocol sessions reach storage through the store only, and speak their own protocol: none references another's
+            allowed = ["Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory", SpokenProtocol.GetValueOrDefault(project, project + ".Protocol")];
+        }
 
         if (allowed is ["*"])
             return;
@@ -62,6 +71,34 @@ public sealed class ArchitectureTests
     {
         foreach (var project in System.IO.Directory.GetFiles(Path.Combine(RepositoryRoot, "src"), "*.csproj", SearchOption.AllDirectories))
             Assert.DoesNotContain("Rookery", ProjectReferences(Path.GetFileNameWithoutExtension(project)));
+    }
+
+    [Fact]
+    public void Delivery_does_not_reference_imap()
+    {
+        Assert.DoesNotContain(ProjectReferences("Rookery.Dagent"), r => r.StartsWith("Rookery.Imap", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The executable is wiring: configuration, components, commands. What runs connections, listens, or works in
+    /// the background lives in a library (Rookery.Hosting or a protocol project), where a test can reach it.
+    /// </summary>
+    [Fact]
+    public void The_executable_holds_only_wiring()
+    {
+        var machinery = new[]
+        {
+            typeof(Microsoft.AspNetCore.Connections.ConnectionHandler),
+            typeof(Microsoft.Extensions.Hosting.BackgroundService),
+            typeof(Microsoft.AspNetCore.Connections.IConnectionListenerFactory),
+            typeof(Microsoft.AspNetCore.Connections.IConnectionListener),
+            typeof(System.IO.Stream),
+        };
+        var offenders = typeof(Commands.ServeCommand).Assembly.GetTypes()
+            .Where(t => machinery.Any(m => m != t && m.IsAssignableFrom(t)))
+            .Select(t => t.FullName)
+            .ToList();
+        Assert.True(offenders.Count == 0, $"the executable holds {string.Join(", ", offenders)}: move it to a library (DESIGN.md §2)");
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Rookery;
+namespace Rookery.Hosting;
 
 /// <summary>
 /// Gives memory back to the system once a burst of work is over. The garbage collector runs only when
@@ -11,7 +11,7 @@ namespace Rookery;
 /// work to have started and stopped again.
 /// </summary>
 /// <param name="releaseCaches">Lets caches of its own go first (the database's idle connections).</param>
-sealed class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> log, TimeSpan interval, Action releaseCaches) : BackgroundService
+public sealed class IdleMemoryTrimmer(ILogger<IdleMemoryTrimmer> log, TimeSpan interval, Action releaseCaches) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

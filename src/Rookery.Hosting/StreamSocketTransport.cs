@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
-namespace Rookery;
+namespace Rookery.Hosting;
 
 /// <summary>
 /// A listen address for the mail protocols (IMAP, POP3, LMTP, socketmap): Kestrel binds it with

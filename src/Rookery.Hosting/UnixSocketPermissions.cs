@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Rookery.Common.Configuration;
 
-namespace Rookery;
+namespace Rookery.Hosting;
 
 /// <summary>
 /// The mode and group of a unix: listener's socket (lmtp_socket_mode, lmtp_socket_group), so that
