@@ -15,7 +15,7 @@ static class Migrations
         new(5, "folder permissions: grants of rights on a folder to a user, a group or anyone", FolderGrants),
         new(6, "message structure (IMAP ENVELOPE and BODYSTRUCTURE) described at ingest, once per content", MessageStructures),
         new(7, "the keywords a folder's messages have carried (IMAP FLAGS), kept after the last message drops one", FolderKeywords),
-        new(8, "items of every kind: kind, content type and resource name; the change log names them, is read per folder and pruned", ItemKinds),
+        new(8, "items of every kind: kind, content type, resource name and per-kind fields; the change log names them, is read per folder and pruned; a Files folder", ItemKinds),
     ];
 
     static IEnumerable<string> ItemKinds(Ddl t)
@@ -63,6 +63,8 @@ static class Migrations
         yield return "CREATE INDEX ix_contact_items_uid ON contact_items (folder_id, uid_key)";
         // every change at or below it may have been pruned: a reader from an older position must start over
         yield return $"ALTER TABLE stores ADD changes_horizon {t.BigInt} NOT NULL DEFAULT 0";
+        // the set of default folders a store has (DefaultFolders.Version): older stores get Files when next opened
+        yield return $"ALTER TABLE stores ADD defaults_version {t.Int} NOT NULL DEFAULT 1";
     }
 
     static IEnumerable<string> FolderKeywords(Ddl t)

@@ -18,6 +18,8 @@ sealed class StoreRow
     [Column("created_at")] public long CreatedAt { get; set; }
     /// <summary>Every change-log row at or below this modseq may have been pruned (changelog_retention).</summary>
     [Column("changes_horizon")] public long ChangesHorizon { get; set; }
+    /// <summary>The set of default folders the store has (<see cref="DefaultFolders.Version"/>).</summary>
+    [Column("defaults_version")] public int DefaultsVersion { get; set; } = 1;
 }
 
 [Table("folders")]

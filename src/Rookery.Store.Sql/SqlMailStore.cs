@@ -36,8 +36,13 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
 
     public async Task<StoreInfo> EnsureStoreAsync(StoreKind kind, string owner, string locale, CancellationToken cancellationToken = default)
     {
-        if (await FindStoreAsync(kind, owner, cancellationToken) is { } existing)
-            return existing;
+        if (await FindStoreRowAsync(kind, owner, cancellationToken) is { } existing)
+        {
+            if (kind != StoreKind.Private || existing.DefaultsVersion >= DefaultFolders.Version)
+                return ToInfo(existing);
+            await AddMissingDefaultFoldersAsync(existing.Id, cancellationToken);
+            return await GetStoreAsync(existing.Id, cancellationToken);
+        }
         try
         {
             await using var db = await database.OpenAsync(cancellationToken);
@@ -47,6 +52,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var storeId = await db.InsertWithInt64IdentityAsync(new StoreRow
             {
                 Kind = (int)kind, Owner = owner, Locale = locale, ModSeq = 1, CreatedAt = now, LastUidValidity = uidValidity + DefaultFolders.All.Count,
+                DefaultsVersion = DefaultFolders.Version,
             }, token: cancellationToken);
             if (kind == StoreKind.Private)
             {
@@ -81,13 +87,54 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             ?? throw new StoreObjectNotFoundException($"{kind} store of {owner}");
     }
 
-    public async Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default)
+    public async Task<StoreInfo?> FindStoreAsync(StoreKind kind, string owner, CancellationToken cancellationToken = default) =>
+        await FindStoreRowAsync(kind, owner, cancellationToken) is { } row ? ToInfo(row) : null;
+
+    async Task<StoreRow?> FindStoreRowAsync(StoreKind kind, string owner, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken);
-        var row = await db.FirstOrDefaultAsync<StoreRow>("SELECT * FROM stores WHERE kind = @kind AND owner = @owner", cancellationToken,
+        return await db.FirstOrDefaultAsync<StoreRow>("SELECT * FROM stores WHERE kind = @kind AND owner = @owner", cancellationToken,
             RawSql.P("kind", (int)kind), RawSql.P("owner", owner));
-        return row is null ? null : ToInfo(row);
     }
+
+    /// <summary>
+    /// Gives a store made with an older set of default folders the ones it lacks (Files, since version 2), named in
+    /// its locale; a folder of that name at the top already gets a number after it.
+    /// </summary>
+    Task AddMissingDefaultFoldersAsync(long storeId, CancellationToken cancellationToken) =>
+        writer.WriteAsync([storeId], async (db, modseq) =>
+        {
+            var store = await db.FirstOrDefaultAsync<StoreRow>("SELECT * FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId))
+                ?? throw new StoreObjectNotFoundException($"store {storeId}");
+            if (store.DefaultsVersion >= DefaultFolders.Version)
+                return 0; // another session did it first
+            var folders = await db.GetTable<FolderRow>().Where(f => f.StoreId == storeId).ToListAsync(cancellationToken);
+            var now = Now;
+            foreach (var definition in DefaultFolders.All.Where(d => folders.All(f => f.SpecialUse != (int)d.Use)))
+            {
+                var name = DefaultFolders.NameOf(definition.Use, store.Locale);
+                for (var n = 2; folders.Any(f => f.ParentId == 0 && f.NameKey == NameKey(name)); n++)
+                    name = $"{DefaultFolders.NameOf(definition.Use, store.Locale)} ({n})";
+                var folder = new FolderRow
+                {
+                    StoreId = storeId,
+                    ParentId = 0,
+                    Name = name,
+                    NameKey = NameKey(name),
+                    ContainerClass = (int)definition.ContainerClass,
+                    SpecialUse = (int)definition.Use,
+                    UidValidity = await NextUidValidityAsync(db, storeId, now, cancellationToken),
+                    UidNext = 1,
+                    ModSeq = modseq[storeId],
+                    CreatedAt = now,
+                };
+                folder.Id = await db.InsertWithInt64IdentityAsync(folder, token: cancellationToken);
+                folders.Add(folder);
+                await writer.LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Created, folder.Id, folder.Id, null, cancellationToken);
+            }
+            return await db.RunAsync("UPDATE stores SET defaults_version = @version WHERE id = @id", cancellationToken,
+                RawSql.P("version", DefaultFolders.Version), RawSql.P("id", storeId));
+        }, cancellationToken);
 
     public async Task<StoreInfo> GetStoreAsync(long storeId, CancellationToken cancellationToken = default)
     {

@@ -5,6 +5,12 @@ public static class DefaultFolders
 {
     public sealed record Definition(SpecialUse Use, ContainerClass ContainerClass);
 
+    /// <summary>
+    /// Which set of default folders a store has (stores.defaults_version): 1 until Files, 2 since. A store of an
+    /// older set gets the folders it lacks when it is next opened.
+    /// </summary>
+    public const int Version = 2;
+
     public static IReadOnlyList<Definition> All { get; } =
     [
         new(SpecialUse.Inbox, ContainerClass.Mail),
@@ -18,14 +24,15 @@ public static class DefaultFolders
         new(SpecialUse.Tasks, ContainerClass.Tasks),
         new(SpecialUse.Notes, ContainerClass.Notes),
         new(SpecialUse.Journal, ContainerClass.Journal),
+        new(SpecialUse.Files, ContainerClass.Files),
     ];
 
     static readonly Dictionary<string, Dictionary<SpecialUse, string>> Names = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["en"] = Table("Inbox", "Outbox", "Sent Items", "Deleted Items", "Drafts", "Junk E-mail", "Calendar", "Contacts", "Tasks", "Notes", "Journal"),
-        ["nl"] = Table("Postvak IN", "Postvak UIT", "Verzonden items", "Verwijderde items", "Concepten", "Ongewenste e-mail", "Agenda", "Contactpersonen", "Taken", "Notities", "Logboek"),
-        ["de"] = Table("Posteingang", "Postausgang", "Gesendete Elemente", "Gelöschte Elemente", "Entwürfe", "Junk-E-Mail", "Kalender", "Kontakte", "Aufgaben", "Notizen", "Journal"),
-        ["fr"] = Table("Boîte de réception", "Boîte d'envoi", "Éléments envoyés", "Éléments supprimés", "Brouillons", "Courrier indésirable", "Calendrier", "Contacts", "Tâches", "Notes", "Journal"),
+        ["en"] = Table("Inbox", "Outbox", "Sent Items", "Deleted Items", "Drafts", "Junk E-mail", "Calendar", "Contacts", "Tasks", "Notes", "Journal", "Files"),
+        ["nl"] = Table("Postvak IN", "Postvak UIT", "Verzonden items", "Verwijderde items", "Concepten", "Ongewenste e-mail", "Agenda", "Contactpersonen", "Taken", "Notities", "Logboek", "Bestanden"),
+        ["de"] = Table("Posteingang", "Postausgang", "Gesendete Elemente", "Gelöschte Elemente", "Entwürfe", "Junk-E-Mail", "Kalender", "Kontakte", "Aufgaben", "Notizen", "Journal", "Dateien"),
+        ["fr"] = Table("Boîte de réception", "Boîte d'envoi", "Éléments envoyés", "Éléments supprimés", "Brouillons", "Courrier indésirable", "Calendrier", "Contacts", "Tâches", "Notes", "Journal", "Fichiers"),
     };
 
     /// <summary>The languages default folders can be named in.</summary>

@@ -35,6 +35,7 @@ public enum SpecialUse
     Tasks = 9,
     Notes = 10,
     Journal = 11,
+    Files = 12,
 }
 
 /// <summary>System flags of an item, as IMAP knows them.</summary>

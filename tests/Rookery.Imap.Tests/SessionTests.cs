@@ -349,6 +349,7 @@ public sealed class SessionTests : IAsyncLifetime
             S: * LIST (\HasNoChildren) "/" Contacts
             S: * LIST (\HasNoChildren \Trash) "/" "Deleted Items"
             S: * LIST (\HasNoChildren \Drafts) "/" Drafts
+            S: * LIST (\HasNoChildren) "/" Files
             S: * LIST (\HasNoChildren) "/" INBOX
             S: * LIST (\HasNoChildren) "/" Journal
             S: * LIST (\HasNoChildren \Junk) "/" "Junk E-mail"

@@ -29,7 +29,7 @@ public sealed class FolderTests : IAsyncLifetime
         Assert.Equal(sent, folders.Single(f => f.SpecialUse == SpecialUse.SentItems).Name);
         Assert.Equal(junk, folders.Single(f => f.SpecialUse == SpecialUse.Junk).Name);
         Assert.Equal(ContainerClass.Calendar, folders.Single(f => f.SpecialUse == SpecialUse.Calendar).ContainerClass);
-        Assert.Equal(11, folders.Count);
+        Assert.Equal(12, folders.Count);
         Assert.All(folders, f => Assert.Null(f.ParentId));
     }
 
@@ -38,7 +38,7 @@ public sealed class FolderTests : IAsyncLifetime
     {
         var again = await store.EnsureStoreAsync(StoreKind.Private, "alice", "nl_NL.UTF-8");
         Assert.Equal(alice.Id, again.Id);
-        Assert.Equal(11, (await store.ListFoldersAsync(alice.Id)).Count);
+        Assert.Equal(12, (await store.ListFoldersAsync(alice.Id)).Count);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class FolderTests : IAsyncLifetime
     {
         var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => store.EnsureStoreAsync(StoreKind.Private, "bob", "en"))));
         Assert.Single(results.Select(r => r.Id).Distinct());
-        Assert.Equal(11, (await store.ListFoldersAsync(results[0].Id)).Count);
+        Assert.Equal(12, (await store.ListFoldersAsync(results[0].Id)).Count);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using LinqToDB.Data;
 using Rookery.Store.Sql;
 
 namespace Rookery.Store.Tests;
@@ -232,6 +233,35 @@ public sealed class ItemStoreTests : IAsyncLifetime
         // pruning again finds nothing older, and moves nothing back
         Assert.Equal(0, await store.PruneChangesAsync(clock.GetUtcNow().AddDays(-90)));
         Assert.True((await store.GetFolderChangesAsync(calendar.Id, start)).Expired);
+    }
+
+    [Fact]
+    public async Task Every_store_has_a_files_folder_and_one_made_before_gets_it_when_next_opened()
+    {
+        var files = (await store.ListFoldersAsync(alice.Id)).Single(f => f.SpecialUse == SpecialUse.Files);
+        Assert.Equal(("Files", ContainerClass.Files), (files.Name, files.ContainerClass));
+        var dutch = await store.EnsureStoreAsync(StoreKind.Private, "anna", "nl_NL.UTF-8");
+        Assert.Equal("Bestanden", (await store.ListFoldersAsync(dutch.Id)).Single(f => f.SpecialUse == SpecialUse.Files).Name);
+
+        // a store from before Files, whose owner made a folder of that name herself
+        await using (var db = await test.Database.OpenAsync())
+        {
+            await db.ExecuteAsync("DELETE FROM folders WHERE id = " + files.Id);
+            await db.ExecuteAsync("UPDATE stores SET defaults_version = 1 WHERE id = " + alice.Id);
+        }
+        var own = await store.CreateFolderAsync(alice.Id, null, "Files", ContainerClass.Mail);
+        var before = (await store.GetStoreAsync(alice.Id)).ModSeq;
+
+        var reopened = await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        var folders = await store.ListFoldersAsync(alice.Id);
+        var added = folders.Single(f => f.SpecialUse == SpecialUse.Files);
+        Assert.Equal(("Files (2)", ContainerClass.Files), (added.Name, added.ContainerClass));
+        Assert.Contains(folders, f => f.Id == own.Id && f.Name == "Files");
+        Assert.Contains(await store.GetChangesAsync(alice.Id, before), c => c.Entity == ChangeEntity.Folder && c.Kind == ChangeKind.Created && c.ObjectId == added.Id);
+        Assert.True(reopened.ModSeq > before);
+        // once is enough
+        await store.EnsureStoreAsync(StoreKind.Private, "alice", "en");
+        Assert.Single(await store.ListFoldersAsync(alice.Id), f => f.SpecialUse == SpecialUse.Files);
     }
 
     [Fact]
