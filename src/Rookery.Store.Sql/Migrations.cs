@@ -24,7 +24,9 @@ static class Migrations
         yield return $"ALTER TABLE items ADD content_type {t.Text(255)} NULL";
         // NULL for mail, whose name is generated from its id: every engine lets NULLs repeat in a unique index
         yield return $"ALTER TABLE items ADD resource_name {t.Text(255)} NULL";
-        yield return "CREATE UNIQUE INDEX ux_items_resource ON items (folder_id, resource_name)";
+        // only named items are indexed on SQLite and PostgreSQL: an append of mail does not touch it
+        yield return "CREATE UNIQUE INDEX ux_items_resource ON items (folder_id, resource_name)" +
+            (t.Engine == DatabaseEngine.MySql ? "" : " WHERE resource_name IS NOT NULL");
         yield return $"ALTER TABLE changes ADD item_kind {t.Int} NULL";
         yield return $"ALTER TABLE changes ADD resource_name {t.Text(255)} NULL";
         yield return "CREATE INDEX ix_changes_folder ON changes (folder_id, modseq)";

@@ -1024,16 +1024,23 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
     {
         if (uids.Count == 1)
-            return await db.ReadAsync(ItemRowColumns + " WHERE folder_id = @folder AND uid = @uid", ReadItemRow, cancellationToken,
+            return await db.ReadAsync(ItemWriteColumns + " WHERE folder_id = @folder AND uid = @uid", ReadItemWriteRow, cancellationToken,
                 RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            rows.AddRange(await db.ReadOnceAsync($"{ItemRowColumns} WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", ReadItemRow, cancellationToken, RawSql.P("folder", folderId)));
+            rows.AddRange(await db.ReadOnceAsync($"{ItemWriteColumns} WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", ReadItemWriteRow, cancellationToken, RawSql.P("folder", folderId)));
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
 
     const string ItemRowColumns =
+        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
+
+    /// <summary>
+    /// <see cref="ItemRowColumns"/> and the item's kind, content type and resource name: what the writes that copy,
+    /// move, expunge or change items read (FETCH and SEARCH, which only mail needs, go without them).
+    /// </summary>
+    const string ItemWriteColumns =
         "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers, " +
         "kind, content_type, resource_name FROM items";
 
@@ -1045,19 +1052,27 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         SentAt = r.IsDBNull(10) ? null : r.GetInt64(10), SentOffset = r.IsDBNull(11) ? null : r.GetInt32(11),
         Subject = r.GetString(12), From = r.GetString(13), To = r.GetString(14), Cc = r.GetString(15), MessageId = r.GetString(16),
         TraceHeaders = r.IsDBNull(17) ? null : (byte[])r.GetValue(17),
-        Kind = r.GetInt32(18), ContentType = r.IsDBNull(19) ? null : r.GetString(19), ResourceName = r.IsDBNull(20) ? null : r.GetString(20),
     };
 
-    /// <summary>The columns of <see cref="ItemRowColumns"/> up to <c>keywords, received_at</c>, then trace_headers and the kind's: an item without its header fields.</summary>
+    /// <summary>A row of <see cref="ItemWriteColumns"/>.</summary>
+    static ItemRow ReadItemWriteRow(System.Data.Common.DbDataReader r)
+    {
+        var row = ReadItemRow(r);
+        row.Kind = r.GetInt32(18);
+        row.ContentType = r.IsDBNull(19) ? null : r.GetString(19);
+        row.ResourceName = r.IsDBNull(20) ? null : r.GetString(20);
+        return row;
+    }
+
+    /// <summary>The columns of <see cref="ItemRowColumns"/> up to <c>keywords, received_at</c>, then trace_headers: an item without its header fields.</summary>
     const string ItemRowColumnsWithoutFields =
-        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, trace_headers, kind, content_type, resource_name FROM items";
+        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, trace_headers FROM items";
 
     static ItemRow ReadItemRowWithoutFields(System.Data.Common.DbDataReader r) => new()
     {
         Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
         Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
         TraceHeaders = r.IsDBNull(10) ? null : (byte[])r.GetValue(10),
-        Kind = r.GetInt32(11), ContentType = r.IsDBNull(12) ? null : r.GetString(12), ResourceName = r.IsDBNull(13) ? null : r.GetString(13),
     };
 
     /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>
