@@ -1,10 +1,10 @@
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
 /// One address of an ENVELOPE address list (RFC 9051 §7.5.2): display name, source route, mailbox, host.
 /// A group starts with (NIL NIL "group-name" NIL) and ends with (NIL NIL NIL NIL).
 /// </summary>
-internal sealed record EnvelopeAddress(byte[]? Name, byte[]? Route, byte[]? Mailbox, byte[]? Host);
+public sealed record EnvelopeAddress(byte[]? Name, byte[]? Route, byte[]? Mailbox, byte[]? Host);
 
 /// <summary>
 /// Parses an address-list header value (RFC 5322 §3.4, with the obsolete forms of §4.4) into ENVELOPE
@@ -12,7 +12,7 @@ internal sealed record EnvelopeAddress(byte[]? Name, byte[]? Route, byte[]? Mail
 /// MISSING_MAILBOX, MISSING_DOMAIN, INVALID_ROUTE or SYNTAX_ERROR, as Dovecot does, so a client shows
 /// the same thing whichever server it asks.
 /// </summary>
-internal ref struct AddressListParser
+public ref struct AddressListParser
 {
     static readonly byte[] MissingMailbox = "MISSING_MAILBOX"u8.ToArray();
     static readonly byte[] MissingDomain = "MISSING_DOMAIN"u8.ToArray();

@@ -1,10 +1,10 @@
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
 /// Builds BINARY content (RFC 3516): leaves decoded, everything between them (boundaries, headers of parts
 /// that were not encoded) copied as it is.
 /// </summary>
-internal ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuilder output)
+public ref struct BinaryContent(ReadOnlySpan<byte> message, OctetBuilder output)
 {
     readonly ReadOnlySpan<byte> message = message;
 

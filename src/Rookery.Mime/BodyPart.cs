@@ -1,7 +1,7 @@
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>What the MIME parser made of a part: it decides how the part's body was split.</summary>
-internal enum PartKind
+public enum PartKind
 {
     /// <summary>A leaf that is not text: its body is opaque.</summary>
     Basic,
@@ -17,7 +17,7 @@ internal enum PartKind
 }
 
 /// <summary>One part of a message: where its header and body lie in the raw octets, and its parsed fields.</summary>
-internal sealed class BodyPart(int offset)
+public sealed class BodyPart(int offset)
 {
     /// <summary>Offset of the part's header in the raw message (for the root, 0).</summary>
     public int Offset { get; } = offset;

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>The Content-* fields of one MIME part, parsed for BODYSTRUCTURE.</summary>
-internal sealed class ContentFields
+public sealed class ContentFields
 {
     /// <summary>What a part without MIME fields has: everything absent, so BODYSTRUCTURE writes the defaults.</summary>
     public static readonly ContentFields None = new();

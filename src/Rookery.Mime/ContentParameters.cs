@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>A Content-Type or Content-Disposition parameter as BODYSTRUCTURE sends it.</summary>
-internal sealed record MimeParameter(byte[] Name, byte[] Value);
+public sealed record MimeParameter(byte[] Name, byte[] Value);
 
 /// <summary>
 /// The "; attribute=value" list after a Content-Type or Content-Disposition value, with RFC 2231 continuations
@@ -13,7 +13,7 @@ internal sealed record MimeParameter(byte[] Name, byte[] Value);
 /// Joined values stay in their RFC 2231 form (name* = charset'language'percent-encoded), not decoded:
 /// BODYSTRUCTURE carries parameters as the message has them, and that is what Dovecot sends too.
 /// </remarks>
-internal static class ContentParameters
+public static class ContentParameters
 {
     /// <summary>Reads parameters from the reader's position to the end of the value, skipping what cannot be read.</summary>
     public static List<MimeParameter> Read(ref Rfc822Reader reader)

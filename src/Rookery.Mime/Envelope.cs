@@ -1,13 +1,12 @@
 using System.Text;
-using Rookery.Imap.Protocol;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
-/// A message's ENVELOPE (RFC 9051 §7.5.2). Values are the header text as the message has it, unfolded but
-/// not RFC 2047-decoded: decoding is the client's job, and that is what Dovecot and other servers send.
+/// A message's envelope: the fields IMAP's ENVELOPE (RFC 9051 §7.5.2) reports. Values are the header text as the
+/// message has it, unfolded but not RFC 2047-decoded: decoding is the reader's job (IMAP sends them so, as Dovecot does).
 /// </summary>
-internal sealed class Envelope
+public sealed class Envelope
 {
     byte[]? date;
     byte[]? subject;
@@ -59,24 +58,16 @@ internal sealed class Envelope
         : Ascii.EqualsIgnoreCase(name, "Bcc"u8) ? bcc
         : null;
 
-    /// <summary>Writes "(date subject from sender reply-to to cc bcc in-reply-to message-id)".</summary>
-    public void Write(ImapWriter writer)
-    {
-        writer.Raw("("u8).NString(date).Space().HumanNString(subject).Space();
-        WriteAddresses(writer, from);
-        writer.Space();
-        // RFC 9051 §7.5.2: Sender and Reply-To default to From when absent.
-        WriteAddresses(writer, sender.Count > 0 ? sender : from);
-        writer.Space();
-        WriteAddresses(writer, replyTo.Count > 0 ? replyTo : from);
-        writer.Space();
-        WriteAddresses(writer, to);
-        writer.Space();
-        WriteAddresses(writer, cc);
-        writer.Space();
-        WriteAddresses(writer, bcc);
-        writer.Space().NString(inReplyTo).Space().NString(messageId).Raw(")"u8);
-    }
+    public byte[]? Date => date;
+    public byte[]? Subject => subject;
+    public byte[]? InReplyTo => inReplyTo;
+    public byte[]? MessageId => messageId;
+    public IReadOnlyList<EnvelopeAddress> From => from;
+    public IReadOnlyList<EnvelopeAddress> Sender => sender;
+    public IReadOnlyList<EnvelopeAddress> ReplyTo => replyTo;
+    public IReadOnlyList<EnvelopeAddress> To => to;
+    public IReadOnlyList<EnvelopeAddress> Cc => cc;
+    public IReadOnlyList<EnvelopeAddress> Bcc => bcc;
 
     /// <summary>Writes the fields as read, for a stored description (<see cref="StructureDescription"/>).</summary>
     public void Encode(StructureDescription.Encoder encoder)
@@ -106,21 +97,5 @@ internal sealed class Envelope
                 list.Add(new EnvelopeAddress(decoder.Octets(), decoder.Octets(), decoder.Octets(), decoder.Octets()));
         }
         return envelope;
-    }
-
-    static void WriteAddresses(ImapWriter writer, List<EnvelopeAddress> addresses)
-    {
-        if (addresses.Count == 0)
-        {
-            writer.Raw("NIL"u8);
-            return;
-        }
-        writer.Raw("("u8);
-        foreach (var address in addresses)
-        {
-            writer.Raw("("u8).HumanNString(address.Name).Space().NString(address.Route).Space()
-                .NString(address.Mailbox).Space().NString(address.Host).Raw(")"u8);
-        }
-        writer.Raw(")"u8);
     }
 }

@@ -1,12 +1,12 @@
 using System.Text;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
 /// One field of a header block, as offsets into the block: its raw extent (continuation lines and the final
 /// line break included), its name, and its value after the colon and the whitespace that follows it.
 /// </summary>
-internal readonly record struct HeaderField(int Start, int NameLength, int ValueStart, int ValueEnd, int End)
+public readonly record struct HeaderField(int Start, int NameLength, int ValueStart, int ValueEnd, int End)
 {
     public bool HasName => NameLength > 0;
 
@@ -20,7 +20,7 @@ internal readonly record struct HeaderField(int Start, int NameLength, int Value
 }
 
 /// <summary>Splits a header block into fields and unfolds their values.</summary>
-internal static class HeaderFields
+public static class HeaderFields
 {
     /// <summary>Field names longer than this are treated as no name at all (RFC 5322 caps lines at 998).</summary>
     const int MaxNameLength = 1000;

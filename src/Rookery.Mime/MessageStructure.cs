@@ -1,12 +1,13 @@
 using System.Text;
-using Rookery.Imap.Protocol;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
-/// Everything FETCH needs from a message's raw octets: ENVELOPE, BODY and BODYSTRUCTURE, BODY[section] and
-/// BINARY[part] (RFC 9051 §6.4.5 and §7.5.2, RFC 3516). Parse once per message; parsing never fails, and
-/// sections are slices of the raw octets, so what a client fetches adds up to what is stored.
+/// A message's MIME part tree over its raw octets: the envelope, every part's Content-* fields, sizes and line
+/// counts, headers and bodies as slices of the octets, bodies with their transfer encoding undone, and the compact
+/// description the store keeps from ingest. Parse once per message; parsing never fails, and parts are slices of
+/// the raw octets, so what a reader takes adds up to what is stored. IMAP writes ENVELOPE, BODYSTRUCTURE,
+/// BODY[section] and BINARY[part] from it.
 /// </summary>
 /// <remarks>
 /// Sizes and sections are the stored octets as they are. The store keeps messages with CRLF line ends
@@ -40,7 +41,8 @@ public sealed class MessageStructure
     /// <summary>Whether message/global parts were read as messages (IMAP4rev2).</summary>
     public bool MessageGlobal { get; }
 
-    internal BodyPart Root => root ??= ParseTree(message.Span, MessageGlobal);
+    /// <summary>The root part (the message itself).</summary>
+    public BodyPart Root => root ??= ParseTree(message.Span, MessageGlobal);
 
     /// <summary>The structure of a message, parsed when first asked for; never throws, whatever the octets.</summary>
     /// <param name="messageGlobal">Whether message/global parts hold a message (IMAP4rev2) or are opaque (IMAP4rev1).</param>
@@ -112,73 +114,22 @@ public sealed class MessageStructure
         return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
 
-    /// <summary>Writes the envelope as FETCH sends it after "ENVELOPE ": "(date subject from … message-id)".</summary>
-    public void WriteEnvelope(ImapWriter writer) => EnvelopeOf(Root, message.Span).Write(writer);
-
-    /// <summary>Writes BODYSTRUCTURE (extensible) or BODY (not), parenthesised, as FETCH sends it after the item name.</summary>
-    public void WriteBodyStructure(ImapWriter writer, bool extensible) =>
-        new BodyStructureWriter(writer, message, extensible).Write(Root);
+    /// <summary>The envelope of the message (<see cref="Root"/>) or of the message a message/rfc822 part holds.</summary>
+    public Envelope Envelope => EnvelopeOf(Root, message.Span);
 
     /// <summary>
-    /// The content of BODY[<paramref name="section"/>], given as it stands between the brackets: "",
-    /// "HEADER", "TEXT", "HEADER.FIELDS (From To)", "HEADER.FIELDS.NOT (Subject)", "1", "1.2", "1.2.MIME",
-    /// "2.HEADER", "2.TEXT"… Partial fetches (&lt;origin.count&gt;) are the caller's: this returns the whole section.
-    /// </summary>
-    /// <returns>
-    /// False when the section is not valid syntax or names nothing in this message (a missing part, or
-    /// HEADER/TEXT of a part that is not message/rfc822). FETCH then sends an empty string, as Dovecot does;
-    /// RFC 9051 leaves it open.
-    /// </returns>
-    public bool TryGetSection(string section, out ReadOnlyMemory<byte> content)
-    {
-        content = default;
-        EnsureContent();
-        if (section.Length == 0)
-        {
-            content = message; // the whole message: no need for its parts
-            return true;
-        }
-        if (!SectionSpec.TryParse(section, out var spec) || Find(spec.Part) is not { } part)
-            return false;
-        if (spec.Text is SectionText.Content)
-        {
-            content = spec.Part.Length == 0 ? message : Body(part);
-            return true;
-        }
-        if (spec.Text is SectionText.Mime)
-        {
-            content = Header(part);
-            return true;
-        }
-        if (spec.Part.Length > 0)
-        {
-            // HEADER, TEXT and HEADER.FIELDS of a part are those of the message a message/rfc822 part holds.
-            if (part.Kind != PartKind.Message)
-                return false;
-            part = part.Children[0];
-        }
-        content = spec.Text switch
-        {
-            SectionText.Header => Header(part),
-            SectionText.Text => Body(part),
-            _ => FilterHeader(part, spec.Fields, exclude: spec.Text == SectionText.HeaderFieldsNot, addMissingBlankLine: spec.Part.Length == 0),
-        };
-        return true;
-    }
-
-    /// <summary>
-    /// The content of BINARY[<paramref name="part"/>] (RFC 3516): the part's body with its
-    /// Content-Transfer-Encoding undone. For "" (the whole message), a multipart or a message/rfc822 part,
-    /// every leaf inside is decoded and the headers of decoded parts say "Content-Transfer-Encoding: binary".
+    /// The body of a part with its Content-Transfer-Encoding undone (RFC 3516's BINARY). For the whole message
+    /// (an empty path), a multipart or a message/rfc822 part, every leaf inside is decoded and the headers of
+    /// decoded parts say "Content-Transfer-Encoding: binary".
     /// </summary>
     /// <returns>False when the part does not exist or, with <paramref name="unknownEncoding"/> set, when an
-    /// encoding is not one we can undo (FETCH answers NO [UNKNOWN-CTE]).</returns>
-    public bool TryGetBinary(string part, out byte[] decoded, out bool unknownEncoding)
+    /// encoding is not one we can undo.</returns>
+    public bool TryDecode(int[] path, out byte[] decoded, out bool unknownEncoding)
     {
         decoded = [];
         unknownEncoding = false;
-        EnsureContent();
-        if (!SectionSpec.TryParsePart(part, out var path, out var rest) || !rest.IsEmpty || Find(path) is not { } found)
+        RequireContent();
+        if (Find(path) is not { } found)
             return false;
         var includeHeader = path.Length == 0;
         var output = new OctetBuilder(found.BodyLength);
@@ -193,21 +144,14 @@ public sealed class MessageStructure
         return true;
     }
 
-    /// <summary>BINARY.SIZE[<paramref name="part"/>]: the length of what <see cref="TryGetBinary"/> returns.</summary>
-    public bool TryGetBinarySize(string part, out long size, out bool unknownEncoding)
-    {
-        var found = TryGetBinary(part, out var decoded, out unknownEncoding);
-        size = decoded.Length;
-        return found;
-    }
-
-    void EnsureContent()
+    /// <summary>Throws when the structure was read from a description, which has no octets to slice.</summary>
+    public void RequireContent()
     {
         if (!HasContent)
             throw new InvalidOperationException("a structure read from a description has no content; parse the message for sections");
     }
 
-    internal static Envelope EnvelopeOf(BodyPart part, ReadOnlySpan<byte> message)
+    public static Envelope EnvelopeOf(BodyPart part, ReadOnlySpan<byte> message)
     {
         if (part.Envelope is { } envelope)
             return envelope;
@@ -233,7 +177,7 @@ public sealed class MessageStructure
     /// The part a section-part number names. Part 1 of a non-multipart is its body; a number below a
     /// message/rfc822 part counts the parts of the message it holds.
     /// </summary>
-    BodyPart? Find(int[] path)
+    public BodyPart? Find(int[] path)
     {
         var part = Root;
         for (var i = 0; i < path.Length; i++)
@@ -253,9 +197,11 @@ public sealed class MessageStructure
         return part;
     }
 
-    ReadOnlyMemory<byte> Header(BodyPart part) => message.Slice(part.Offset, part.HeaderLength);
+    /// <summary>A part's header, blank line included.</summary>
+    public ReadOnlyMemory<byte> Header(BodyPart part) => message.Slice(part.Offset, part.HeaderLength);
 
-    ReadOnlyMemory<byte> Body(BodyPart part) => message.Slice(part.BodyOffset, part.BodyLength);
+    /// <summary>A part's body, as stored.</summary>
+    public ReadOnlyMemory<byte> Body(BodyPart part) => message.Slice(part.BodyOffset, part.BodyLength);
 
     /// <summary>
     /// HEADER.FIELDS[.NOT]: the matching fields in message order (names compared without case), then the
@@ -264,7 +210,7 @@ public sealed class MessageStructure
     /// own HEADER.FIELDS. That is what Dovecot sends, except that for such a cut header Dovecot reads on past
     /// the boundary into the next part; this stops at the part's end.
     /// </summary>
-    byte[] FilterHeader(BodyPart part, byte[][] names, bool exclude, bool addMissingBlankLine)
+    public byte[] FilterHeader(BodyPart part, byte[][] names, bool exclude, bool addMissingBlankLine)
     {
         var header = Header(part).Span;
         var output = new OctetBuilder(Math.Min(header.Length, 256));

@@ -1,7 +1,7 @@
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>A growable run of octets, for header values that are neither ASCII nor surely UTF-8.</summary>
-internal sealed class OctetBuilder(int capacity = 64)
+public sealed class OctetBuilder(int capacity = 64)
 {
     byte[] buffer = new byte[capacity];
 

@@ -1,4 +1,4 @@
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
 /// Splits raw message octets into the MIME part tree: header and body extents of every part, exact to the
@@ -14,7 +14,7 @@ namespace Rookery.Imap.Mime;
 /// line break going to the enclosing part; text after a close delimiter belongs to the multipart, up to an
 /// enclosing boundary. Past 100 levels of nesting or 10000 parts, content is left unparsed, as Dovecot does.
 /// </remarks>
-internal ref struct PartTreeParser
+public ref struct PartTreeParser
 {
     /// <summary>How deep multiparts and message/rfc822 parts may nest before their content is left unparsed.</summary>
     const int MaxNesting = 100;

@@ -1,7 +1,7 @@
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>How a lexical step of <see cref="Rfc822Reader"/> ended.</summary>
-internal enum Scan
+public enum Scan
 {
     /// <summary>The input is malformed at the current position.</summary>
     Invalid = -1,
@@ -22,7 +22,7 @@ internal enum Scan
 /// The recovery choices on malformed input (what is kept, what ends a token) follow Dovecot's lib-mail,
 /// because clients compare our ENVELOPE and BODYSTRUCTURE with what other servers send for the same mail.
 /// </remarks>
-internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
+public ref struct Rfc822Reader(ReadOnlySpan<byte> input)
 {
     /// <summary>What stands in for a NUL octet inside quoted strings and comments: U+FFFD in UTF-8.</summary>
     public static ReadOnlySpan<byte> NulReplacement => "\uFFFD"u8;
@@ -289,7 +289,7 @@ internal ref struct Rfc822Reader(ReadOnlySpan<byte> input)
 }
 
 /// <summary>Character classes of RFC 5322 and RFC 2045 over octets; 8-bit octets count as atext (RFC 6532).</summary>
-internal static class Rfc822Chars
+public static class Rfc822Chars
 {
     /// <summary>atext: any octet except controls, space and specials ()&lt;&gt;[]:;@\,."</summary>
     public static bool IsAtext(byte c) =>

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>
 /// The compact form of a message's part tree that the store keeps from ingest (message_structures), so FETCH
@@ -16,7 +16,7 @@ namespace Rookery.Imap.Mime;
 /// plus one, 0 meaning NIL. A description of another version is not read: the caller parses the message again
 /// and stores a new one.
 /// </remarks>
-internal static class StructureDescription
+public static class StructureDescription
 {
     public const byte Version = 1;
 

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace Rookery.Imap.Mime;
+namespace Rookery.Mime;
 
 /// <summary>A Content-Transfer-Encoding as BINARY fetches see it (RFC 3516).</summary>
-internal enum TransferEncoding
+public enum TransferEncoding
 {
     /// <summary>7bit, 8bit, binary, or none: the body is already what it says.</summary>
     Identity,
@@ -20,7 +20,7 @@ internal enum TransferEncoding
 /// (base64) rather than failing the FETCH. Dovecot fails the command instead; a client is better served
 /// by the part's content than by an error it cannot act on.
 /// </remarks>
-internal static class TransferDecoding
+public static class TransferDecoding
 {
     /// <summary>The part's encoding per its header; when the field repeats, the last one counts.</summary>
     public static TransferEncoding Of(ReadOnlySpan<byte> header)

@@ -162,7 +162,7 @@ public sealed class ServerRuntime
             SpamHeaderValue = dagent.GetString("spam_header_value"),
             ExpandGroups = dagent.GetBool("expand_groups"),
             Plugins = dagent.GetBool("plugin_enabled") ? dagent.GetList("plugins").Select(name => CreatePlugin(name, dagent)).ToList() : [],
-            Structure = new Imap.Mime.ImapStructureDescriber(),
+            Structure = new Dagent.MimeStructureDescriber(),
         }, Loggers.CreateLogger<Dagent.DeliveryAgent>());
 
     Dagent.Plugins.IDeliveryPlugin CreatePlugin(string name, ComponentConfig dagent)

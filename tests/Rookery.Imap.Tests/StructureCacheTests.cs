@@ -52,7 +52,7 @@ public sealed class StructureCacheTests : IAsyncLifetime
     async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string message, params string[] recipients)
     {
         var agent = new DeliveryAgent(harness.Store, new DbUserDirectory(harness.Repository), harness.Users,
-            new DeliveryOptions { Structure = new ImapStructureDescriber() });
+            new DeliveryOptions { Structure = new MimeStructureDescriber() });
         return await agent.DeliverAsync(Sender, recipients, new MemoryStream(Encoding.UTF8.GetBytes(message)));
     }
 

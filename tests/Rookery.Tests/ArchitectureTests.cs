@@ -16,6 +16,7 @@ public sealed class ArchitectureTests
         ["Rookery.Directory"] = ["Rookery.Common"],
         ["Rookery.Store.Sql"] = ["Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory"],
         ["Rookery.Hosting"] = ["Rookery.Common", "Rookery.Directory"], // no protocol, no store: components bring those
+        ["Rookery.Mime"] = [], // octets in, part trees out: shared by every protocol, knowing none
         ["Rookery"] = ["*"],
     };
 
@@ -46,7 +47,7 @@ public sealed class ArchitectureTests
         else
         {
             // protocol sessions reach storage through the store only, and speak their own protocol: none references another's
-            allowed = ["Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory", SpokenProtocol.GetValueOrDefault(project, project + ".Protocol")];
+            allowed = ["Rookery.Common", "Rookery.Blobs", "Rookery.Store", "Rookery.Directory", "Rookery.Mime", SpokenProtocol.GetValueOrDefault(project, project + ".Protocol")];
         }
 
         if (allowed is ["*"])
@@ -71,6 +72,13 @@ public sealed class ArchitectureTests
     {
         foreach (var project in System.IO.Directory.GetFiles(Path.Combine(RepositoryRoot, "src"), "*.csproj", SearchOption.AllDirectories))
             Assert.DoesNotContain("Rookery", ProjectReferences(Path.GetFileNameWithoutExtension(project)));
+    }
+
+    [Fact]
+    public void Mime_references_no_protocol_and_no_store()
+    {
+        Assert.Empty(ProjectReferences("Rookery.Mime"));
+        Assert.DoesNotContain(Xml("Rookery.Mime").Descendants("PackageReference"), p => ((string?)p.Attribute("Include") ?? "").StartsWith("MailKit", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed partial class ImapSession
                 var blob = await Store.StageAsync(content, cancellationToken);
                 staged.Add(blob);
                 content.Position = 0;
-                var structure = await Mime.MessageStructure.DescribeAsync(content, cancellationToken);
+                var structure = await MessageStructure.DescribeAsync(content, cancellationToken);
                 // flags the user may not set are left off by the store (RFC 4314 §4)
                 batch.Add((blob, new AppendRequest
                 {

@@ -84,7 +84,7 @@ public sealed partial class ImapSession
             || (target.UidValidity is { } validity && validity != mailbox.Folder.UidValidity))
             throw badUrl;
         var item = await Store.GetItemAsync(mailbox.Folder.Id, target.Uid, cancellationToken) ?? throw badUrl;
-        var structure = Mime.MessageStructure.Parse(await ReadContentAsync(item, cancellationToken));
+        var structure = MessageStructure.Parse(await ReadContentAsync(item, cancellationToken));
         ReadOnlyMemory<byte> content;
         if (target.Section.Length == 0)
             content = structure.Message;

@@ -82,7 +82,7 @@ public sealed partial class ImapSession
         try
         {
             var shared = content.AsMemory(Math.Min(item.TraceHeaders.Length, content.Length));
-            if (Mime.MessageStructure.Describe(shared) is { } description)
+            if (MessageStructure.Describe(shared) is { } description)
                 await Store.SaveStructureAsync(item, description, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -126,13 +126,13 @@ public sealed partial class ImapSession
                     expunged = true;
                     continue;
                 }
-                Mime.MessageStructure? structure = null;
+                MessageStructure? structure = null;
                 if (described is not null && described.TryGetValue(info!.BlobId, out var description))
-                    structure = Mime.MessageStructure.FromDescription(description, messageGlobal: imap4rev2);
+                    structure = MessageStructure.FromDescription(description, messageGlobal: imap4rev2);
                 if (structure is null && needsContent)
                 {
                     var content = headerOnly ? await ReadHeaderAsync(info!, cancellationToken) : await ReadContentAsync(info!, cancellationToken);
-                    structure = Mime.MessageStructure.Parse(content, messageGlobal: imap4rev2);
+                    structure = MessageStructure.Parse(content, messageGlobal: imap4rev2);
                     if (described is not null)
                         await DescribeLateAsync(info!, content, cancellationToken);
                     // BINARY of an encoding we cannot undo refuses the whole command before anything is sent (RFC 3516)
@@ -226,7 +226,7 @@ public sealed partial class ImapSession
     }
 
     /// <param name="stored">The stored item, when <see cref="FetchItem.NeedsItem"/>.</param>
-    void WriteFetchItem(FetchItem item, ViewMessage message, ItemInfo? stored, Mime.MessageStructure? structure)
+    void WriteFetchItem(FetchItem item, ViewMessage message, ItemInfo? stored, MessageStructure? structure)
     {
         switch (item.Kind)
         {
@@ -287,7 +287,7 @@ public sealed partial class ImapSession
     }
 
     /// <summary>A section's content; a part the message does not have is the empty string, as Dovecot sends it.</summary>
-    static ReadOnlyMemory<byte> Section(Mime.MessageStructure structure, string section) =>
+    static ReadOnlyMemory<byte> Section(MessageStructure structure, string section) =>
         structure.TryGetSection(section, out var content) ? content : ReadOnlyMemory<byte>.Empty;
 
     void WritePartial(FetchItem item, ReadOnlyMemory<byte> content, bool binary)

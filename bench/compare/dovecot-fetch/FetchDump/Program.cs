@@ -1,5 +1,6 @@
 using System.Buffers;
-using Rookery.Imap.Mime;
+using Rookery.Imap;
+using Rookery.Mime;
 using Rookery.Imap.Protocol;
 
 // FetchDump REQUESTS OUTPUT
