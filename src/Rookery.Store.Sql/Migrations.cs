@@ -29,10 +29,13 @@ static class Migrations
             (t.Engine == DatabaseEngine.MySql ? "" : " WHERE resource_name IS NOT NULL");
         yield return $"ALTER TABLE changes ADD item_kind {t.Int} NULL";
         yield return $"ALTER TABLE changes ADD resource_name {t.Text(255)} NULL";
-        yield return "CREATE INDEX ix_changes_folder ON changes (folder_id, modseq)";
-        // only moves fill prev_folder_id: SQLite and PostgreSQL index those rows alone (every other write skips it)
-        yield return "CREATE INDEX ix_changes_prev_folder ON changes (prev_folder_id, modseq)" +
-            (t.Engine == DatabaseEngine.MySql ? "" : " WHERE prev_folder_id IS NOT NULL");
+        // a folder's reader takes what is there from items (modseq, arrived_modseq) and from the log only what left:
+        // tombstones and moves, indexed alone on SQLite and PostgreSQL (a flag change, the common write, skips both)
+        var partial = t.Engine != DatabaseEngine.MySql;
+        yield return "CREATE INDEX ix_changes_folder ON changes (folder_id, modseq)" + (partial ? $" WHERE kind = {(int)ChangeKind.Deleted}" : "");
+        yield return "CREATE INDEX ix_changes_prev_folder ON changes (prev_folder_id, modseq)" + (partial ? $" WHERE kind = {(int)ChangeKind.Moved}" : "");
+        // the modseq at which an item came into its folder (created, copied or moved there); 0: before this migration
+        yield return $"ALTER TABLE items ADD arrived_modseq {t.BigInt} NOT NULL DEFAULT 0";
         // per kind, the fields queries need (see CalendarFields, ContactFields); uid_key is the UID, or a hash of a long one
         yield return $"""
             CREATE TABLE calendar_items (

@@ -68,6 +68,8 @@ sealed class ItemRow
     [Column("content_type")] public string? ContentType { get; set; }
     /// <summary>Null: generated from the id (<see cref="Items.GeneratedName"/>), as for all mail.</summary>
     [Column("resource_name")] public string? ResourceName { get; set; }
+    /// <summary>The modseq at which the item came into its folder: a folder's reader tells new items from changed ones by it.</summary>
+    [Column("arrived_modseq")] public long ArrivedModSeq { get; set; }
 }
 
 [Table("blobs")]

@@ -236,8 +236,8 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         await writer.Blobs.AddReferencesAsync(db, blob, 1, cancellationToken);
         var id = await db.InsertReturningIdAsync(Database.Engine,
             "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, subject, from_addr, to_addr, cc_addr, " +
-            "message_id, kind, content_type, resource_name) VALUES (@store, @folder, @uid, @modseq, @blob, @size, 0, '', @received, '', '', '', '', '', " +
-            "@kind, @type, @name)",
+            "message_id, kind, content_type, resource_name, arrived_modseq) VALUES (@store, @folder, @uid, @modseq, @blob, @size, 0, '', @received, '', '', '', '', '', " +
+            "@kind, @type, @name, @modseq)",
             cancellationToken,
             RawSql.P("store", storeId), RawSql.P("folder", folderId), RawSql.P("uid", uid), RawSql.P("modseq", m), RawSql.P("blob", blob.Id.Value),
             RawSql.P("size", blob.Length), RawSql.P("received", writer.Now), RawSql.P("kind", (int)kind), RawSql.P("type", contentType),
@@ -328,10 +328,13 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
     }
 
     /// <remarks>
-    /// Three reads, in this order, make the answer right while writers commit and the log is pruned: the store's
-    /// committed modseq first (every change up to it is in the log, or pruned), then the rows up to it, then the
-    /// horizon. A pruner moves the horizon before it deletes rows, so a reader that may have missed a pruned row
-    /// sees the moved horizon and answers "expired".
+    /// What is in the folder now comes from the items themselves (their modseq, and the modseq at which they came
+    /// into it), what left it from the log's tombstones and moves, which alone the per-folder indexes hold: a flag
+    /// change, the commonest write, costs those indexes nothing. The reads go in this order so the answer is right
+    /// while writers commit and the log is pruned: the store's committed modseq first (everything up to it is in
+    /// the rows, or pruned), then the items and the log rows up to it, then the horizon. A pruner moves the horizon
+    /// before it deletes rows, so a reader that may have missed a pruned tombstone sees the moved horizon and
+    /// answers "expired".
     /// </remarks>
     public async Task<FolderChanges> GetFolderChangesAsync(long folderId, long sinceModSeq, int limit, CancellationToken cancellationToken)
     {
@@ -342,26 +345,46 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         if (stores.Count == 0)
             throw new StoreObjectNotFoundException($"folder {folderId}");
         var (storeId, committed) = stores[0];
-        // item rows in the folder, and moves out of it (a move in is a row of the folder itself)
+        var window = new[] { RawSql.P("folder", folderId), RawSql.P("since", sinceModSeq), RawSql.P("committed", committed), RawSql.P("limit", (long)limit + 1) };
+        // what is there: one row per item, as it is now
+        var present = await db.ReadAsync(
+            "SELECT id, kind, resource_name, uid, modseq, arrived_modseq, received_at FROM items " +
+            "WHERE folder_id = @folder AND modseq > @since AND modseq <= @committed ORDER BY modseq LIMIT @limit",
+            r =>
+            {
+                var id = r.GetInt64(0);
+                return new Change(r.GetInt64(4), ChangeEntity.Item, r.GetInt64(5) > sinceModSeq ? ChangeKind.Created : ChangeKind.Changed, id, folderId,
+                    r.GetInt64(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)))
+                {
+                    ItemKind = (ItemKind)r.GetInt32(1),
+                    ResourceName = r.IsDBNull(2) ? Items.GeneratedName(id) : r.GetString(2),
+                };
+            },
+            cancellationToken, window);
+        // what left: tombstones, and moves to another folder
         const string Select = "SELECT modseq, kind, object_id, folder_id, uid, at, prev_folder_id, prev_uid, item_kind, resource_name, id FROM changes ";
-        var rows = await db.ReadAsync(
-            $"SELECT * FROM ({Select}WHERE folder_id = @folder AND entity = 1 AND modseq > @since AND modseq <= @committed " +
-            $"UNION ALL {Select}WHERE prev_folder_id = @folder AND entity = 1 AND kind = {(int)ChangeKind.Moved} AND folder_id <> @folder " +
+        var removed = await db.ReadAsync(
+            $"SELECT * FROM ({Select}WHERE folder_id = @folder AND kind = {(int)ChangeKind.Deleted} AND entity = 1 AND modseq > @since AND modseq <= @committed " +
+            $"UNION ALL {Select}WHERE prev_folder_id = @folder AND kind = {(int)ChangeKind.Moved} AND entity = 1 AND folder_id <> @folder " +
             "AND modseq > @since AND modseq <= @committed) c ORDER BY modseq, id LIMIT @limit",
-            ReadChange, cancellationToken,
-            RawSql.P("folder", folderId), RawSql.P("since", sinceModSeq), RawSql.P("committed", committed), RawSql.P("limit", (long)limit + 1));
+            ReadChange, cancellationToken, window);
         var horizon = await db.ScalarAsync<long>("SELECT changes_horizon FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", storeId));
         if (sinceModSeq < horizon)
             return new FolderChanges(true, committed, [], false);
-        if (rows.Count <= limit)
+        // at one modseq what left comes before what is there: a replaced message's old UID goes before its new one
+        var rows = removed.Select(c => (Change: c, Order: 0)).Concat(present.Select(c => (Change: c, Order: 1)))
+            .OrderBy(x => x.Change.ModSeq).ThenBy(x => x.Order).Select(x => x.Change).ToList();
+        var cutAt = Math.Min(present.Count > limit ? present[limit].ModSeq : long.MaxValue, removed.Count > limit ? removed[limit].ModSeq : long.MaxValue);
+        if (rows.Count > limit)
+            cutAt = Math.Min(cutAt, rows[limit].ModSeq);
+        if (cutAt == long.MaxValue)
             return new FolderChanges(false, Math.Max(committed, sinceModSeq), rows, false);
         // cut at a whole modseq: one transaction's rows come together or not at all
-        var last = rows[limit].ModSeq;
-        rows.RemoveAll(c => c.ModSeq >= last);
+        rows.RemoveAll(c => c.ModSeq >= cutAt);
         if (rows.Count > 0)
             return new FolderChanges(false, rows[^1].ModSeq, rows, true);
-        var whole = await GetFolderChangesAsync(folderId, last - 1, int.MaxValue - 1, cancellationToken);
-        return whole.Expired ? whole : whole with { Changes = whole.Changes.Where(c => c.ModSeq == last).ToList(), Position = last, More = true };
+        var whole = await GetFolderChangesAsync(folderId, cutAt - 1, int.MaxValue - 1, cancellationToken);
+        return whole.Expired ? whole : whole with { Changes = whole.Changes.Where(c => c.ModSeq == cutAt).ToList(), Position = cutAt, More = true };
     }
 
     static Change ReadChange(DbDataReader r)

@@ -459,8 +459,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 var fields = request.Fields;
                 var id = await db.InsertReturningIdAsync(database.Engine,
                     "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, " +
-                    "subject, from_addr, to_addr, cc_addr, message_id, trace_headers) VALUES (@store, @folder, @uid, @modseq, @blob, @size, @flags, " +
-                    "@keywords, @received, @sent, @offset, @subject, @from, @to, @cc, @messageId, @trace)",
+                    "subject, from_addr, to_addr, cc_addr, message_id, trace_headers, arrived_modseq) VALUES (@store, @folder, @uid, @modseq, @blob, @size, @flags, " +
+                    "@keywords, @received, @sent, @offset, @subject, @from, @to, @cc, @messageId, @trace, @modseq)",
                     cancellationToken,
                     RawSql.P("store", storeId),
                     RawSql.P("folder", folderId),
@@ -786,6 +786,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 copy.FolderId = targetFolderId;
                 copy.Uid = uid;
                 copy.ModSeq = m;
+                copy.ArrivedModSeq = m;
                 copy.ResourceName = await FreeNameAsync(db, targetFolderId, source.ResourceName, cancellationToken);
                 var id = await db.InsertWithInt64IdentityAsync(copy, token: cancellationToken);
                 if (SqlItems.FieldsTable((ItemKind)source.Kind) is { } fields)
@@ -826,6 +827,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     .Set(i => i.FolderId, targetFolderId)
                     .Set(i => i.Uid, uid)
                     .Set(i => i.ModSeq, m)
+                    .Set(i => i.ArrivedModSeq, m)
                     .Set(i => i.ResourceName, name)
                     .UpdateAsync(cancellationToken);
                 if (moved != 1)

@@ -44,9 +44,12 @@ public interface IItemStore
     Task<ItemWrite> DeleteItemAsync(long folderId, string resourceName, WriteCondition condition, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The item changes of one folder after <paramref name="sinceModSeq"/>, read from the change log's per-folder
-    /// index: created, changed, deleted, and moved in or out (a move out has <see cref="Change.PreviousFolderId"/>
-    /// of this folder). An answer cut at <paramref name="limit"/> ends at a whole modseq.
+    /// What happened in one folder after <paramref name="sinceModSeq"/>, oldest first: one row per item that is in the
+    /// folder now and changed since — <see cref="ChangeKind.Created"/> when it came into the folder after the position
+    /// (created, copied or moved there), else <see cref="ChangeKind.Changed"/> — and one per item that left it:
+    /// a tombstone (<see cref="ChangeKind.Deleted"/>) or a move to another folder (<see cref="ChangeKind.Moved"/>,
+    /// its <see cref="Change.PreviousFolderId"/> this folder); <see cref="Change.Removes"/> tells them apart. At one
+    /// modseq what left comes first. An answer cut at <paramref name="limit"/> ends at a whole modseq.
     /// </summary>
     Task<FolderChanges> GetFolderChangesAsync(long folderId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default);
 }

@@ -178,32 +178,44 @@ public sealed class ItemStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_folder_reads_its_own_changes_moves_out_included_and_pages_at_whole_modseqs()
+    public async Task A_folder_reads_what_is_there_now_and_what_left_it_and_pages_at_whole_modseqs()
     {
         var archive = await store.CreateFolderAsync(alice.Id, null, "Archive", ContainerClass.Mail);
+        var old = await store.AppendAsync(inbox.Id, Messages.Make("old"));
         var start = (await store.GetStoreAsync(alice.Id)).ModSeq;
         using (var a = await store.StageAsync(new MemoryStream(Messages.Make("a"))))
         using (var b = await store.StageAsync(new MemoryStream(Messages.Make("b"))))
         using (var c = await store.StageAsync(new MemoryStream(Messages.Make("c"))))
             await store.AppendManyAsync(inbox.Id, [(a, new AppendRequest()), (b, new AppendRequest()), (c, new AppendRequest())]);
         await PutAsync(calendar, "elsewhere.ics", Event("u1", "not in the inbox"));
-        var moved = await store.MoveItemsAsync(inbox.Id, [1], archive.Id);
+        await store.SetFlagsAsync(inbox.Id, [old.Uid, old.Uid + 2], new FlagChange(FlagOperation.Add, MessageFlags.Seen, []));
+        await store.SetFlagsAsync(inbox.Id, [old.Uid + 2], new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
+        var moved = await store.MoveItemsAsync(inbox.Id, [old.Uid + 1], archive.Id);
 
+        // one row per item as it is now — new since the position, or changed — and one per item that left
         var all = await store.GetFolderChangesAsync(inbox.Id, start);
-        Assert.Equal([ChangeKind.Created, ChangeKind.Created, ChangeKind.Created, ChangeKind.Moved], all.Changes.Select(c => c.Kind));
-        Assert.True(all.Changes[^1].Removes(inbox.Id));
-        Assert.Equal(1, all.Changes[^1].PreviousUid);
+        Assert.Equal(
+        [
+            (ChangeKind.Created, (long?)old.Uid + 3),
+            (ChangeKind.Changed, old.Uid),
+            (ChangeKind.Created, old.Uid + 2),
+            (ChangeKind.Moved, null),
+        ], all.Changes.Select(c => (c.Kind, c.Kind == ChangeKind.Moved ? null : c.Uid)));
+        var left = all.Changes[^1];
+        Assert.True(left.Removes(inbox.Id));
+        Assert.Equal((old.Uid + 1, Items.GeneratedName(left.ObjectId)), (left.PreviousUid, left.ResourceName));
+        Assert.All(all.Changes.Take(3), c => Assert.False(c.Removes(inbox.Id)));
         Assert.False(all.More);
+        Assert.Equal((await store.GetStoreAsync(alice.Id)).ModSeq, all.Position);
         var intoArchive = Assert.Single((await store.GetFolderChangesAsync(archive.Id, start)).Changes);
-        Assert.Equal((ChangeKind.Moved, (long?)moved.Mappings[0].TargetUid), (intoArchive.Kind, intoArchive.Uid));
-        Assert.False(intoArchive.Removes(archive.Id));
+        Assert.Equal((ChangeKind.Created, (long?)moved.Mappings[0].TargetUid, left.ObjectId), (intoArchive.Kind, intoArchive.Uid, intoArchive.ObjectId));
 
-        // a limit inside the three rows of the multi-append still returns them together
-        var first = await store.GetFolderChangesAsync(inbox.Id, start, limit: 2);
-        Assert.Equal(3, first.Changes.Count);
-        Assert.True(first.More);
-        var rest = await store.GetFolderChangesAsync(inbox.Id, first.Position, limit: 2);
-        Assert.Equal([ChangeKind.Moved], rest.Changes.Select(c => c.Kind));
+        // a limit inside a transaction's rows still returns them whole: the multi-append left two items as they were
+        var appended = await store.GetFolderChangesAsync(inbox.Id, start, limit: 1);
+        Assert.Equal([old.Uid + 3], appended.Changes.Select(c => c.Uid!.Value));
+        Assert.True(appended.More);
+        var rest = await store.GetFolderChangesAsync(inbox.Id, appended.Position, limit: 10);
+        Assert.Equal([ChangeKind.Changed, ChangeKind.Changed, ChangeKind.Moved], rest.Changes.Select(c => c.Kind)); // arrived before that position
         Assert.False(rest.More);
         Assert.Empty((await store.GetFolderChangesAsync(inbox.Id, rest.Position)).Changes);
     }
