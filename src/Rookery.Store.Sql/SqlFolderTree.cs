@@ -37,21 +37,7 @@ sealed class SqlFolderTree(StoreWriter writer)
             {
                 foreach (var definition in DefaultFolders.All)
                 {
-                    var name = DefaultFolders.NameOf(definition.Use, locale);
-                    var folderId = await db.InsertWithInt64IdentityAsync(new FolderRow
-                    {
-                        StoreId = storeId,
-                        ParentId = 0,
-                        Name = name,
-                        NameKey = NameKey(name),
-                        ContainerClass = (int)definition.ContainerClass,
-                        SpecialUse = (int)definition.Use,
-                        UidValidity = uidValidity++,
-                        UidNext = 1,
-                        ModSeq = 1,
-                        CreatedAt = now,
-                    }, token: cancellationToken);
-                    await writer.LogAsync(db, storeId, 1, ChangeEntity.Folder, ChangeKind.Created, folderId, folderId, null, cancellationToken);
+                    await AddDefaultFolderAsync(db, storeId, definition, DefaultFolders.NameOf(definition.Use, locale), uidValidity++, 1, now, cancellationToken);
                 }
             }
             await transaction.CommitAsync(cancellationToken);
@@ -76,6 +62,28 @@ sealed class SqlFolderTree(StoreWriter writer)
             RawSql.P("kind", (int)kind), RawSql.P("owner", owner));
     }
 
+    /// <summary>Creates one of the store's default folders at the top of its tree, and logs it.</summary>
+    async Task<FolderRow> AddDefaultFolderAsync(DataConnection db, long storeId, DefaultFolders.Definition definition, string name, long uidValidity, long modseq,
+        long now, CancellationToken cancellationToken)
+    {
+        var folder = new FolderRow
+        {
+            StoreId = storeId,
+            ParentId = 0,
+            Name = name,
+            NameKey = NameKey(name),
+            ContainerClass = (int)definition.ContainerClass,
+            SpecialUse = (int)definition.Use,
+            UidValidity = uidValidity,
+            UidNext = 1,
+            ModSeq = modseq,
+            CreatedAt = now,
+        };
+        folder.Id = await db.InsertWithInt64IdentityAsync(folder, token: cancellationToken);
+        await writer.LogAsync(db, storeId, modseq, ChangeEntity.Folder, ChangeKind.Created, folder.Id, folder.Id, null, cancellationToken);
+        return folder;
+    }
+
     /// <summary>
     /// Gives a store made with an older set of default folders the ones it lacks (Files, since version 2), named in
     /// its locale; a folder of that name at the top already gets a number after it.
@@ -94,22 +102,8 @@ sealed class SqlFolderTree(StoreWriter writer)
                 var name = DefaultFolders.NameOf(definition.Use, store.Locale);
                 for (var n = 2; folders.Any(f => f.ParentId == 0 && f.NameKey == NameKey(name)); n++)
                     name = $"{DefaultFolders.NameOf(definition.Use, store.Locale)} ({n})";
-                var folder = new FolderRow
-                {
-                    StoreId = storeId,
-                    ParentId = 0,
-                    Name = name,
-                    NameKey = NameKey(name),
-                    ContainerClass = (int)definition.ContainerClass,
-                    SpecialUse = (int)definition.Use,
-                    UidValidity = await NextUidValidityAsync(db, storeId, now, cancellationToken),
-                    UidNext = 1,
-                    ModSeq = modseq[storeId],
-                    CreatedAt = now,
-                };
-                folder.Id = await db.InsertWithInt64IdentityAsync(folder, token: cancellationToken);
-                folders.Add(folder);
-                await writer.LogAsync(db, storeId, modseq[storeId], ChangeEntity.Folder, ChangeKind.Created, folder.Id, folder.Id, null, cancellationToken);
+                folders.Add(await AddDefaultFolderAsync(db, storeId, definition, name, await NextUidValidityAsync(db, storeId, now, cancellationToken),
+                    modseq[storeId], now, cancellationToken));
             }
             return await db.RunAsync("UPDATE stores SET defaults_version = @version WHERE id = @id", cancellationToken,
                 RawSql.P("version", DefaultFolders.Version), RawSql.P("id", storeId));
