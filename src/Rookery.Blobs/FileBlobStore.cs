@@ -9,7 +9,7 @@ namespace Rookery.Blobs;
 /// Blobs are written under a temporary name, fsynced, and renamed into place; identical
 /// content is stored once. Reference counting lives with the rows that point at blobs.
 /// </summary>
-public sealed class FileBlobStore
+public sealed class FileBlobStore : IBlobBackend
 {
     const string CompressedSuffix = ".gz";
     readonly string root;
@@ -29,6 +29,8 @@ public sealed class FileBlobStore
     }
 
     public string Root => root;
+
+    public string Location => root;
 
     /// <summary>
     /// Content up to this size is stored uncompressed whatever attachment_compression says: it fills one
@@ -201,7 +203,9 @@ public sealed class FileBlobStore
     }
 
     /// <summary>Reads back a staged, not yet placed blob (uncompressed).</summary>
-    public static Stream OpenStaged(StagedBlob staged)
+    public Stream OpenStaged(StagedBlob staged) => OpenStagedFile(staged);
+
+    static Stream OpenStagedFile(StagedBlob staged)
     {
         var path = staged.TempPath ?? throw new InvalidOperationException($"blob {staged.Id} is no longer staged");
         var file = LocalFileReader.OpenRead(path);

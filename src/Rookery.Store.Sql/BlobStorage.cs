@@ -20,18 +20,19 @@ public enum AttachmentStorage
 /// attachment_files_min_size: with files storage, content shorter than this is kept in the database all the same
 /// (a row costs less than a file to write, fsync, find and remove); 0 keeps all of it in files.
 /// </param>
-public sealed class BlobStorage(Database database, AttachmentStorage mode, FileBlobStore files, TimeProvider? time = null, int filesMinSize = 0)
+public sealed class BlobStorage(Database database, AttachmentStorage mode, IBlobBackend files, TimeProvider? time = null, int filesMinSize = 0)
 {
     readonly TimeProvider clock = time ?? TimeProvider.System;
 
     public AttachmentStorage Mode => mode;
 
-    public FileBlobStore Files => files;
+    /// <summary>Where blobs that are not kept in the database live (attachment_storage = files).</summary>
+    public IBlobBackend Files => files;
 
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
         mode == AttachmentStorage.Files ? files.StageAsync(content, filesMinSize, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
 
-    /// <summary>Puts staged file content in its final place before the transaction that references it (see <see cref="FileBlobStore.PlaceAhead"/>).</summary>
+    /// <summary>Puts staged file content in its final place before the transaction that references it (see <see cref="IBlobBackend.PlaceAhead"/>).</summary>
     internal void PlaceAhead(StagedBlob blob)
     {
         if (mode == AttachmentStorage.Files && blob.Content is null)
@@ -95,7 +96,7 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
             if (content is null)
             {
                 // staged to a file for files storage: read it back
-                await using var stream = FileBlobStore.OpenStaged(blob);
+                await using var stream = files.OpenStaged(blob);
                 using var buffer = new MemoryStream();
                 await stream.CopyToAsync(buffer, cancellationToken);
                 content = buffer.ToArray();
@@ -136,10 +137,10 @@ public sealed class BlobStorage(Database database, AttachmentStorage mode, FileB
         var storage = await db.ScalarAsync<int?>("SELECT storage FROM blobs WHERE id = @id", cancellationToken, RawSql.P("id", id))
             ?? throw new BlobNotFoundException(new BlobId(id));
         if (storage == (int)AttachmentStorage.Files)
-            return files.OpenRead(new BlobId(id));
+            return files.TryOpenRead(new BlobId(id)) ?? throw new BlobNotFoundException(new BlobId(id));
         var data = await db.ScalarAsync<byte[]?>("SELECT data FROM blob_data WHERE id = @id", cancellationToken, RawSql.P("id", id));
         // convert-attachments may have moved it to a file between the two reads
-        return data is null ? files.OpenRead(new BlobId(id)) : new MemoryStream(data, writable: false);
+        return data is null ? files.TryOpenRead(new BlobId(id)) ?? throw new BlobNotFoundException(new BlobId(id)) : new MemoryStream(data, writable: false);
     }
 
     /// <summary>

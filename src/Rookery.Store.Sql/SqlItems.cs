@@ -146,7 +146,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
     }
 
     /// <summary>The fields of an event, a task or a contact, read from its staged content; null for other kinds.</summary>
-    static async Task<object?> ExtractAsync(ItemKind kind, StagedBlob blob, CancellationToken cancellationToken)
+    async Task<object?> ExtractAsync(ItemKind kind, StagedBlob blob, CancellationToken cancellationToken)
     {
         if (kind is not (ItemKind.Event or ItemKind.Task or ItemKind.Contact))
             return null;
@@ -159,7 +159,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         }
         else
         {
-            await using var stream = FileBlobStore.OpenStaged(blob);
+            await using var stream = writer.Blobs.Files.OpenStaged(blob);
             using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
             text = await reader.ReadToEndAsync(cancellationToken);
         }

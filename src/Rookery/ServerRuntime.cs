@@ -206,7 +206,7 @@ public sealed class ServerRuntime
         }
         try
         {
-            using var probe = await Blobs.Files.StageAsync(new MemoryStream("health"u8.ToArray()), cancellationToken);
+            using var probe = await Blobs.Files.StageAsync(new MemoryStream("health"u8.ToArray()), 0, cancellationToken);
             blobs = "ok";
         }
         catch (Exception e)

@@ -54,7 +54,7 @@ public sealed class BlobTests
             using var staged = await files.StageAsync(new TrickleStream(content, 1000));
             Assert.Equal(BlobId.Compute(content), staged.Id);
             Assert.Equal(length, staged.Length);
-            await using (var beforePlacing = FileBlobStore.OpenStaged(staged))
+            await using (var beforePlacing = files.OpenStaged(staged))
                 Assert.Equal(content, await ReadAllAsync(beforePlacing));
             files.Place(staged);
             var onDisk = System.IO.Directory.GetFiles(root, staged.Id.Value + "*", SearchOption.AllDirectories).Single();

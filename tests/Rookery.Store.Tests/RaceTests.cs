@@ -80,7 +80,7 @@ public sealed class RaceTests
         await using var test = await TestDatabase.CreateAsync();
         var blobs = test.CreateBlobs();
         var content = Messages.Make("orphan");
-        using (var staged = await blobs.Files.StageAsync(new MemoryStream(content)))
+        using (var staged = await blobs.Files.StageAsync(new MemoryStream(content), 0))
             blobs.Files.Place(staged); // as a transaction that failed after placing its file leaves it
         var id = Messages.Id(content);
 

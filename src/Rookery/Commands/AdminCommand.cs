@@ -380,7 +380,7 @@ public static class AdminCommand
                     task.Value = task.MaxValue;
                 });
             }
-            Console.WriteLine($"{converted} attachments moved from the database to {r.Blobs.Files.Root}");
+            Console.WriteLine($"{converted} attachments moved from the database to {r.Blobs.Files.Location}");
             if (r.Blobs.Mode == Store.Sql.AttachmentStorage.Database)
                 Console.WriteLine("set attachment_storage = files in server.cfg so new attachments go to files too");
             return 0;

@@ -109,7 +109,7 @@ public static class ServeCommand
         });
 
         Banner(runtime, registered, demo);
-        log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Root);
+        log.LogInformation("Rookery started: {Database}, attachments in {Attachments}", runtime.Database.Settings.Describe(), runtime.Blobs.Files.Location);
         await app.WaitForShutdownAsync(cancellationToken);
         if (File.Exists(pidFile) && (await File.ReadAllTextAsync(pidFile, CancellationToken.None)).Trim() == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
             File.Delete(pidFile);
@@ -150,7 +150,7 @@ public static class ServeCommand
             $"  configuration  {runtime.Paths.ConfigDirectory}",
             $"  data           {runtime.Paths.DataDirectory}",
             $"  database       {runtime.Database.Settings.Describe()}",
-            $"  attachments    {runtime.Blobs.Mode.ToString().ToLowerInvariant()} in {runtime.Blobs.Files.Root}",
+            $"  attachments    {runtime.Blobs.Mode.ToString().ToLowerInvariant()} in {runtime.Blobs.Files.Location}",
         };
         foreach (var http in components.SelectMany(c => c.HttpListeners).Distinct())
         {
