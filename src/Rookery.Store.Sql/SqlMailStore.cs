@@ -450,7 +450,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var applied = false; // whether a keyword the change adds is on a message now
             foreach (var chunk in uids.Distinct().Chunk(Chunk))
             {
-                var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken);
+                var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken, whole: false);
                 if (rows.Count == 0)
                     await EnsureFolderExistsAsync(db, folderId, cancellationToken);
                 if (rows.Count < chunk.Length)
@@ -620,7 +620,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return await writer.WriteAsync([storeId], async (db, modseq) =>
         {
             var m = modseq[storeId];
-            var victims = await LoadItemsAsync(db, folderId, uids, cancellationToken);
+            var victims = await LoadItemsAsync(db, folderId, uids, cancellationToken, whole: false);
             if (victims.Count == 0)
                 await EnsureFolderExistsAsync(db, folderId, cancellationToken);
             if (victims.Count == 1)
@@ -767,17 +767,32 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }
     }
 
-    static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
+    /// <param name="whole">Read every column (a copy or a move takes the item whole); else only what a flag change or an expunge needs.</param>
+    static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken, bool whole = true)
     {
+        var (columns, read) = whole ? (ItemWriteColumns, (Func<System.Data.Common.DbDataReader, ItemRow>)ReadItemWriteRow) : (ItemStateColumns, ReadItemStateRow);
         if (uids.Count == 1)
-            return await db.ReadAsync(ItemWriteColumns + " WHERE folder_id = @folder AND uid = @uid", ReadItemWriteRow, cancellationToken,
+            return await db.ReadAsync(columns + " WHERE folder_id = @folder AND uid = @uid", read, cancellationToken,
                 RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            rows.AddRange(await db.ReadOnceAsync($"{ItemWriteColumns} WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", ReadItemWriteRow, cancellationToken, RawSql.P("folder", folderId)));
+            rows.AddRange(await db.ReadOnceAsync($"{columns} WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", read, cancellationToken, RawSql.P("folder", folderId)));
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
+
+    /// <summary>
+    /// What a flag change or an expunge reads of each item: its state, content reference and kind, none of the
+    /// header fields (STORE and EXPUNGE are half of imaptest's writes, and read every item they touch).
+    /// </summary>
+    const string ItemStateColumns = "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, kind, resource_name FROM items";
+
+    static ItemRow ReadItemStateRow(System.Data.Common.DbDataReader r) => new()
+    {
+        Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
+        Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
+        Kind = r.GetInt32(10), ResourceName = r.IsDBNull(11) ? null : r.GetString(11),
+    };
 
     const string ItemRowColumns =
         "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";

@@ -138,7 +138,7 @@ public sealed record FlagChange(FlagOperation Operation, MessageFlags Flags, IRe
     public long? UnchangedSince { get; init; }
 }
 
-/// <param name="Changed">The items whose flags changed, as they are now.</param>
+/// <param name="Changed">The items whose flags changed, as they are now: their state, size and date (<see cref="ItemInfo.Fields"/> is left empty).</param>
 /// <param name="FailedUids">Items left alone because they changed after UNCHANGEDSINCE.</param>
 /// <param name="MissingUids">Uids the folder does not hold (any more): expunged or moved away.</param>
 public sealed record FlagResult(IReadOnlyList<ItemInfo> Changed, IReadOnlyList<long> FailedUids, IReadOnlyList<long> MissingUids);
