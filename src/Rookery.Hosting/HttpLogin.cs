@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Rookery.Common.Sasl;
@@ -85,18 +84,8 @@ public static class HttpLogin
         /// <summary>RFC 7617: base64 of <c>user-id ":" password</c> in UTF-8; null when it is not that.</summary>
         static SaslCredentials? Basic(string encoded)
         {
-            var buffer = new byte[encoded.Length];
-            if (!Convert.TryFromBase64String(encoded, buffer, out var length))
+            if (!SaslPlain.TryBase64(encoded, out var text))
                 return null;
-            string text;
-            try
-            {
-                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer, 0, length);
-            }
-            catch (DecoderFallbackException)
-            {
-                return null;
-            }
             var colon = text.IndexOf(':', StringComparison.Ordinal);
             return colon <= 0 ? null : new SaslCredentials("", text[..colon], text[(colon + 1)..]);
         }

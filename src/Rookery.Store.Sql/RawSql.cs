@@ -233,4 +233,26 @@ static class RawSql
         }
         return command;
     }
+
+    /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>
+    public static string InlineList(IEnumerable<long> numbers) => string.Join(',', numbers.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// Makes an extracted field storable on every engine: PostgreSQL refuses NUL in text, and a
+    /// cut must not split a surrogate pair. The raw message keeps the original bytes.
+    /// </summary>
+    public static string Clean(string value, int maxLength)
+    {
+        if (value.Contains('\0', StringComparison.Ordinal))
+            value = value.Replace("\0", "", StringComparison.Ordinal);
+        if (value.Length <= maxLength)
+            return value;
+        var cut = maxLength;
+        if (char.IsHighSurrogate(value[cut - 1]))
+            cut--;
+        return value[..cut];
+    }
+
+    /// <summary><see cref="Clean(string, int)"/> for an optional field.</summary>
+    public static string? CleanOptional(string? value, int maxLength) => value is null ? null : Clean(value, maxLength);
 }

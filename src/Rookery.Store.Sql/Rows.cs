@@ -20,6 +20,8 @@ sealed class StoreRow
     [Column("changes_horizon")] public long ChangesHorizon { get; set; }
     /// <summary>The set of default folders the store has (<see cref="DefaultFolders.Version"/>).</summary>
     [Column("defaults_version")] public int DefaultsVersion { get; set; } = 1;
+
+    public StoreInfo ToInfo() => new(Id, (StoreKind)Kind, Owner, Locale, ModSeq, Size);
 }
 
 [Table("folders")]

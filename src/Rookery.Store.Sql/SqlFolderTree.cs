@@ -328,7 +328,7 @@ sealed class SqlFolderTree(StoreWriter writer)
 
     static string NameKey(string name) => name.ToUpperInvariant().ToLowerInvariant();
 
-    static StoreInfo ToInfo(StoreRow r) => new(r.Id, (StoreKind)r.Kind, r.Owner, r.Locale, r.ModSeq, r.Size);
+    static StoreInfo ToInfo(StoreRow r) => r.ToInfo();
 
     /// <summary>The folder as the database has it (its \Recent claim included; the mail layer adds this process's).</summary>
     static FolderInfo ToInfo(FolderRow r) => new(r.Id, r.StoreId, r.ParentId == 0 ? null : r.ParentId, r.Name, (ContainerClass)r.ContainerClass,

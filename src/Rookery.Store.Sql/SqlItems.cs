@@ -50,13 +50,9 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
     public async Task<IReadOnlyList<StoredItem>> FindByUidAsync(long folderId, string uid, CancellationToken cancellationToken)
     {
         await using var db = await Database.OpenAsync(cancellationToken);
-        var key = RawSql.P("uid", Items.UidKey(uid));
-        var folder = RawSql.P("folder", folderId);
-        var found = await db.ReadAsync(Columns + " WHERE id IN (SELECT item_id FROM calendar_items WHERE folder_id = @folder AND uid_key = @uid)",
-            Read, cancellationToken, folder, key);
-        found.AddRange(await db.ReadAsync(Columns + " WHERE id IN (SELECT item_id FROM contact_items WHERE folder_id = @folder AND uid_key = @uid)",
-            Read, cancellationToken, folder, key));
-        return found;
+        return await db.ReadAsync(Columns + " WHERE id IN (SELECT item_id FROM calendar_items WHERE folder_id = @folder AND uid_key = @uid " +
+            "UNION ALL SELECT item_id FROM contact_items WHERE folder_id = @folder AND uid_key = @uid)",
+            Read, cancellationToken, RawSql.P("folder", folderId), RawSql.P("uid", Items.UidKey(uid)));
     }
 
     /// <summary>
@@ -194,15 +190,15 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
             RawSql.P("id", itemId), RawSql.P("folder", folderId), RawSql.P("uid", Items.UidKey(c.Uid)),
             RawSql.P("start", c.Start?.ToUnixTimeMilliseconds()), RawSql.P("end", c.End?.ToUnixTimeMilliseconds()),
             new DataParameter("recurs", c.Recurs, LinqToDB.DataType.Boolean), new DataParameter("floating", c.Floating, LinqToDB.DataType.Boolean),
-            RawSql.P("summary", Clean(c.Summary)), RawSql.P("status", c.Status), RawSql.P("class", c.Class), RawSql.P("transparency", c.Transparency),
+            RawSql.P("summary", RawSql.CleanOptional(c.Summary, 1000)), RawSql.P("status", c.Status), RawSql.P("class", c.Class), RawSql.P("transparency", c.Transparency),
             RawSql.P("due", c.Due?.ToUnixTimeMilliseconds()), RawSql.P("completed", c.Completed?.ToUnixTimeMilliseconds())),
         ContactFields c => db.RunAsync(
             "INSERT INTO contact_items (item_id, folder_id, uid_key, formatted_name, emails, phones, organization) " +
             "VALUES (@id, @folder, @uid, @name, @emails, @phones, @organization)",
             cancellationToken,
             RawSql.P("id", itemId), RawSql.P("folder", folderId), RawSql.P("uid", c.Uid is { } u ? Items.UidKey(u) : null),
-            RawSql.P("name", Clean(Cut(c.FormattedName, 1000))), RawSql.P("emails", Clean(string.Join('\n', c.Emails))),
-            RawSql.P("phones", Clean(string.Join('\n', c.Phones))), RawSql.P("organization", Clean(Cut(c.Organization, 1000)))),
+            RawSql.P("name", RawSql.Clean(c.FormattedName, 1000)), RawSql.P("emails", RawSql.Clean(string.Join('\n', c.Emails), int.MaxValue)),
+            RawSql.P("phones", RawSql.Clean(string.Join('\n', c.Phones), int.MaxValue)), RawSql.P("organization", RawSql.Clean(c.Organization, 1000))),
         _ => Task.CompletedTask,
     };
 
@@ -213,7 +209,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         if (table is null || itemIds.Count == 0)
             return;
         foreach (var chunk in itemIds.Chunk(500))
-            await db.RunOnceAsync($"DELETE FROM {table} WHERE item_id IN ({string.Join(',', chunk.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})", cancellationToken);
+            await db.RunOnceAsync($"DELETE FROM {table} WHERE item_id IN ({RawSql.InlineList(chunk)})", cancellationToken);
     }
 
     internal static string? FieldsTable(ItemKind kind) => kind switch
@@ -222,11 +218,6 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         ItemKind.Contact => "contact_items",
         _ => null,
     };
-
-    static string Cut(string text, int length) => text.Length <= length ? text : text[..length];
-
-    /// <summary>PostgreSQL refuses NUL in text.</summary>
-    static string? Clean(string? text) => text?.Replace("\0", "", StringComparison.Ordinal);
 
     async Task<StoredItem> CreateAsync(DataConnection db, long storeId, long m, long folderId, string? resourceName, ItemKind kind, string? contentType,
         StagedBlob blob, QuotaLimits limits, CancellationToken cancellationToken)
@@ -430,7 +421,7 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
                 {
                     var ids = await db.ReadAsync("SELECT id FROM changes WHERE store_id = @store AND modseq <= @horizon LIMIT @batch",
                         r => r.GetInt64(0), cancellationToken, RawSql.P("store", store), RawSql.P("horizon", horizon), RawSql.P("batch", (long)Batch));
-                    return ids.Count == 0 ? 0 : await db.RunOnceAsync($"DELETE FROM changes WHERE id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})", cancellationToken);
+                    return ids.Count == 0 ? 0 : await db.RunOnceAsync($"DELETE FROM changes WHERE id IN ({RawSql.InlineList(ids)})", cancellationToken);
                 }, cancellationToken);
                 pruned += deleted;
                 if (deleted < Batch)

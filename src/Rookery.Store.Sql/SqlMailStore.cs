@@ -225,11 +225,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                     RawSql.P("received", (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds()),
                     RawSql.P("sent", fields.SentAt?.ToUnixTimeMilliseconds()),
                     RawSql.P("offset", fields.SentAt is { } sentAt ? (int)sentAt.Offset.TotalMinutes : (int?)null),
-                    RawSql.P("subject", Clean(fields.Subject, 10_000)),
-                    RawSql.P("from", Clean(fields.From, 100_000)),
-                    RawSql.P("to", Clean(fields.To, 100_000)),
-                    RawSql.P("cc", Clean(fields.Cc, 100_000)),
-                    RawSql.P("messageId", Clean(fields.MessageId, 998)),
+                    RawSql.P("subject", RawSql.Clean(fields.Subject, 10_000)),
+                    RawSql.P("from", RawSql.Clean(fields.From, 100_000)),
+                    RawSql.P("to", RawSql.Clean(fields.To, 100_000)),
+                    RawSql.P("cc", RawSql.Clean(fields.Cc, 100_000)),
+                    RawSql.P("messageId", RawSql.Clean(fields.MessageId, 998)),
                     RawSql.P("trace", request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray()));
                 await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
                 results.Add(new AppendResult(id, uid, m, uidValidity));
@@ -627,7 +627,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", victims[0].Id));
             else
                 foreach (var chunk in victims.Chunk(Chunk))
-                    await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({InlineList(chunk.Select(v => v.Id))})", cancellationToken);
+                    await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({RawSql.InlineList(chunk.Select(v => v.Id))})", cancellationToken);
             foreach (var kind in victims.Where(v => v.Kind != (int)ItemKind.Mail).GroupBy(v => (ItemKind)v.Kind))
                 await SqlItems.DeleteFieldsAsync(db, kind.Key, kind.Select(v => v.Id).ToList(), cancellationToken);
             await writer.ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
@@ -776,7 +776,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
         var rows = new List<ItemRow>();
         foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            rows.AddRange(await db.ReadOnceAsync($"{columns} WHERE folder_id = @folder AND uid IN ({InlineList(chunk)})", read, cancellationToken, RawSql.P("folder", folderId)));
+            rows.AddRange(await db.ReadOnceAsync($"{columns} WHERE folder_id = @folder AND uid IN ({RawSql.InlineList(chunk)})", read, cancellationToken, RawSql.P("folder", folderId)));
         rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return rows;
     }
@@ -835,25 +835,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
         TraceHeaders = r.IsDBNull(10) ? null : (byte[])r.GetValue(10),
     };
-
-    /// <summary>Numbers (UIDs, ids) listed inline: they need no parameters, and make no parameter limit a concern.</summary>
-    static string InlineList(IEnumerable<long> numbers) => string.Join(',', numbers.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-
-    /// <summary>
-    /// Makes an extracted field storable on every engine: PostgreSQL refuses NUL in text, and a
-    /// cut must not split a surrogate pair. The raw message keeps the original bytes.
-    /// </summary>
-    static string Clean(string value, int maxLength)
-    {
-        if (value.Contains('\0', StringComparison.Ordinal))
-            value = value.Replace("\0", "", StringComparison.Ordinal);
-        if (value.Length <= maxLength)
-            return value;
-        var cut = maxLength;
-        if (char.IsHighSurrogate(value[cut - 1]))
-            cut--;
-        return value[..cut];
-    }
 
     static string JoinKeywords(IEnumerable<string> keywords)
     {

@@ -177,7 +177,7 @@ sealed class StoreWriter(Database database, BlobStorage blobs, IChangeNotifier n
         if (folderStores.Count >= MaxFolderStores)
             folderStores.Clear();
         folderStores[folderId] = row.Id;
-        return new StoreInfo(row.Id, (StoreKind)row.Kind, row.Owner, row.Locale, row.ModSeq, row.Size);
+        return row.ToInfo();
     }
 
     /// <summary>
