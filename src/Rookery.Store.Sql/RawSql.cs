@@ -110,7 +110,22 @@ static class RawSql
 
     static async Task<List<T>> ReadAsync<T>(DataConnection db, string sql, bool keep, Func<System.Data.Common.DbDataReader, T> read, DataParameter[] parameters, CancellationToken cancellationToken)
     {
-        var command = Command(db, sql, parameters, out var owned, keep);
+        if (Prepared(db, sql, keep, parameters, cancellationToken) is { } statement)
+        {
+            try
+            {
+                var rows = new List<T>();
+                var reader = new SqliteStatements.Reader(statement, SqliteTimeoutSeconds);
+                while (reader.Read())
+                    rows.Add(read(reader));
+                return rows;
+            }
+            finally
+            {
+                Release(statement);
+            }
+        }
+        var command = Command(db, sql, parameters);
         try
         {
             var rows = new List<T>();
@@ -121,8 +136,7 @@ static class RawSql
         }
         finally
         {
-            if (owned)
-                await command.DisposeAsync();
+            await command.DisposeAsync();
         }
     }
 
@@ -131,20 +145,36 @@ static class RawSql
 
     public static async Task<T> ScalarAsync<T>(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters)
     {
-        var command = Command(db, sql, parameters, out var owned);
-        try
+        object? value;
+        if (Prepared(db, sql, keep: true, parameters, cancellationToken) is { } statement)
         {
-            var value = await command.ExecuteScalarAsync(cancellationToken);
-            if (value is null or DBNull)
-                return default!;
-            var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-            return (T)Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture);
+            try
+            {
+                // the first column of the first row; an INSERT … RETURNING has made its change by then
+                var reader = new SqliteStatements.Reader(statement, SqliteTimeoutSeconds);
+                value = reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+            }
+            finally
+            {
+                Release(statement);
+            }
         }
-        finally
+        else
         {
-            if (owned)
+            var command = Command(db, sql, parameters);
+            try
+            {
+                value = await command.ExecuteScalarAsync(cancellationToken);
+            }
+            finally
+            {
                 await command.DisposeAsync();
+            }
         }
+        if (value is null or DBNull)
+            return default!;
+        var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+        return (T)Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static Task<int> RunAsync(this DataConnection db, string sql, CancellationToken cancellationToken, params DataParameter[] parameters) =>
@@ -156,15 +186,29 @@ static class RawSql
 
     static async Task<int> ExecuteAsync(DataConnection db, string sql, bool keep, DataParameter[] parameters, CancellationToken cancellationToken)
     {
-        var command = Command(db, sql, parameters, out var owned, keep);
+        if (Prepared(db, sql, keep, parameters, cancellationToken) is { } statement)
+        {
+            try
+            {
+                var reader = new SqliteStatements.Reader(statement, SqliteTimeoutSeconds);
+                while (reader.Read())
+                {
+                }
+                return reader.RecordsAffected;
+            }
+            finally
+            {
+                Release(statement);
+            }
+        }
+        var command = Command(db, sql, parameters);
         try
         {
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }
         finally
         {
-            if (owned)
-                await command.DisposeAsync();
+            await command.DisposeAsync();
         }
     }
 
@@ -173,48 +217,68 @@ static class RawSql
         // MySQL has no INSERT … RETURNING (MariaDB has, from 10.5); LAST_INSERT_ID() is per connection.
         db.ScalarAsync<long>(engine == DatabaseEngine.MySql ? insert + "; SELECT LAST_INSERT_ID()" : insert + " RETURNING id", cancellationToken, parameters);
 
-    /// <summary>The most statements one connection keeps: SQL made for its arguments (an IN list) is run once and let go.</summary>
-    const int MaxKept = 100;
+    /// <summary>How long a statement waits for a database another connection holds locked, as Microsoft.Data.Sqlite's default command timeout.</summary>
+    const int SqliteTimeoutSeconds = 30;
 
-    /// <summary>Commands kept, prepared, by connections that live long and run the same statements over and over.</summary>
-    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<System.Data.Common.DbConnection, Dictionary<string, System.Data.Common.DbCommand>> kept = new();
+    /// <summary>The statements of the connections that keep theirs (<see cref="KeepStatements"/>): SQLite's, pooled.</summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<System.Data.Common.DbConnection, SqliteStatements> kept = new();
 
     /// <summary>
     /// Makes <paramref name="connection"/> keep each statement it runs through this class prepared for
     /// the next run of the same SQL (SQLite prepares a statement anew for every new command: a tenth of
     /// a write's time), for as long as the connection lives, through every <see cref="DataConnection"/>
-    /// it is handed out in (<see cref="Database.OpenAsync"/>). <see cref="DisposeKept"/> before closing it.
+    /// it is handed out in (<see cref="Database.OpenAsync"/>), and run on its handle (<see cref="SqliteStatements"/>).
+    /// <see cref="DisposeKept"/> before closing it.
     /// </summary>
-    public static void KeepStatements(System.Data.Common.DbConnection connection) =>
-        kept.AddOrUpdate(connection, new Dictionary<string, System.Data.Common.DbCommand>(StringComparer.Ordinal));
+    public static void KeepStatements(Microsoft.Data.Sqlite.SqliteConnection connection) =>
+        kept.AddOrUpdate(connection, new SqliteStatements(connection));
 
-    /// <summary>Disposes the statements a connection kept.</summary>
+    /// <summary>Finalizes the statements a connection kept.</summary>
     public static void DisposeKept(System.Data.Common.DbConnection connection)
     {
-        if (!kept.TryGetValue(connection, out var commands))
+        if (!kept.TryGetValue(connection, out var statements))
             return;
         kept.Remove(connection);
-        foreach (var command in commands.Values)
-            command.Dispose();
+        statements.Dispose();
     }
 
-    /// <summary>A plain ADO.NET command on the connection and in the transaction of <paramref name="db"/>; the caller disposes it when <paramref name="owned"/>.</summary>
-    static System.Data.Common.DbCommand Command(DataConnection db, string sql, DataParameter[] parameters, out bool owned, bool keep = true)
+    /// <summary>
+    /// The SQLite statement for <paramref name="sql"/> on a connection that keeps its statements, bound to
+    /// <paramref name="parameters"/>; null where the SQL goes through ADO.NET (the servers, SQL of several
+    /// statements, values bound only there). <see cref="Release"/> it after the run.
+    /// </summary>
+    static SqliteStatements.Statement? Prepared(DataConnection db, string sql, bool keep, DataParameter[] parameters, CancellationToken cancellationToken)
     {
-        System.Data.Common.DbCommand? command = null;
-        Dictionary<string, System.Data.Common.DbCommand>? commands = null;
-        if (keep)
-            kept.TryGetValue(db.OpenDbConnection(), out commands);
-        if (commands is not null && commands.TryGetValue(sql, out command))
-            command.Parameters.Clear();
-        owned = command is null && (commands is null || commands.Count >= MaxKept);
-        if (command is null)
+        if (!kept.TryGetValue(db.OpenDbConnection(), out var statements) || !SqliteStatements.Statement.CanBind(parameters))
+            return null;
+        cancellationToken.ThrowIfCancellationRequested();
+        var statement = statements.Get(sql, keep);
+        if (statement is null)
+            return null;
+        try
         {
-            command = db.OpenDbConnection().CreateCommand();
-            command.CommandText = sql;
-            if (!owned)
-                commands!.Add(sql, command);
+            statement.Bind(parameters);
         }
+        catch
+        {
+            Release(statement);
+            throw;
+        }
+        return statement;
+    }
+
+    static void Release(SqliteStatements.Statement statement)
+    {
+        statement.Done();
+        if (statement.Owned)
+            statement.Close();
+    }
+
+    /// <summary>A plain ADO.NET command on the connection and in the transaction of <paramref name="db"/>, for one run: the caller disposes it.</summary>
+    static System.Data.Common.DbCommand Command(DataConnection db, string sql, DataParameter[] parameters)
+    {
+        var command = db.OpenDbConnection().CreateCommand();
+        command.CommandText = sql;
         command.Transaction = db.Transaction;
         foreach (var parameter in parameters)
         {
