@@ -101,34 +101,35 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
     /// <param name="message">The message as received, with CRLF line ends; it is stored as it is.</param>
     public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<Recipient> recipients, Stream message, CancellationToken cancellationToken = default)
     {
-        if (!message.CanSeek)
-        {
-            var copy = new MemoryStream();
-            await message.CopyToAsync(copy, cancellationToken);
-            copy.Position = 0;
-            message = copy;
-        }
-        var start = message.Position;
-        var extraction = await MessageFields.ExtractAsync(message, cancellationToken);
+        using var content = await MessageContent.ReadAsync(message, cancellationToken);
+        return await DeliverAsync(sender, recipients, content, cancellationToken);
+    }
+
+    /// <summary>
+    /// Delivers <paramref name="message"/>, read once: its header fields, its structure and the blob every
+    /// recipient's copy shares all come from the same octets (in memory, or mapped from the spool file).
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(string sender, IReadOnlyList<Recipient> recipients, MessageContent message, CancellationToken cancellationToken = default)
+    {
+        var extraction = MessageFields.Extract(message, options.Structure is { } describer ? describer.Describe : null);
         if (!extraction.Parsed)
             log.LogWarning("Delivering a message whose header could not be parsed ({Problem}); stored as received", extraction.Problem);
         var spam = IsSpam(extraction.Headers);
-        message.Position = start;
-        if (options.Structure is { } describer)
-        {
-            extraction = extraction with { Structure = describer.Describe(await ContentAsync(message, cancellationToken)) };
-            message.Position = start;
-        }
 
         // The content is the same for every recipient and stored once; what differs per copy
         // (Delivered-To) goes into that copy's trace headers.
         var results = new List<DeliveryResult>(recipients.Count);
-        using var staged = await store.StageAsync(message, cancellationToken);
-        foreach (var recipient in recipients)
+        Blobs.StagedBlob staged;
+        await using (var octets = message.OpenRead())
+            staged = await store.StageAsync(octets, cancellationToken);
+        using (staged)
         {
-            results.Add(recipient.Members is { } members
-                ? await DeliverToGroupAsync(sender, recipient.Address, members, staged, extraction, spam, cancellationToken)
-                : await DeliverOneAsync(sender, recipient, staged, extraction, spam, cancellationToken));
+            foreach (var recipient in recipients)
+            {
+                results.Add(recipient.Members is { } members
+                    ? await DeliverToGroupAsync(sender, recipient.Address, members, staged, extraction, spam, cancellationToken)
+                    : await DeliverOneAsync(sender, recipient, staged, extraction, spam, cancellationToken));
+            }
         }
         return results;
     }
@@ -149,16 +150,6 @@ public sealed class DeliveryAgent(IMailStore store, IUserDirectory directory, Us
         if (outcomes.Count > 0 && outcomes.All(o => o.Status == DeliveryStatus.OverQuota))
             return new DeliveryResult(address, DeliveryStatus.OverQuota, "every member's mailbox is full");
         return new DeliveryResult(address, DeliveryStatus.Delivered, $"{outcomes.Count(o => o.Status == DeliveryStatus.Delivered)} of {members.Count} members");
-    }
-
-    /// <summary>The rest of a seekable stream, without a copy when it is a memory stream.</summary>
-    static async Task<ReadOnlyMemory<byte>> ContentAsync(Stream message, CancellationToken cancellationToken)
-    {
-        if (message is MemoryStream memory && memory.TryGetBuffer(out var buffer))
-            return buffer.AsMemory((int)memory.Position, (int)(memory.Length - memory.Position));
-        using var copy = new MemoryStream((int)Math.Min(message.Length - message.Position, int.MaxValue));
-        await message.CopyToAsync(copy, cancellationToken);
-        return copy.GetBuffer().AsMemory(0, (int)copy.Length);
     }
 
     /// <summary>The header lines in front of one recipient's copy, as Postfix's local(8) and Dovecot's LMTP write them.</summary>

@@ -232,7 +232,7 @@ public sealed class LmtpSession(IDuplexPipe transport, DeliveryAgent agent, stri
         }
         else
         {
-            await using var message = received.OpenRead();
+            using var message = received.Content();
             var results = await agent.DeliverAsync(sender, recipients, message, cancellationToken);
             foreach (var result in results)
                 Reply(result.Status switch

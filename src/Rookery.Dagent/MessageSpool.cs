@@ -1,4 +1,5 @@
 using System.Buffers;
+using Rookery.Store;
 
 namespace Rookery.Dagent;
 
@@ -76,6 +77,12 @@ public sealed class MessageSpool(string directory, int memoryLimit = MessageSpoo
         }
         return file;
     }
+
+    /// <summary>
+    /// The whole message where it lies, to be read once by the delivery: the memory it arrived in, or the spool
+    /// file mapped read-only. Valid until the spool is disposed or written again.
+    /// </summary>
+    public MessageContent Content() => file is null ? MessageContent.Of(memory.WrittenMemory) : MessageContent.Map(file);
 
     /// <summary>The whole message from its first octet; valid until the spool is disposed or written again.</summary>
     public Stream OpenRead()

@@ -10,6 +10,9 @@ public interface ILiteralBuffer : IBufferWriter<byte>, IDisposable
     /// <summary>The octets, for short literals; a buffer held in a file may refuse.</summary>
     ReadOnlySpan<byte> Span { get; }
 
+    /// <summary>The octets where they lie, valid while the buffer is (a message is ingested from them without a copy).</summary>
+    ReadOnlyMemory<byte> Memory { get; }
+
     Stream OpenRead();
 }
 
@@ -24,7 +27,12 @@ public sealed class MemoryLiteral : ILiteralBuffer
 
     public long Length => buffer.WrittenCount;
     public ReadOnlySpan<byte> Span => buffer.WrittenSpan;
-    public Stream OpenRead() => new MemoryStream(buffer.WrittenSpan.ToArray(), writable: false);
+    public ReadOnlyMemory<byte> Memory => buffer.WrittenMemory;
+
+    /// <summary>A stream over the octets where they lie; nothing writes to the buffer once the literal is complete.</summary>
+    public Stream OpenRead() => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var segment)
+        ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false, publiclyVisible: true)
+        : new MemoryStream(buffer.WrittenSpan.ToArray(), writable: false);
     public void Advance(int count) => buffer.Advance(count);
     public Memory<byte> GetMemory(int sizeHint = 0) => buffer.GetMemory(sizeHint);
     public Span<byte> GetSpan(int sizeHint = 0) => buffer.GetSpan(sizeHint);

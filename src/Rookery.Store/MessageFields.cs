@@ -19,6 +19,27 @@ public static class MessageFields
         public byte[]? Structure { get; init; }
     }
 
+    /// <summary>
+    /// The fields of a message on its way in and, with <paramref name="describe"/> (<see cref="IStructureDescriber.Describe"/>),
+    /// its structure description, both from the one copy of its octets that is then staged (<see cref="MessageContent.OpenRead"/>).
+    /// </summary>
+    public static Extraction Extract(MessageContent content, Func<ReadOnlyMemory<byte>, byte[]?>? describe = null)
+    {
+        HeaderList headers;
+        Extraction extraction;
+        try
+        {
+            using var stream = content.OpenRead();
+            headers = HeaderList.Load(ParserOptions.Default, stream);
+            extraction = new Extraction(FromHeaders(headers), headers, null);
+        }
+        catch (FormatException e)
+        {
+            extraction = new Extraction(new ItemFields(), null, e.Message);
+        }
+        return describe is null ? extraction : extraction with { Structure = describe(content.Memory) };
+    }
+
     public static async Task<Extraction> ExtractAsync(Stream content, CancellationToken cancellationToken = default)
     {
         HeaderList headers;

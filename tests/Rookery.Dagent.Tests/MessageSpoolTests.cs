@@ -45,4 +45,51 @@ public sealed class MessageSpoolTests : IDisposable
         spool.Dispose();
         Assert.Empty(System.IO.Directory.EnumerateFiles(directory));
     }
+
+    [Fact]
+    public void A_message_in_memory_is_delivered_from_the_memory_it_arrived_in()
+    {
+        using var spool = new MessageSpool(directory, memoryLimit: 1000);
+        spool.Write(Data(999));
+        using var content = spool.Content();
+        Assert.Equal(Data(999), content.Memory.ToArray());
+        // the same octets, not a copy of them: what the spool holds is what the delivery reads
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content.Memory, out var segment));
+        using var stream = content.OpenRead();
+        Assert.True(((MemoryStream)stream).TryGetBuffer(out var streamed));
+        Assert.Same(segment.Array, streamed.Array);
+    }
+
+    /// <summary>A spilled message is mapped for the delivery: read where it lies, never copied whole into memory.</summary>
+    [Fact]
+    public void A_spilled_message_is_delivered_from_its_file_mapped_not_copied()
+    {
+        var data = Data(4_000_000);
+        using var spool = new MessageSpool(directory, memoryLimit: 1000);
+        foreach (var chunk in data.Chunk(65_536))
+            spool.Write(chunk);
+        Assert.True(spool.Spilled);
+        var buffer = new byte[65_536];
+        for (var pass = 0; pass < 2; pass++) // once for the fields and structure, once to stage: neither copies
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            long total = 0;
+            var equal = true;
+            using (var content = spool.Content())
+            {
+                equal &= content.Length == data.Length && content.Memory.Span.SequenceEqual(data);
+                using var stream = content.OpenRead();
+                int n;
+                while ((n = stream.Read(buffer)) > 0)
+                {
+                    equal &= buffer.AsSpan(0, n).SequenceEqual(data.AsSpan((int)total, n));
+                    total += n;
+                }
+            }
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(equal);
+            Assert.Equal(data.Length, total);
+            Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated to read a {data.Length}-byte message");
+        }
+    }
 }

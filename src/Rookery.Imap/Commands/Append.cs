@@ -25,15 +25,15 @@ public sealed partial class ImapSession
             var batch = new List<(Blobs.StagedBlob, AppendRequest)>();
             foreach (var message in messages)
             {
-                await using var content = message.Parts is { } parts ? await CatenateAsync(parts, cancellationToken) : message.Content!.Content.OpenRead();
+                // the literal's octets as they arrived (or the catenated message), read once for fields, structure and blob
+                await using var catenated = message.Parts is { } parts ? await CatenateAsync(parts, cancellationToken) : null;
+                using var content = catenated is not null ? await MessageContent.ReadAsync(catenated, cancellationToken) : MessageContent.Of(message.Content!.Content.Memory);
                 if (content.Length == 0)
                     throw No("An empty message cannot be appended");
-                var extraction = await MessageFields.ExtractAsync(content, cancellationToken);
-                content.Position = 0;
-                var blob = await Store.StageAsync(content, cancellationToken);
-                staged.Add(blob);
-                content.Position = 0;
-                var structure = await MessageStructure.DescribeAsync(content, cancellationToken);
+                var extraction = MessageFields.Extract(content, MessageStructure.Describe);
+                await using (var octets = content.OpenRead())
+                    staged.Add(await Store.StageAsync(octets, cancellationToken));
+                var blob = staged[^1];
                 // flags the user may not set are left off by the store (RFC 4314 §4)
                 batch.Add((blob, new AppendRequest
                 {
@@ -41,7 +41,7 @@ public sealed partial class ImapSession
                     Keywords = message.Keywords,
                     ReceivedAt = message.InternalDate,
                     Fields = extraction.Fields,
-                    Structure = structure,
+                    Structure = extraction.Structure,
                 }));
             }
             var results = await Store.AppendManyAsync(mailbox.Folder.Id, batch, cancellationToken);
