@@ -7,6 +7,10 @@ public static partial class ConfigSchema
     [
         new("server_listen", ParameterKind.Listen, "127.0.0.1:236",
             "Addresses of the HTTP front end (health checks now, REST and web later); empty = no HTTP listener."),
+        new("server_listen_tls", ParameterKind.Listen, "",
+            "Addresses of the HTTP front end over TLS (HTTPS), as the original's server_listen_tls; empty = none. Passwords are taken over HTTPS from anywhere, over plain HTTP only from the loopback interface."),
+        new("server_ssl_key_file", ParameterKind.String, "",
+            "PEM file with the certificate (and its chain) and private key of server_listen_tls, as the original's. Empty: the gateway's certificate (ssl_certificate_file in gateway.cfg, or the self-signed one generated in the data directory)."),
 
         new("database_engine", ParameterKind.Enum, "sqlite",
             "Database that holds users, stores, folders and items.")

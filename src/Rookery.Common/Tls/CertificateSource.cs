@@ -11,7 +11,10 @@ namespace Rookery.Common.Tls;
 /// </summary>
 public static class CertificateSource
 {
-    public static X509Certificate2 Load(string certificateFile, string privateKeyFile, string dataDirectory, string hostName)
+    /// <param name="certificateFile">A PEM certificate with its chain; it may hold the private key too.</param>
+    /// <param name="privateKeyFile">The PEM private key; empty when <paramref name="certificateFile"/> holds it.</param>
+    /// <param name="option">The option that named <paramref name="certificateFile"/>, for the error.</param>
+    public static X509Certificate2 Load(string certificateFile, string privateKeyFile, string dataDirectory, string hostName, string option = "ssl_certificate_file")
     {
         if (certificateFile.Length > 0)
         {
@@ -21,7 +24,7 @@ public static class CertificateSource
             }
             catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
             {
-                throw new ConfigException($"ssl_certificate_file = {certificateFile}: {e.Message}");
+                throw new ConfigException($"{option} = {certificateFile}: {e.Message}");
             }
         }
         var directory = Path.Combine(dataDirectory, "tls");

@@ -94,6 +94,7 @@ public static class ServeCommand
         var app = RookeryHost.Build(registered, new HostSettings
         {
             Authenticator = authenticator,
+            Certificate = registered.Any(c => c.HttpListeners.Any(l => l.Tls)) ? HttpsCertificate(config, gatewayConfig, paths, hostName) : null,
             ConfigureLogging = logging => Logging.Configure(logging, config.GetInt("log_level")),
         });
         await app.StartAsync(cancellationToken);
@@ -115,6 +116,15 @@ public static class ServeCommand
             File.Delete(pidFile);
         return 0;
     }
+
+    /// <summary>
+    /// The certificate of the HTTPS listeners: server_ssl_key_file (certificate and key in one PEM, as the original's), else the
+    /// gateway's — its ssl_certificate_file, or the self-signed certificate in the data directory that IMAPS and POP3S use too.
+    /// </summary>
+    static System.Security.Cryptography.X509Certificates.X509Certificate2 HttpsCertificate(ComponentConfig server, ComponentConfig gateway, RookeryPaths paths, string hostName) =>
+        server.GetString("server_ssl_key_file") is { Length: > 0 } own
+            ? Common.Tls.CertificateSource.Load(own, "", paths.DataDirectory, hostName, "server_ssl_key_file")
+            : Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), paths.DataDirectory, hostName);
 
     static async Task EnsureDemoUserAsync(ServerRuntime runtime, CancellationToken cancellationToken)
     {

@@ -12,7 +12,11 @@ sealed class ServerComponent(ServerRuntime runtime) : IRookeryComponent
 
     public ComponentSchema Schema => ConfigSchema.Server;
 
-    public IReadOnlyList<WebListener> HttpListeners { get; } = [.. runtime.Config.GetListen("server_listen").Select(l => new WebListener(l, Tls: false))];
+    public IReadOnlyList<WebListener> HttpListeners { get; } =
+    [
+        .. runtime.Config.GetListen("server_listen").Select(l => new WebListener(l, Tls: false)),
+        .. runtime.Config.GetListen("server_listen_tls").Select(l => new WebListener(l, Tls: true)),
+    ];
 
     public void ConfigureServices(IServiceCollection services)
     {
