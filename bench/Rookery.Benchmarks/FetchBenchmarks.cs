@@ -44,7 +44,7 @@ public class FetchBenchmarks
         var repository = new SqlDirectoryRepository(database);
         var users = new DbUserDirectory(repository);
         await repository.CreateUserAsync("db", "bench", new PasswordHasher(1_000).Hash("pw"), new UserUpdate { Email = "bench@example.com" });
-        var store = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, new FileBlobStore(Path.Combine(directory, "attachments"), 6)),
+        var store = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, ContentAddressedStore.Files(Path.Combine(directory, "attachments"), 6)),
             new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
         var services = new ImapServices(store, new UserStores(store, users, "en_US.UTF-8"),
             new Authenticator(users, [], new AuthenticationLimits(), TimeProvider.System),

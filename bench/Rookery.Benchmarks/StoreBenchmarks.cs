@@ -46,7 +46,7 @@ public class StoreBenchmarks
         };
         database = new Database(settings);
         new SchemaMigrator(database).MigrateAsync().GetAwaiter().GetResult();
-        store = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, new FileBlobStore(Path.Combine(directory, "attachments"), 6)),
+        store = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, ContentAddressedStore.Files(Path.Combine(directory, "attachments"), 6)),
             new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
         info = store.EnsureStoreAsync(StoreKind.Private, "bench", "en").GetAwaiter().GetResult();
         inbox = store.ListFoldersAsync(info.Id).GetAwaiter().GetResult().Single(f => f.SpecialUse == SpecialUse.Inbox);

@@ -1,46 +1,43 @@
 namespace Rookery.Blobs;
 
 /// <summary>
-/// Where content-addressed blobs live: files under attachment_path today (<see cref="FileBlobStore"/>), an
-/// S3-compatible object store later. Content is staged first (hashed, written under a temporary name), placed
-/// under its id inside the transaction that references it, and read back whole; references, deduplication and
-/// collection are the store's, above it.
+/// Where blob objects live: files under attachment_path today (<see cref="FileBlobStore"/>), an S3-compatible object
+/// store later. A backend keeps opaque objects by name and knows nothing of what is in them: content addressing
+/// (identical content stored once), compression and the choice of names are <see cref="ContentAddressedStore"/>'s,
+/// above it; references and collection are the store's, above that. An object is written under a staging name
+/// first and placed under its own name, durably, by the transaction that references it.
 /// </summary>
 public interface IBlobBackend
 {
-    /// <summary>Where the blobs are, for the banner and the log (a directory, a bucket).</summary>
+    /// <summary>Where the objects are, for the banner and the log (a directory, a bucket).</summary>
     string Location { get; }
 
-    /// <summary>
-    /// Hashes <paramref name="content"/> and writes it under a temporary name; content shorter than
-    /// <paramref name="inMemoryBelow"/> bytes is kept in memory instead (<see cref="StagedBlob.Content"/>), for the database.
-    /// </summary>
-    Task<StagedBlob> StageAsync(Stream content, int inMemoryBelow, CancellationToken cancellationToken = default);
+    /// <summary>A new staging object to write into; <paramref name="stagingName"/> names it for the calls below.</summary>
+    Stream CreateStaging(out string stagingName);
 
-    /// <summary>Reads back staged content that is not placed yet.</summary>
-    Stream OpenStaged(StagedBlob staged);
+    /// <summary>Reads back a staging object that is not placed yet.</summary>
+    Stream OpenStaging(string stagingName);
 
-    /// <summary>Places staged content ahead of its transaction when nothing is there under its id yet (an orphan if it never commits).</summary>
-    void PlaceAhead(StagedBlob staged);
+    /// <summary>Makes the staging object durable under <paramref name="name"/> (replacing what is there) and forgets the staging name.</summary>
+    void Place(string stagingName, string name);
 
-    /// <summary>Makes staged content durable under its id, unless identical content is there already.</summary>
-    void Place(StagedBlob staged);
+    /// <summary>Removes a staging object that will not be placed.</summary>
+    void DiscardStaging(string stagingName);
 
-    /// <summary>Writes content known in full (a conversion from database storage) under its id, checking the id.</summary>
-    Task WriteAsync(BlobId id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+    bool Exists(string name);
 
-    bool Exists(BlobId id);
+    /// <summary>The object, or null when there is none.</summary>
+    Stream? TryOpenRead(string name);
 
-    /// <summary>The content of a blob, or null when there is none; <paramref name="length"/>, when known, may spare a lookup.</summary>
-    Stream? TryOpenRead(BlobId id, long? length = null);
+    /// <summary>Removes the object if there is one.</summary>
+    void Delete(string name);
 
-    void Delete(BlobId id);
+    /// <summary>When the object was written; <see cref="DateTimeOffset.MinValue"/> when there is none.</summary>
+    DateTimeOffset LastWriteTime(string name);
 
-    DateTimeOffset LastWriteTime(BlobId id);
+    /// <summary>The names of every placed object.</summary>
+    IEnumerable<string> EnumerateNames();
 
-    /// <summary>Every blob id present.</summary>
-    IEnumerable<BlobId> EnumerateIds();
-
-    /// <summary>Removes staged content older than <paramref name="age"/> left by interrupted writes.</summary>
-    int RemoveStaleTemporaryFiles(TimeSpan age, DateTimeOffset now);
+    /// <summary>Removes staging objects older than <paramref name="age"/> left by interrupted writes.</summary>
+    int RemoveStaleStaging(TimeSpan age, DateTimeOffset now);
 }

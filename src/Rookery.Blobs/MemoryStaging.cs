@@ -13,5 +13,5 @@ public static class MemoryStaging
     }
 
     /// <summary>Stages <paramref name="bytes"/>, which the blob keeps (the caller must not change them).</summary>
-    public static StagedBlob Stage(byte[] bytes) => new(BlobId.FromHash(SHA256.HashData(bytes)), bytes.Length, null, bytes);
+    public static StagedBlob Stage(byte[] bytes) => new(BlobId.FromHash(SHA256.HashData(bytes)), bytes.Length, null, null, bytes);
 }

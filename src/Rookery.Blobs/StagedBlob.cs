@@ -1,16 +1,20 @@
 namespace Rookery.Blobs;
 
 /// <summary>
-/// Content that has been hashed and written under a temporary name (fsynced when it is placed),
-/// waiting for the transaction that references it. Disposing a staged blob that was never placed removes it.
+/// Content that has been hashed and written to a staging object of a backend (made durable when it is placed), or
+/// kept in memory for the database, waiting for the transaction that references it. Disposing a staged blob that
+/// was never placed removes its staging object.
 /// </summary>
 public sealed class StagedBlob : IDisposable
 {
-    internal StagedBlob(BlobId id, long length, string? tempPath, byte[]? content, bool compressed = false)
+    readonly IBlobBackend? backend;
+
+    internal StagedBlob(BlobId id, long length, IBlobBackend? backend, string? stagingName, byte[]? content, bool compressed = false)
     {
         Id = id;
         Length = length;
-        TempPath = tempPath;
+        this.backend = backend;
+        StagingName = stagingName;
         Content = content;
         Compressed = compressed;
     }
@@ -20,21 +24,21 @@ public sealed class StagedBlob : IDisposable
     /// <summary>Uncompressed length in bytes.</summary>
     public long Length { get; }
 
-    /// <summary>Whether the temporary file holds the content gzip-compressed.</summary>
+    /// <summary>Whether the staging object holds the content gzip-compressed.</summary>
     internal bool Compressed { get; }
 
-    /// <summary>The temporary file holding the (possibly compressed) content, for file storage.</summary>
-    internal string? TempPath { get; set; }
+    /// <summary>The backend's staging object holding the (possibly compressed) content, until it is placed.</summary>
+    internal string? StagingName { get; set; }
 
     /// <summary>The content itself, when the blob is kept in memory for database storage.</summary>
     public byte[]? Content { get; }
 
     public void Dispose()
     {
-        if (TempPath is { } path)
+        if (StagingName is { } name)
         {
-            TempPath = null;
-            try { File.Delete(path); } catch (IOException) { } // a leftover temp file is collected later
+            StagingName = null;
+            backend?.DiscardStaging(name);
         }
     }
 }

@@ -20,19 +20,19 @@ public enum AttachmentStorage
 /// attachment_files_min_size: with files storage, content shorter than this is kept in the database all the same
 /// (a row costs less than a file to write, fsync, find and remove); 0 keeps all of it in files.
 /// </param>
-public sealed class BlobStorage(Database database, AttachmentStorage mode, IBlobBackend files, TimeProvider? time = null, int filesMinSize = 0)
+public sealed class BlobStorage(Database database, AttachmentStorage mode, ContentAddressedStore files, TimeProvider? time = null, int filesMinSize = 0)
 {
     readonly TimeProvider clock = time ?? TimeProvider.System;
 
     public AttachmentStorage Mode => mode;
 
     /// <summary>Where blobs that are not kept in the database live (attachment_storage = files).</summary>
-    public IBlobBackend Files => files;
+    public ContentAddressedStore Files => files;
 
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
         mode == AttachmentStorage.Files ? files.StageAsync(content, filesMinSize, cancellationToken) : MemoryStaging.StageAsync(content, cancellationToken);
 
-    /// <summary>Puts staged file content in its final place before the transaction that references it (see <see cref="IBlobBackend.PlaceAhead"/>).</summary>
+    /// <summary>Puts staged file content in its final place before the transaction that references it (see <see cref="ContentAddressedStore.PlaceAhead"/>).</summary>
     internal void PlaceAhead(StagedBlob blob)
     {
         if (mode == AttachmentStorage.Files && blob.Content is null)

@@ -22,7 +22,7 @@ public sealed class ServerRuntime
         Database = new Database(DatabaseSettingsFrom(config, paths));
         var attachmentPath = config.GetString("attachment_path") is { Length: > 0 } p ? p : Path.Combine(paths.DataDirectory, "attachments");
         var storage = config.GetString("attachment_storage") == "database" ? AttachmentStorage.Database : AttachmentStorage.Files;
-        Blobs = new BlobStorage(Database, storage, new FileBlobStore(attachmentPath, config.GetInt("attachment_compression")),
+        Blobs = new BlobStorage(Database, storage, ContentAddressedStore.Files(attachmentPath, config.GetInt("attachment_compression")),
             filesMinSize: config.GetInt("attachment_files_min_size"));
         Repository = new SqlDirectoryRepository(Database);
         PasswordHasher = new PasswordHasher(config.GetInt("password_hash_iterations"));

@@ -13,7 +13,7 @@ using Rookery.Store.Sql;
 var settings = JsonSerializer.Deserialize<DatabaseSettings>(args[0])!;
 var database = new Database(settings);
 await new SchemaMigrator(database).MigrateAsync();
-var store = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, new FileBlobStore(args[1], 6)),
+var store = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, ContentAddressedStore.Files(args[1], 6)),
     new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
 var info = await store.EnsureStoreAsync(StoreKind.Private, "crash", "en");
 var inbox = (await store.ListFoldersAsync(info.Id)).Single(f => f.SpecialUse == SpecialUse.Inbox);

@@ -14,7 +14,7 @@ public sealed class BlobTests
         var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
         try
         {
-            var files = new FileBlobStore(root, level);
+            var files = ContentAddressedStore.Files(root, level);
             var content = Messages.Make("compress me", 20_000);
             using var staged = await files.StageAsync(new MemoryStream(content));
             Assert.Equal(BlobId.Compute(content), staged.Id);
@@ -38,15 +38,15 @@ public sealed class BlobTests
     [Theory]
     [InlineData(0, false)]
     [InlineData(1, false)]
-    [InlineData(FileBlobStore.UncompressedUpTo, false)]
-    [InlineData(FileBlobStore.UncompressedUpTo + 1, true)]
+    [InlineData(ContentAddressedStore.UncompressedUpTo, false)]
+    [InlineData(ContentAddressedStore.UncompressedUpTo + 1, true)]
     [InlineData(70_000, true)] // more than the first read
     public async Task Content_that_fits_one_block_is_stored_uncompressed(int length, bool compressed)
     {
         var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
         try
         {
-            var files = new FileBlobStore(root, 6);
+            var files = ContentAddressedStore.Files(root, 6);
             var content = new byte[length];
             for (var i = 0; i < length; i++)
                 content[i] = (byte)('a' + i % 7);
@@ -76,7 +76,7 @@ public sealed class BlobTests
         var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
         try
         {
-            var files = new FileBlobStore(root, 6);
+            var files = ContentAddressedStore.Files(root, 6);
             var large = Messages.Make("large", 20_000); // stored compressed
             var small = Messages.Make("small", 100);    // stored as it is
             foreach (var content in new[] { large, small })
@@ -118,7 +118,7 @@ public sealed class BlobTests
         var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
         try
         {
-            var files = new FileBlobStore(root, 6);
+            var files = ContentAddressedStore.Files(root, 6);
             var missing = BlobId.Compute("never stored"u8.ToArray());
             Assert.Null(files.TryOpenRead(missing)); // not even its shard directory exists
             Assert.Throws<BlobNotFoundException>(() => files.OpenRead(missing));
@@ -180,7 +180,7 @@ public sealed class BlobTests
         var root = Path.Combine(Path.GetTempPath(), "rookery_blobs_" + Guid.NewGuid().ToString("N"));
         try
         {
-            var files = new FileBlobStore(root, 6);
+            var files = ContentAddressedStore.Files(root, 6);
             using (await files.StageAsync(new MemoryStream(Messages.Make("abandoned")))) { }
             Assert.Empty(System.IO.Directory.GetFiles(root, "*", SearchOption.AllDirectories));
         }

@@ -43,7 +43,7 @@ public sealed class SchemaTests
         // a new process: new Database, new blob store object, migrations run again
         var database = new Database(test.Settings);
         Assert.Equal(0, await new SchemaMigrator(database).MigrateAsync());
-        var reopened = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, new Blobs.FileBlobStore(test.BlobPath, 6)),
+        var reopened = new SqlMailStore(database, new BlobStorage(database, AttachmentStorage.Files, Blobs.ContentAddressedStore.Files(test.BlobPath, 6)),
             new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
         var again = await reopened.EnsureStoreAsync(StoreKind.Private, "alice", "en_US.UTF-8");
         Assert.Equal(info.Id, again.Id);

@@ -67,7 +67,7 @@ public sealed class TestDatabase : IAsyncDisposable
         new(Database, CreateBlobs(storage, compression, time, filesMinSize), new FixedQuotaPolicy(quota ?? QuotaLimits.None), new ChangeNotifier(), time);
 
     public BlobStorage CreateBlobs(AttachmentStorage storage = AttachmentStorage.Files, int compression = 6, TimeProvider? time = null, int filesMinSize = 0) =>
-        new(Database, storage, new FileBlobStore(BlobPath, compression), time, filesMinSize);
+        new(Database, storage, ContentAddressedStore.Files(BlobPath, compression), time, filesMinSize);
 
     public async ValueTask DisposeAsync()
     {

@@ -67,6 +67,24 @@ public sealed class ArchitectureTests
         Assert.True(sql.Count == 0, $"{project} must not reference {string.Join(", ", sql)}: nothing but Rookery.Store.Sql knows SQL");
     }
 
+    /// <summary>
+    /// Content addressing and compression are the blob policy's (Rookery.Blobs' ContentAddressedStore), above every
+    /// backend: neither the SQL project nor a backend hashes or compresses content.
+    /// </summary>
+    [Fact]
+    public void Blob_content_is_hashed_and_compressed_only_by_the_policy_above_the_backends()
+    {
+        string[] policy = ["SHA256", "IncrementalHash", "GZipStream", "ZLibStream", "BrotliStream"];
+        var sources = System.IO.Directory.GetFiles(Path.Combine(RepositoryRoot, "src", "Rookery.Store.Sql"), "*.cs")
+            .Append(Path.Combine(RepositoryRoot, "src", "Rookery.Blobs", "FileBlobStore.cs"));
+        foreach (var source in sources)
+        {
+            var text = File.ReadAllText(source);
+            var found = policy.Where(p => text.Contains(p, StringComparison.Ordinal)).ToList();
+            Assert.True(found.Count == 0, $"{Path.GetFileName(source)} uses {string.Join(", ", found)}: hashing and compressing blob content is ContentAddressedStore's");
+        }
+    }
+
     [Fact]
     public void Nothing_references_the_executable()
     {

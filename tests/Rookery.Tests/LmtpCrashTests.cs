@@ -70,7 +70,7 @@ public sealed class LmtpCrashTests : IDisposable
         }
 
         var database = new Database(cli.Database);
-        var blobs = new BlobStorage(database, AttachmentStorage.Files, new Blobs.FileBlobStore(Path.Combine(cli.DataDirectory, "attachments"), 6));
+        var blobs = new BlobStorage(database, AttachmentStorage.Files, Blobs.ContentAddressedStore.Files(Path.Combine(cli.DataDirectory, "attachments"), 6));
         var store = new SqlMailStore(database, blobs, new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
         var alice = (await new SqlDirectoryRepository(database).FindUserAsync("db", "alice"))!;
         var info = (await store.FindStoreAsync(StoreKind.Private, alice.StoreOwner))!;

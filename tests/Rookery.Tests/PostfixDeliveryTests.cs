@@ -152,7 +152,7 @@ public sealed class PostfixDeliveryTests : IDisposable
     SqlMailStore OpenStore()
     {
         var database = new Database(cli.Database);
-        var blobs = new BlobStorage(database, AttachmentStorage.Files, new Blobs.FileBlobStore(Path.Combine(cli.DataDirectory, "attachments"), 6));
+        var blobs = new BlobStorage(database, AttachmentStorage.Files, Blobs.ContentAddressedStore.Files(Path.Combine(cli.DataDirectory, "attachments"), 6));
         return new SqlMailStore(database, blobs, new FixedQuotaPolicy(QuotaLimits.None), new ChangeNotifier());
     }
 
