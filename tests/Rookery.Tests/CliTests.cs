@@ -184,19 +184,24 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Serve_demo_creates_the_data_directory_the_demo_user_and_answers_health()
     {
-        // --demo listens on the contract's fixed port 10080 and always uses SQLite; so does the check afterwards
+        // --demo listens on the contract's fixed ports (10080 for HTTP) and always uses SQLite; so does the check afterwards.
+        // Its addresses give way to the environment's, so this runs beside a demo someone left running on the machine.
         cli.UseDefaultEngine();
+        var port = Cli.FreePort();
+        cli.Environment["SERVER_LISTEN"] = $"127.0.0.1:{port}";
+        foreach (var listen in new[] { "LMTP_LISTEN", "IMAP_LISTEN", "IMAPS_LISTEN", "POP3_LISTEN", "POP3S_LISTEN" })
+            cli.Environment[listen] = $"127.0.0.1:{Cli.FreePort()}";
         using var process = Process.Start(cli.StartInfo("serve", "--demo"))!;
         try
         {
             var text = string.Join('\n', await Cli.WaitForBannerAsync(process));
             Assert.Contains(cli.DataDirectory, text);
             Assert.Contains("demo / demo", text);
-            Assert.Contains("http://127.0.0.1:10080/health", text);
+            Assert.Contains($"http://127.0.0.1:{port}/health", text);
             Assert.True(File.Exists(Path.Combine(cli.DataDirectory, "rookery.db")));
 
             using var http = new HttpClient();
-            var response = await http.GetAsync(new Uri("http://127.0.0.1:10080/health"));
+            var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
             Assert.Contains("\"healthy\"", await response.Content.ReadAsStringAsync());
         }
@@ -211,6 +216,24 @@ public sealed class CliTests : IDisposable
         var demo = JsonDocument.Parse(show.Out).RootElement.GetProperty("user");
         Assert.Equal("demo@example.com", demo.GetProperty("email").GetString());
         Assert.Equal(5, demo.GetProperty("enabled_features").GetArrayLength());
+    }
+
+    [Fact]
+    public void The_demo_listens_on_its_fixed_ports_unless_the_environment_names_others()
+    {
+        var none = new Dictionary<string, string>();
+        var server = Commands.ServeCommand.DemoOverridesFor(Common.Configuration.ConfigSchema.Server, Commands.ServeCommand.DemoOverrides, none);
+        Assert.Equal("127.0.0.1:10080", server["server_listen"]);
+        Assert.Equal("sqlite", server["database_engine"]);
+        var gateway = Commands.ServeCommand.DemoOverridesFor(Common.Configuration.ConfigSchema.Gateway, Commands.ServeCommand.DemoGatewayOverrides,
+            new Dictionary<string, string> { ["GATEWAY_IMAP_LISTEN"] = "127.0.0.1:1", ["POP3_LISTEN"] = "127.0.0.1:2", ["DATABASE_ENGINE"] = "mysql" });
+        Assert.False(gateway.ContainsKey("imap_listen"));
+        Assert.False(gateway.ContainsKey("pop3_listen"));
+        Assert.Equal("127.0.0.1:10993", gateway["imaps_listen"]);
+        // what is not an address holds: the demo is SQLite whatever the environment says
+        var forced = Commands.ServeCommand.DemoOverridesFor(Common.Configuration.ConfigSchema.Server, Commands.ServeCommand.DemoOverrides,
+            new Dictionary<string, string> { ["DATABASE_ENGINE"] = "mysql" });
+        Assert.Equal("sqlite", forced["database_engine"]);
     }
 
     [Fact]

@@ -60,6 +60,15 @@ public static class ServeCommand
         ["pop3s_listen"] = "127.0.0.1:10995",
     };
 
+    /// <summary>
+    /// What --demo sets: its fixed addresses give way to ones the environment sets (SERVER_LISTEN, IMAP_LISTEN…), so a
+    /// second demo, or a test, can run beside one already listening there; the rest (SQLite, the db plugin) holds.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> DemoOverridesFor(ComponentSchema schema, IReadOnlyDictionary<string, string> demo, IReadOnlyDictionary<string, string> environment) =>
+        demo.Where(o => !o.Key.EndsWith("_listen", StringComparison.Ordinal)
+                || !(environment.ContainsKey(o.Key.ToUpperInvariant()) || environment.ContainsKey(schema.Name.ToUpperInvariant() + "_" + o.Key.ToUpperInvariant())))
+            .ToDictionary(o => o.Key, o => o.Value);
+
     static async Task<int> RunAsync(CommonOptions common, ParseResult parse, bool demo, IReadOnlySet<string> components, CancellationToken cancellationToken)
     {
         var paths = common.Paths(parse);
@@ -67,10 +76,13 @@ public static class ServeCommand
         // minimum (one thread per core) concurrent deliveries would wait for the pool to grow.
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
-        (ComponentConfig Server, ComponentConfig Dagent, ComponentConfig Gateway) LoadConfigs() => (
-            ConfigLoader.Load(ConfigSchema.Server, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(), demo ? DemoOverrides : new Dictionary<string, string>(), "--demo"),
-            ConfigLoader.Load(ConfigSchema.Dagent, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(), demo ? DemoDagentOverrides : new Dictionary<string, string>(), "--demo"),
-            ConfigLoader.Load(ConfigSchema.Gateway, paths.ConfigDirectory, ConfigLoader.ProcessEnvironment(), demo ? DemoGatewayOverrides : new Dictionary<string, string>(), "--demo"));
+        ComponentConfig Load(ComponentSchema schema, IReadOnlyDictionary<string, string> demoOverrides)
+        {
+            var environment = ConfigLoader.ProcessEnvironment();
+            return ConfigLoader.Load(schema, paths.ConfigDirectory, environment, demo ? DemoOverridesFor(schema, demoOverrides, environment) : new Dictionary<string, string>(), "--demo");
+        }
+        (ComponentConfig Server, ComponentConfig Dagent, ComponentConfig Gateway) LoadConfigs() =>
+            (Load(ConfigSchema.Server, DemoOverrides), Load(ConfigSchema.Dagent, DemoDagentOverrides), Load(ConfigSchema.Gateway, DemoGatewayOverrides));
         var configs = LoadConfigs();
         var (config, dagentConfig, gatewayConfig) = configs;
         using var loggers = Logging.CreateFactory(config.GetInt("log_level"));
