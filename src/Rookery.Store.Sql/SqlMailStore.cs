@@ -23,6 +23,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     SqlFolderTree tree => folderTree ??= new SqlFolderTree(writer);
     SqlItems? items;
     SqlItems ItemStore => items ??= new SqlItems(writer, quota);
+    SqlChangeLog? changes;
+    SqlChangeLog changeLog => changes ??= new SqlChangeLog(writer);
 
     public IChangeNotifier Notifier => notifier;
 
@@ -161,14 +163,17 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         ItemStore.DeleteAsync(folderId, resourceName, condition, cancellationToken);
 
     public Task<FolderChanges> GetFolderChangesAsync(long folderId, long sinceModSeq, int limit = 10_000, CancellationToken cancellationToken = default) =>
-        ItemStore.GetFolderChangesAsync(folderId, sinceModSeq, limit, cancellationToken);
+        changeLog.GetFolderChangesAsync(folderId, sinceModSeq, limit, cancellationToken);
 
     /// <summary>
     /// Prunes the change log of every store of the rows written before <paramref name="before"/>
     /// (<c>changelog_retention</c>); a reader from a position older than what is left is told it expired.
     /// </summary>
     public Task<long> PruneChangesAsync(DateTimeOffset before, CancellationToken cancellationToken = default) =>
-        ItemStore.PruneChangesAsync(before, cancellationToken);
+        changeLog.PruneChangesAsync(before, cancellationToken);
+
+    public Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, long? committed = null, CancellationToken cancellationToken = default) =>
+        changeLog.GetChangesAsync(storeId, sinceModSeq, limit, committed, cancellationToken);
 
     // ---- mail ----
 
@@ -314,10 +319,10 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         if (folderStates.Get(folderId) is { } kept)
         {
             // a big folder read before: bring it forward by the change log, re-reading only what changed
-            var changes = await ReadChangesAsync(kept.StoreId, kept.ModSeq, ChangeWindow.Size, cancellationToken);
+            var changes = await changeLog.ReadChangesAsync(kept.StoreId, kept.ModSeq, SqlChangeLog.WindowSize, cancellationToken);
             // read after the rows: a pruner moves the horizon before it deletes any (see SqlItems.GetFolderChangesAsync)
             var horizon = await db.ScalarAsync<long>("SELECT changes_horizon FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", kept.StoreId));
-            if (changes.Count < ChangeWindow.Size && kept.ModSeq >= horizon)
+            if (changes.Count < SqlChangeLog.WindowSize && kept.ModSeq >= horizon)
             {
                 var (removed, changed, gone) = FolderStates.Affecting(folderId, changes);
                 if (!gone)
@@ -639,132 +644,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             await AddStoreSizeAsync(db, storeId, -total, cancellationToken);
             return (IReadOnlyList<long>)victims.ConvertAll(v => v.Uid);
         }, cancellationToken, stateOnly: true);
-    }
-
-    public async Task<IReadOnlyList<Change>> GetChangesAsync(long storeId, long sinceModSeq, int limit = 10_000, long? committed = null, CancellationToken cancellationToken = default)
-    {
-        if (committed is not { } known || limit < ChangeWindow.Size)
-            return await ReadChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
-        var window = changeWindows.GetOrAdd(storeId, _ => new ChangeWindow());
-        if (window.TryTake(sinceModSeq, known, limit) is { } cached)
-            return cached;
-        // read what the window lacks and keep it for the other sessions of the store
-        var from = window.ExtendsFrom(sinceModSeq);
-        var read = await ReadChangesAsync(storeId, from, limit, cancellationToken);
-        if (read.Count >= limit)
-            return from == sinceModSeq ? read : await ReadChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
-        window.Add(from, read);
-        if (from == sinceModSeq)
-            return read;
-        // what was read joins what the window had; another reader may have moved it meanwhile
-        return window.TryTake(sinceModSeq, known, limit) ?? await ReadChangesAsync(storeId, sinceModSeq, limit, cancellationToken);
-    }
-
-    async Task<List<Change>> ReadChangesAsync(long storeId, long sinceModSeq, int limit, CancellationToken cancellationToken)
-    {
-        await using var db = await database.OpenAsync(cancellationToken);
-        // every session reads this after every change to its store: read by position, not mapped by name
-        static long? Optional(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-        return await db.ReadAsync(
-            "SELECT modseq, entity, kind, object_id, folder_id, uid, at, prev_folder_id, prev_uid, item_kind, resource_name FROM changes " +
-            "WHERE store_id = @store AND modseq > @since ORDER BY modseq, id LIMIT @limit",
-            r =>
-            {
-                var entity = (ChangeEntity)r.GetInt32(1);
-                var id = r.GetInt64(3);
-                return new Change(r.GetInt64(0), entity, (ChangeKind)r.GetInt32(2), id, r.GetInt64(4), Optional(r, 5),
-                    DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)))
-                {
-                    PreviousFolderId = Optional(r, 7),
-                    PreviousUid = Optional(r, 8),
-                    ItemKind = r.IsDBNull(9) ? ItemKind.Mail : (ItemKind)r.GetInt32(9),
-                    ResourceName = entity != ChangeEntity.Item ? null : r.IsDBNull(10) ? Items.GeneratedName(id) : r.GetString(10),
-                };
-            },
-            cancellationToken, RawSql.P("store", storeId), RawSql.P("since", sinceModSeq), RawSql.P("limit", (long)limit));
-    }
-
-    readonly System.Collections.Concurrent.ConcurrentDictionary<long, ChangeWindow> changeWindows = new();
-
-    /// <summary>
-    /// The newest rows of one store's change log as read from the database, shared by its sessions: after a
-    /// commit every session with the store open reads the same new rows, and only the first has to.
-    /// </summary>
-    /// <remarks>
-    /// It holds every row with <c>Low &lt; modseq &lt;= High</c>, nothing else. That stays true because the log
-    /// only grows at its end: a store's modseqs are taken under its row lock and commit in their order (a
-    /// single writer on SQLite), so a read that returns rows up to modseq M, uncut by its LIMIT, has every
-    /// row up to M — in any process, since what is kept here is only what the database said.
-    /// </remarks>
-    sealed class ChangeWindow
-    {
-        public const int Size = 4096;
-        readonly Lock gate = new();
-        readonly List<Change> rows = [];
-        long low = -1, high = -1;
-
-        /// <summary>The rows after <paramref name="since"/>, when the window has all of them up to <paramref name="committed"/>.</summary>
-        public List<Change>? TryTake(long since, long committed, int limit)
-        {
-            lock (gate)
-            {
-                if (low < 0 || since < low || committed > high)
-                    return null;
-                var start = FirstAfter(since);
-                return rows.Count - start > limit ? null : rows.GetRange(start, rows.Count - start);
-            }
-        }
-
-        /// <summary>Where a read should start to extend the window for a caller that needs the rows after <paramref name="since"/>.</summary>
-        public long ExtendsFrom(long since)
-        {
-            lock (gate)
-                return low >= 0 && since >= low && since < high ? high : since;
-        }
-
-        /// <summary>Takes the rows a read after <paramref name="from"/> returned, whole (not cut by its LIMIT).</summary>
-        public void Add(long from, List<Change> read)
-        {
-            lock (gate)
-            {
-                var last = read.Count > 0 ? read[^1].ModSeq : from;
-                if (low >= 0 && from == high)
-                {
-                    rows.AddRange(read);
-                    high = last;
-                }
-                else if (low < 0 || from > high || last > high)
-                {
-                    // not adjacent to what is kept: start again from this read
-                    rows.Clear();
-                    rows.AddRange(read);
-                    low = from;
-                    high = last;
-                }
-                if (rows.Count > Size)
-                {
-                    // drop the oldest, a whole modseq at a time
-                    var cut = rows[rows.Count - Size / 2].ModSeq;
-                    var keep = FirstAfter(cut - 1);
-                    rows.RemoveRange(0, keep);
-                    low = cut - 1;
-                }
-            }
-        }
-
-        int FirstAfter(long modseq)
-        {
-            int lo = 0, hi = rows.Count;
-            while (lo < hi)
-            {
-                var mid = (lo + hi) >> 1;
-                if (rows[mid].ModSeq <= modseq)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            return lo;
-        }
     }
 
     /// <param name="whole">Read every column (a copy or a move takes the item whole); else only what a flag change or an expunge needs.</param>
