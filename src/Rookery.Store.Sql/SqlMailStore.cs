@@ -5,6 +5,7 @@ using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
 using Rookery.Blobs;
+using static Rookery.Store.Sql.MailRows;
 using static Rookery.Store.Sql.StoreWriter;
 
 namespace Rookery.Store.Sql;
@@ -16,7 +17,6 @@ namespace Rookery.Store.Sql;
 /// </summary>
 public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPolicy quota, IChangeNotifier notifier, TimeProvider? time = null) : IMailStore
 {
-    const int Chunk = 500;
     readonly TimeProvider clock = time ?? TimeProvider.System;
     readonly StoreWriter writer = new(database, blobs, notifier, time ?? TimeProvider.System);
     SqlFolderTree? folderTree;
@@ -25,6 +25,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
     SqlItems ItemStore => items ??= new SqlItems(writer, quota);
     SqlChangeLog? changes;
     SqlChangeLog changeLog => changes ??= new SqlChangeLog(writer);
+    SqlMailState? mailState;
+    SqlMailState state => mailState ??= new SqlMailState(writer, changeLog);
 
     public IChangeNotifier Notifier => notifier;
 
@@ -52,91 +54,41 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         tree.ChangeStoreOwnerAsync(storeId, newOwner, cancellationToken);
 
     public async Task<IReadOnlyList<FolderInfo>> ListFoldersAsync(long storeId, CancellationToken cancellationToken = default) =>
-        [.. (await tree.ListFoldersAsync(storeId, cancellationToken)).Select(WithRecent)];
+        [.. (await tree.ListFoldersAsync(storeId, cancellationToken)).Select(state.WithRecent)];
 
     public async Task<FolderInfo> GetFolderAsync(long folderId, CancellationToken cancellationToken = default) =>
-        WithRecent(await tree.GetFolderAsync(folderId, cancellationToken));
+        state.WithRecent(await tree.GetFolderAsync(folderId, cancellationToken));
 
     public async Task<FolderInfo> CreateFolderAsync(long storeId, long? parentId, string name, ContainerClass containerClass, CancellationToken cancellationToken = default) =>
-        WithRecent(await tree.CreateFolderAsync(storeId, parentId, name, containerClass, cancellationToken));
+        state.WithRecent(await tree.CreateFolderAsync(storeId, parentId, name, containerClass, cancellationToken));
 
     public async Task<FolderInfo> RenameFolderAsync(long folderId, string newName, CancellationToken cancellationToken = default) =>
-        WithRecent(await tree.MoveFolderAsync(folderId, null, newName, keepParent: true, cancellationToken));
+        state.WithRecent(await tree.MoveFolderAsync(folderId, null, newName, keepParent: true, cancellationToken));
 
     public async Task<FolderInfo> MoveFolderAsync(long folderId, long? newParentId, string? newName = null, CancellationToken cancellationToken = default) =>
-        WithRecent(await tree.MoveFolderAsync(folderId, newParentId, newName, keepParent: false, cancellationToken));
+        state.WithRecent(await tree.MoveFolderAsync(folderId, newParentId, newName, keepParent: false, cancellationToken));
 
     public Task DeleteFolderAsync(long folderId, CancellationToken cancellationToken = default) => tree.DeleteFolderAsync(folderId, cancellationToken);
 
-    /// <summary>
-    /// The claims of this process, ahead of the database: a claim is answered here and written behind,
-    /// so neither SELECT nor the updates after an APPEND wait for a commit. RFC 9051 §2.3.2 lets a
-    /// server call a message recent when it cannot tell whether another session saw it first, which is
-    /// all that a claim lost to a crash, or made at the same moment by another process, amounts to.
-    /// </summary>
-    readonly Dictionary<long, long> recentClaims = [];
+    // ---- the mail layer's state: \Recent, subscriptions, flags and keywords (SqlMailState) ----
 
-    public async Task<long> ClaimRecentAsync(long folderId, FolderInfo? asRead = null, CancellationToken cancellationToken = default)
-    {
-        (long RecentUid, long UidNext) folder;
-        if (asRead is not null && asRead.Id == folderId)
-            folder = (asRead.RecentUid, asRead.UidNext);
-        else
-        {
-            await using var db = await database.OpenAsync(cancellationToken);
-            var rows = await db.ReadAsync("SELECT recent_uid, uid_next FROM folders WHERE id = @id", r => (r.GetInt64(0), r.GetInt64(1)),
-                cancellationToken, RawSql.P("id", folderId));
-            folder = rows.Count > 0 ? rows[0] : throw new StoreObjectNotFoundException($"folder {folderId}");
-        }
-        long claimed;
-        lock (recentClaims)
-        {
-            claimed = Math.Max(folder.RecentUid, recentClaims.GetValueOrDefault(folderId));
-            if (claimed >= folder.UidNext)
-                return folder.UidNext;
-            recentClaims[folderId] = folder.UidNext;
-        }
-        // Written behind; a write that fails only makes the messages recent once more.
-        _ = writer.WriteUnversionedAsync(db => db.RunAsync("UPDATE folders SET recent_uid = @next WHERE id = @id AND recent_uid < @next", CancellationToken.None,
-                RawSql.P("next", folder.UidNext), RawSql.P("id", folderId)), CancellationToken.None, stateOnly: true)
-            .ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-        return claimed;
-    }
+    public Task<long> ClaimRecentAsync(long folderId, FolderInfo? asRead = null, CancellationToken cancellationToken = default) =>
+        state.ClaimRecentAsync(folderId, asRead, cancellationToken);
 
-    // ---- subscriptions ----
+    public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default) =>
+        state.ListSubscriptionsAsync(storeId, cancellationToken);
 
-    public async Task<IReadOnlyList<string>> ListSubscriptionsAsync(long storeId, CancellationToken cancellationToken = default)
-    {
-        await using var db = await database.OpenAsync(cancellationToken);
-        var names = await db.ListAsync<string>("SELECT name FROM subscriptions WHERE store_id = @id", cancellationToken, RawSql.P("id", storeId));
-        names.Sort(StringComparer.Ordinal);
-        return names;
-    }
+    public Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default) =>
+        state.SetSubscriptionAsync(storeId, name, subscribed, cancellationToken);
 
-    public async Task SetSubscriptionAsync(long storeId, string name, bool subscribed, CancellationToken cancellationToken = default)
-    {
-        if (name.Length > 700)
-            throw new FolderOperationException("a mailbox name can be at most 700 characters");
-        await writer.WriteUnversionedAsync(async db =>
-        {
-            var table = db.GetTable<SubscriptionRow>();
-            if (!subscribed)
-                return await table.Where(s => s.StoreId == storeId && s.Name == name).DeleteAsync(cancellationToken);
-            if (await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
-                return 0;
-            try
-            {
-                return await db.InsertAsync(new SubscriptionRow { StoreId = storeId, Name = name }, token: cancellationToken);
-            }
-            catch (DbException)
-            {
-                // subscribed concurrently by another session: the outcome is the same; anything else is a real error
-                if (!await table.AnyAsync(s => s.StoreId == storeId && s.Name == name, cancellationToken))
-                    throw;
-                return 0;
-            }
-        }, cancellationToken);
-    }
+    public Task<IReadOnlyList<string>> ListKeywordsAsync(long folderId, CancellationToken cancellationToken = default) =>
+        state.ListKeywordsAsync(folderId, cancellationToken);
+
+    public Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default) =>
+        state.ListItemStatesAsync(folderId, changedSince, cancellationToken);
+
+    public Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default) =>
+        state.SetFlagsAsync(folderId, uids, change, cancellationToken);
 
     // ---- items of every kind (IItemStore) ----
 
@@ -240,7 +192,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 results.Add(new AppendResult(id, uid, m, uidValidity));
             }
             if (messages.Any(x => x.Request.Keywords.Count > 0))
-                await NoteFolderKeywordsAsync(db, storeId, m, folderId, messages.SelectMany(x => x.Request.Keywords), cancellationToken);
+                await state.NoteFolderKeywordsAsync(db, storeId, m, folderId, messages.SelectMany(x => x.Request.Keywords), cancellationToken);
             await AddStoreSizeAsync(db, storeId, total, cancellationToken);
             return results;
         }, cancellationToken);
@@ -281,84 +233,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         Filter(sql, parameters, query);
         return await db.ScalarAsync<long>(sql.ToString(), cancellationToken, [.. parameters]);
     }
-
-    public async Task<IReadOnlyList<string>> ListKeywordsAsync(long folderId, CancellationToken cancellationToken = default)
-    {
-        await using var db = await database.OpenAsync(cancellationToken);
-        return await db.ReadAsync("SELECT keyword FROM folder_keywords WHERE folder_id = @folder", r => r.GetString(0), cancellationToken, RawSql.P("folder", folderId));
-    }
-
-    /// <summary>The longest keyword <see cref="ListKeywordsAsync"/> keeps (a longer one is still kept on its messages).</summary>
-    const int MaxFolderKeyword = 255;
-
-    /// <summary>
-    /// Adds <paramref name="keywords"/>, which messages of the folder carry now, to its keyword list, and logs a
-    /// change of the folder when one of them is new there: open views learn of it even when no message carries
-    /// it any more by the time they look.
-    /// </summary>
-    async Task NoteFolderKeywordsAsync(DataConnection db, long storeId, long modseq, long folderId, IEnumerable<string> keywords, CancellationToken cancellationToken)
-    {
-        var insert = database.Engine switch
-        {
-            DatabaseEngine.MySql => "INSERT IGNORE INTO folder_keywords (folder_id, keyword) VALUES (@folder, @keyword)",
-            _ => "INSERT INTO folder_keywords (folder_id, keyword) VALUES (@folder, @keyword) ON CONFLICT (folder_id, keyword) DO NOTHING",
-        };
-        var added = false;
-        // in one order in every transaction, so two writers never wait on each other in a cycle
-        foreach (var keyword in keywords.Where(k => k.Length <= MaxFolderKeyword).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
-            added |= await db.RunAsync(insert, cancellationToken, RawSql.P("folder", folderId), RawSql.P("keyword", keyword)) > 0;
-        if (added)
-            await writer.LogAsync(db, storeId, modseq, ChangeEntity.Folder, ChangeKind.Changed, folderId, folderId, null, cancellationToken);
-    }
-
-    public async Task<IReadOnlyList<ItemState>> ListItemStatesAsync(long folderId, long? changedSince = null, CancellationToken cancellationToken = default)
-    {
-        await using var db = await database.OpenAsync(cancellationToken);
-        if (changedSince is { } since)
-            return await ReadStatesAsync(db, folderId, since, cancellationToken);
-        if (folderStates.Get(folderId) is { } kept)
-        {
-            // a big folder read before: bring it forward by the change log, re-reading only what changed
-            var changes = await changeLog.ReadChangesAsync(kept.StoreId, kept.ModSeq, SqlChangeLog.WindowSize, cancellationToken);
-            // read after the rows: a pruner moves the horizon before it deletes any (see SqlItems.GetFolderChangesAsync)
-            var horizon = await db.ScalarAsync<long>("SELECT changes_horizon FROM stores WHERE id = @id", cancellationToken, RawSql.P("id", kept.StoreId));
-            if (changes.Count < SqlChangeLog.WindowSize && kept.ModSeq >= horizon)
-            {
-                var (removed, changed, gone) = FolderStates.Affecting(folderId, changes);
-                if (!gone)
-                {
-                    var modSeq = changes.Count > 0 ? changes[^1].ModSeq : kept.ModSeq;
-                    var states = removed.Count == 0 && !changed ? kept.States
-                        : FolderStates.Merge(kept.States, removed, changed ? await ReadStatesAsync(db, folderId, kept.ModSeq, cancellationToken) : []);
-                    if (modSeq > kept.ModSeq)
-                        folderStates.Put(folderId, new FolderStates.Entry(kept.StoreId, modSeq, states));
-                    return states;
-                }
-            }
-            folderStates.Forget(folderId);
-        }
-        // what the store had committed before the rows are read: the states hold every change up to it
-        var store = await db.ReadAsync("SELECT f.store_id, s.modseq FROM folders f JOIN stores s ON s.id = f.store_id WHERE f.id = @folder",
-            r => (StoreId: r.GetInt64(0), ModSeq: r.GetInt64(1)), cancellationToken, RawSql.P("folder", folderId));
-        var all = (await ReadStatesAsync(db, folderId, null, cancellationToken)).ToArray();
-        if (store.Count == 1 && all.Length >= FolderStates.MinimumItems)
-            folderStates.Put(folderId, new FolderStates.Entry(store[0].StoreId, store[0].ModSeq, all));
-        return all;
-    }
-
-    /// <summary>Item states in uid order: every one of the folder, or those changed after <paramref name="since"/>.</summary>
-    static async Task<List<ItemState>> ReadStatesAsync(DataConnection db, long folderId, long? since, CancellationToken cancellationToken)
-    {
-        static ItemState Read(System.Data.Common.DbDataReader r) =>
-            new(r.GetInt64(0), r.GetInt64(1), (MessageFlags)r.GetInt32(2), r.GetString(3) is { Length: > 0 } keywords ? SplitKeywords(keywords) : []);
-        return since is { } after
-            ? await db.ReadAsync("SELECT uid, modseq, flags, keywords FROM items WHERE folder_id = @folder AND modseq > @since ORDER BY uid", Read, cancellationToken,
-                RawSql.P("folder", folderId), RawSql.P("since", after))
-            : await db.ReadAsync("SELECT uid, modseq, flags, keywords FROM items WHERE folder_id = @folder ORDER BY uid", Read, cancellationToken,
-                RawSql.P("folder", folderId));
-    }
-
-    readonly FolderStates folderStates = new();
 
     /// <summary>Appends the conditions of <paramref name="query"/> to a WHERE clause over items.</summary>
     static void Filter(System.Text.StringBuilder sql, List<DataParameter> parameters, ItemQuery query)
@@ -443,81 +317,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return db.RunAsync(sql, cancellationToken, RawSql.P("blob", blobId), RawSql.P("structure", structure));
     }
 
-    public async Task<FlagResult> SetFlagsAsync(long folderId, IReadOnlyCollection<long> uids, FlagChange change, CancellationToken cancellationToken = default)
-    {
-        var storeId = await writer.StoreIdOfFolderAsync(folderId, cancellationToken);
-        return await writer.WriteAsync([storeId], async (db, modseq) =>
-        {
-            var m = modseq[storeId];
-            var changed = new List<ItemInfo>();
-            var failed = new List<long>();
-            var missing = new List<long>();
-            var applied = false; // whether a keyword the change adds is on a message now
-            foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            {
-                var rows = await LoadItemsAsync(db, folderId, chunk, cancellationToken, whole: false);
-                if (rows.Count == 0)
-                    await EnsureFolderExistsAsync(db, folderId, cancellationToken);
-                if (rows.Count < chunk.Length)
-                {
-                    var found = rows.Select(r => r.Uid).ToHashSet();
-                    missing.AddRange(chunk.Where(uid => !found.Contains(uid)));
-                }
-                foreach (var row in rows)
-                {
-                    if (change.UnchangedSince is { } limit && row.ModSeq > limit)
-                    {
-                        failed.Add(row.Uid);
-                        continue;
-                    }
-                    var flags = (MessageFlags)row.Flags;
-                    var keywords = SplitKeywords(row.Keywords);
-                    var (newFlags, newKeywords) = Apply(change, flags, keywords);
-                    if (change.Operation != FlagOperation.Remove && change.Keywords.Count > 0)
-                        applied = true;
-                    if (newFlags == flags && newKeywords.SequenceEqual(keywords, StringComparer.OrdinalIgnoreCase))
-                        continue;
-                    row.Flags = (int)newFlags;
-                    row.Keywords = JoinKeywords(newKeywords);
-                    row.ModSeq = m;
-                    await db.RunAsync("UPDATE items SET flags = @flags, keywords = @keywords, modseq = @modseq WHERE id = @id", cancellationToken,
-                        RawSql.P("flags", row.Flags), RawSql.P("keywords", row.Keywords), RawSql.P("modseq", m), RawSql.P("id", row.Id));
-                    await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Changed, row.Id, folderId, row.Uid, cancellationToken,
-                        itemKind: (ItemKind)row.Kind, resourceName: row.ResourceName);
-                    changed.Add(ToInfo(row));
-                }
-            }
-            if (applied)
-                await NoteFolderKeywordsAsync(db, storeId, m, folderId, change.Keywords, cancellationToken);
-            if (changed.Count > 0)
-                await TouchFolderAsync(db, folderId, m, cancellationToken);
-            return new FlagResult(changed, failed, missing);
-        }, cancellationToken, stateOnly: true);
-    }
-
-    static (MessageFlags, List<string>) Apply(FlagChange change, MessageFlags flags, List<string> keywords)
-    {
-        var set = new List<string>(keywords);
-        switch (change.Operation)
-        {
-            case FlagOperation.Add:
-                flags |= change.Flags;
-                foreach (var k in change.Keywords)
-                    if (!set.Contains(k, StringComparer.OrdinalIgnoreCase))
-                        set.Add(k);
-                break;
-            case FlagOperation.Remove:
-                flags &= ~change.Flags;
-                set.RemoveAll(k => change.Keywords.Contains(k, StringComparer.OrdinalIgnoreCase));
-                break;
-            default:
-                flags = change.Flags;
-                set = change.Keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-                break;
-        }
-        return (flags, set);
-    }
-
     public async Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
     {
         var target = await writer.StoreOfFolderAsync(targetFolderId, cancellationToken);
@@ -553,7 +352,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
             }
-            await NoteFolderKeywordsAsync(db, targetStore, m, targetFolderId, sources.SelectMany(s => SplitKeywords(s.Keywords)), cancellationToken);
+            await state.NoteFolderKeywordsAsync(db, targetStore, m, targetFolderId, sources.SelectMany(s => SplitKeywords(s.Keywords)), cancellationToken);
             await AddStoreSizeAsync(db, targetStore, total, cancellationToken);
             return new CopyResult(uidValidity, mappings);
         }, cancellationToken);
@@ -608,7 +407,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
                 mappings.Add(new UidMapping(source.Uid, uid));
                 uid++;
             }
-            await NoteFolderKeywordsAsync(db, targetStore, m, targetFolderId, sources.SelectMany(s => SplitKeywords(s.Keywords)), cancellationToken);
+            await state.NoteFolderKeywordsAsync(db, targetStore, m, targetFolderId, sources.SelectMany(s => SplitKeywords(s.Keywords)), cancellationToken);
             await ReleaseFromFolderAsync(db, sourceFolderId, sources.Count, total, modseq[sourceStore], cancellationToken);
             if (sourceStore != targetStore)
             {
@@ -646,90 +445,6 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         }, cancellationToken, stateOnly: true);
     }
 
-    /// <param name="whole">Read every column (a copy or a move takes the item whole); else only what a flag change or an expunge needs.</param>
-    static async Task<List<ItemRow>> LoadItemsAsync(DataConnection db, long folderId, IReadOnlyCollection<long> uids, CancellationToken cancellationToken, bool whole = true)
-    {
-        var (columns, read) = whole ? (ItemWriteColumns, (Func<System.Data.Common.DbDataReader, ItemRow>)ReadItemWriteRow) : (ItemStateColumns, ReadItemStateRow);
-        if (uids.Count == 1)
-            return await db.ReadAsync(columns + " WHERE folder_id = @folder AND uid = @uid", read, cancellationToken,
-                RawSql.P("folder", folderId), RawSql.P("uid", uids.First()));
-        var rows = new List<ItemRow>();
-        foreach (var chunk in uids.Distinct().Chunk(Chunk))
-            rows.AddRange(await db.ReadOnceAsync($"{columns} WHERE folder_id = @folder AND uid IN ({RawSql.InlineList(chunk)})", read, cancellationToken, RawSql.P("folder", folderId)));
-        rows.Sort((a, b) => a.Uid.CompareTo(b.Uid));
-        return rows;
-    }
-
-    /// <summary>
-    /// What a flag change or an expunge reads of each item: its state, content reference and kind, none of the
-    /// header fields (STORE and EXPUNGE are half of imaptest's writes, and read every item they touch).
-    /// </summary>
-    const string ItemStateColumns = "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, kind, resource_name FROM items";
-
-    static ItemRow ReadItemStateRow(System.Data.Common.DbDataReader r) => new()
-    {
-        Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
-        Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
-        Kind = r.GetInt32(10), ResourceName = r.IsDBNull(11) ? null : r.GetString(11),
-    };
-
-    const string ItemRowColumns =
-        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers FROM items";
-
-    /// <summary>
-    /// <see cref="ItemRowColumns"/> and the item's kind, content type and resource name: what the writes that copy,
-    /// move, expunge or change items read (FETCH and SEARCH, which only mail needs, go without them).
-    /// </summary>
-    const string ItemWriteColumns =
-        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, subject, from_addr, to_addr, cc_addr, message_id, trace_headers, " +
-        "kind, content_type, resource_name FROM items";
-
-    /// <summary>A row of <see cref="ItemRowColumns"/>, by position: IMAP reads runs of items for FETCH and SEARCH, and the writes that change one message read it.</summary>
-    static ItemRow ReadItemRow(System.Data.Common.DbDataReader r) => new()
-    {
-        Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
-        Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
-        SentAt = r.IsDBNull(10) ? null : r.GetInt64(10), SentOffset = r.IsDBNull(11) ? null : r.GetInt32(11),
-        Subject = r.GetString(12), From = r.GetString(13), To = r.GetString(14), Cc = r.GetString(15), MessageId = r.GetString(16),
-        TraceHeaders = r.IsDBNull(17) ? null : (byte[])r.GetValue(17),
-    };
-
-    /// <summary>A row of <see cref="ItemWriteColumns"/>.</summary>
-    static ItemRow ReadItemWriteRow(System.Data.Common.DbDataReader r)
-    {
-        var row = ReadItemRow(r);
-        row.Kind = r.GetInt32(18);
-        row.ContentType = r.IsDBNull(19) ? null : r.GetString(19);
-        row.ResourceName = r.IsDBNull(20) ? null : r.GetString(20);
-        return row;
-    }
-
-    /// <summary>The columns of <see cref="ItemRowColumns"/> up to <c>keywords, received_at</c>, then trace_headers: an item without its header fields.</summary>
-    const string ItemRowColumnsWithoutFields =
-        "SELECT id, store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, trace_headers FROM items";
-
-    static ItemRow ReadItemRowWithoutFields(System.Data.Common.DbDataReader r) => new()
-    {
-        Id = r.GetInt64(0), StoreId = r.GetInt64(1), FolderId = r.GetInt64(2), Uid = r.GetInt64(3), ModSeq = r.GetInt64(4), BlobId = r.GetString(5),
-        Size = r.GetInt64(6), Flags = r.GetInt32(7), Keywords = r.GetString(8), ReceivedAt = r.GetInt64(9),
-        TraceHeaders = r.IsDBNull(10) ? null : (byte[])r.GetValue(10),
-    };
-
-    static string JoinKeywords(IEnumerable<string> keywords)
-    {
-        var list = keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return list.Count == 0 ? "" : " " + string.Join(' ', list) + " ";
-    }
-
-    static List<string> SplitKeywords(string keywords) => [.. keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
-
-    static ItemRow Clone(ItemRow r) => new()
-    {
-        StoreId = r.StoreId, FolderId = r.FolderId, Uid = r.Uid, ModSeq = r.ModSeq, BlobId = r.BlobId, Size = r.Size, Flags = r.Flags,
-        Keywords = r.Keywords, ReceivedAt = r.ReceivedAt, SentAt = r.SentAt, Subject = r.Subject, From = r.From, To = r.To, Cc = r.Cc, MessageId = r.MessageId,
-        TraceHeaders = r.TraceHeaders, SentOffset = r.SentOffset, Kind = r.Kind, ContentType = r.ContentType,
-    };
-
     /// <summary>
     /// The name a copied or moved item has in the target folder: its own, unless an item there has it already
     /// (then one generated from its id). Mail has none to keep.
@@ -747,29 +462,4 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return db.RunAsync($"INSERT INTO {table} (item_id, folder_id, {columns}) SELECT @to, @folder, {columns} FROM {table} WHERE item_id = @from", cancellationToken,
             RawSql.P("to", to), RawSql.P("folder", folderId), RawSql.P("from", from));
     }
-
-    /// <summary>The folder with this process's \Recent claim on it, when that is further on than the database's.</summary>
-    FolderInfo WithRecent(FolderInfo folder) =>
-        RecentUidOf(folder.Id, folder.RecentUid) is var recent && recent != folder.RecentUid ? folder with { RecentUid = recent } : folder;
-
-    /// <summary>A folder's first unclaimed uid: the database's, or this process's claim when that is further on.</summary>
-    long RecentUidOf(long folderId, long stored)
-    {
-        lock (recentClaims)
-            return Math.Max(stored, recentClaims.GetValueOrDefault(folderId));
-    }
-
-    static ItemInfo ToInfo(ItemRow r) => new(r.Id, r.FolderId, r.Uid, r.ModSeq, r.BlobId, r.Size, (MessageFlags)r.Flags, SplitKeywords(r.Keywords),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt), new ItemFields
-        {
-            Subject = r.Subject,
-            From = r.From,
-            To = r.To,
-            Cc = r.Cc,
-            MessageId = r.MessageId,
-            SentAt = r.SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent).ToOffset(TimeSpan.FromMinutes(r.SentOffset ?? 0)) : null,
-        })
-    {
-        TraceHeaders = r.TraceHeaders,
-    };
 }
