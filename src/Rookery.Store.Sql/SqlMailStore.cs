@@ -158,7 +158,7 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             {
                 await blobs.AddReferencesAsync(db, group.First().Content, group.Count(), cancellationToken);
                 if (group.Select(x => x.Request.Structure).FirstOrDefault(d => d is not null) is { } structure)
-                    await InsertStructureAsync(db, group.Key, structure, replace: false, cancellationToken);
+                    await state.InsertStructureAsync(db, group.Key, structure, replace: false, cancellationToken);
             }
             var results = new List<AppendResult>(messages.Count);
             for (var i = 0; i < messages.Count; i++)
@@ -276,46 +276,11 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
         return item.TraceHeaders.IsEmpty ? content : new PrefixedStream(item.TraceHeaders, content);
     }
 
-    public async Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<ItemInfo> items, CancellationToken cancellationToken = default)
-    {
-        var found = new Dictionary<string, byte[]>(items.Count, StringComparer.Ordinal);
-        if (items.Count == 0)
-            return found;
-        await using var db = await database.OpenAsync(cancellationToken);
-        foreach (var chunk in items.Select(i => i.BlobId).Distinct(StringComparer.Ordinal).Chunk(Chunk))
-        {
-            var names = string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => "@b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            var parameters = chunk.Select((id, i) => RawSql.P("b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), id)).ToArray();
-            foreach (var row in await db.ListOnceAsync<StructureRow>($"SELECT blob_id, structure FROM message_structures WHERE blob_id IN ({names})", cancellationToken, parameters))
-                found[row.BlobId] = row.Structure;
-        }
-        return found;
-    }
+    public Task<IReadOnlyDictionary<string, byte[]>> GetStructuresAsync(IReadOnlyCollection<ItemInfo> items, CancellationToken cancellationToken = default) =>
+        state.GetStructuresAsync(items, cancellationToken);
 
-    // a description can always be made again: its fsync may follow like a state change's
     public Task SaveStructureAsync(ItemInfo item, byte[] structure, CancellationToken cancellationToken = default) =>
-        writer.WriteUnversionedAsync(async db =>
-        {
-            await InsertStructureAsync(db, item.BlobId, structure, replace: true, cancellationToken);
-            return 0;
-        }, cancellationToken, stateOnly: true);
-
-    /// <summary>
-    /// Keeps a content's structure description. At ingest the content's first description stays (the same
-    /// content has the same structure); a late one replaces what is there, which a reader found unusable.
-    /// </summary>
-    Task InsertStructureAsync(DataConnection db, string blobId, byte[] structure, bool replace, CancellationToken cancellationToken)
-    {
-        var mysql = database.Engine == DatabaseEngine.MySql;
-        var sql = (mysql, replace) switch
-        {
-            (true, false) => "INSERT IGNORE INTO message_structures (blob_id, structure) VALUES (@blob, @structure)",
-            (true, true) => "INSERT INTO message_structures (blob_id, structure) VALUES (@blob, @structure) ON DUPLICATE KEY UPDATE structure = VALUES(structure)",
-            (false, false) => "INSERT INTO message_structures (blob_id, structure) VALUES (@blob, @structure) ON CONFLICT (blob_id) DO NOTHING",
-            (false, true) => "INSERT INTO message_structures (blob_id, structure) VALUES (@blob, @structure) ON CONFLICT (blob_id) DO UPDATE SET structure = excluded.structure",
-        };
-        return db.RunAsync(sql, cancellationToken, RawSql.P("blob", blobId), RawSql.P("structure", structure));
-    }
+        state.SaveStructureAsync(item, structure, cancellationToken);
 
     public async Task<CopyResult> CopyItemsAsync(long sourceFolderId, IReadOnlyCollection<long> uids, long targetFolderId, CancellationToken cancellationToken = default)
     {
