@@ -225,14 +225,10 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
         await EnsureQuotaAsync(db, storeId, blob.Length, limits, cancellationToken);
         var (uid, _) = await TakeUidsAsync(db, Database.Engine, folderId, 1, m, blob.Length, cancellationToken);
         await writer.Blobs.AddReferencesAsync(db, blob, 1, cancellationToken);
-        var id = await db.InsertReturningIdAsync(Database.Engine,
-            "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, subject, from_addr, to_addr, cc_addr, " +
-            "message_id, kind, content_type, resource_name, arrived_modseq) VALUES (@store, @folder, @uid, @modseq, @blob, @size, 0, '', @received, '', '', '', '', '', " +
-            "@kind, @type, @name, @modseq)",
-            cancellationToken,
-            RawSql.P("store", storeId), RawSql.P("folder", folderId), RawSql.P("uid", uid), RawSql.P("modseq", m), RawSql.P("blob", blob.Id.Value),
-            RawSql.P("size", blob.Length), RawSql.P("received", writer.Now), RawSql.P("kind", (int)kind), RawSql.P("type", contentType),
-            RawSql.P("name", resourceName));
+        var id = await InsertAsync(db, Database.Engine, new NewItem(storeId, folderId, uid, m, blob.Id.Value, blob.Length, writer.Now)
+        {
+            Kind = kind, ContentType = contentType, ResourceName = resourceName,
+        }, cancellationToken);
         var name = resourceName ?? Items.GeneratedName(id);
         await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken,
             itemKind: kind, resourceName: resourceName);
@@ -307,15 +303,83 @@ sealed class SqlItems(StoreWriter writer, IQuotaPolicy quota)
                 await EnsureFolderExistsAsync(db, folderId, cancellationToken);
                 return new ItemWrite(ItemWriteOutcome.NotFound, null);
             }
-            await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", existing.Id));
-            await DeleteFieldsAsync(db, existing.Kind, [existing.Id], cancellationToken);
-            await writer.ReleaseBlobsAsync(db, [existing.BlobId], cancellationToken);
-            await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, existing.Id, folderId, existing.Uid, cancellationToken,
-                itemKind: existing.Kind, resourceName: existing.ResourceName == Items.GeneratedName(existing.Id) ? null : existing.ResourceName);
-            await ReleaseFromFolderAsync(db, folderId, 1, existing.Size, m, cancellationToken);
-            await AddStoreSizeAsync(db, storeId, -existing.Size, cancellationToken);
+            await RemoveAsync(db, writer, storeId, m, folderId,
+                [new Removed(existing.Id, existing.Uid, existing.Kind, existing.ResourceName == Items.GeneratedName(existing.Id) ? null : existing.ResourceName, existing.BlobId, existing.Size)],
+                cancellationToken);
             return new ItemWrite(ItemWriteOutcome.Deleted, existing);
         }, cancellationToken);
+    }
+
+    /// <summary>A row of <c>items</c> to insert: every kind has the first columns; mail adds its flags, header fields and trace headers.</summary>
+    internal sealed record NewItem(long StoreId, long FolderId, long Uid, long ModSeq, string BlobId, long Size, long ReceivedAt)
+    {
+        public ItemKind Kind { get; init; } = ItemKind.Mail;
+        public string? ContentType { get; init; }
+        public string? ResourceName { get; init; }
+        public int Flags { get; init; }
+        public string Keywords { get; init; } = "";
+        public ItemFields Fields { get; init; } = new();
+        public byte[]? TraceHeaders { get; init; }
+    }
+
+    /// <summary>Inserts an item of any kind (an APPEND, a delivery, a DAV PUT) and returns its id; the caller logs it and counts it.</summary>
+    internal static Task<long> InsertAsync(DataConnection db, DatabaseEngine engine, NewItem item, CancellationToken cancellationToken)
+    {
+        var fields = item.Fields;
+        return db.InsertReturningIdAsync(engine,
+            "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, " +
+            "subject, from_addr, to_addr, cc_addr, message_id, trace_headers, kind, content_type, resource_name, arrived_modseq) VALUES (@store, @folder, @uid, @modseq, " +
+            "@blob, @size, @flags, @keywords, @received, @sent, @offset, @subject, @from, @to, @cc, @messageId, @trace, @kind, @type, @name, @modseq)",
+            cancellationToken,
+            RawSql.P("store", item.StoreId),
+            RawSql.P("folder", item.FolderId),
+            RawSql.P("uid", item.Uid),
+            RawSql.P("modseq", item.ModSeq),
+            RawSql.P("blob", item.BlobId),
+            RawSql.P("size", item.Size),
+            RawSql.P("flags", item.Flags),
+            RawSql.P("keywords", item.Keywords),
+            RawSql.P("received", item.ReceivedAt),
+            RawSql.P("sent", fields.SentAt?.ToUnixTimeMilliseconds()),
+            RawSql.P("offset", fields.SentAt is { } sentAt ? (int)sentAt.Offset.TotalMinutes : (int?)null),
+            RawSql.P("subject", RawSql.Clean(fields.Subject, 10_000)),
+            RawSql.P("from", RawSql.Clean(fields.From, 100_000)),
+            RawSql.P("to", RawSql.Clean(fields.To, 100_000)),
+            RawSql.P("cc", RawSql.Clean(fields.Cc, 100_000)),
+            RawSql.P("messageId", RawSql.Clean(fields.MessageId, 998)),
+            RawSql.P("trace", item.TraceHeaders),
+            RawSql.P("kind", (int)item.Kind),
+            RawSql.P("type", item.ContentType),
+            RawSql.P("name", item.ResourceName));
+    }
+
+    /// <summary>An item leaving the store: what its removal must release and log.</summary>
+    /// <param name="ResourceName">The name its tombstone carries; null for a generated one (mail).</param>
+    internal sealed record Removed(long Id, long Uid, ItemKind Kind, string? ResourceName, string BlobId, long Size);
+
+    /// <summary>
+    /// Removes items of one folder inside the caller's write, whatever their kind and whoever asks (a DAV DELETE,
+    /// an IMAP EXPUNGE): their rows and field rows, their blob references, a tombstone each, and their share of
+    /// the folder's and the store's counts.
+    /// </summary>
+    internal static async Task RemoveAsync(DataConnection db, StoreWriter writer, long storeId, long m, long folderId, IReadOnlyList<Removed> victims,
+        CancellationToken cancellationToken)
+    {
+        // with none, the folder's modseq still moves with the write, as an EXPUNGE of nothing always did
+        if (victims.Count == 1)
+            await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", victims[0].Id));
+        else
+            foreach (var chunk in victims.Chunk(MailRows.Chunk))
+                await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({RawSql.InlineList(chunk.Select(v => v.Id))})", cancellationToken);
+        foreach (var kind in victims.Where(v => v.Kind != ItemKind.Mail).GroupBy(v => v.Kind))
+            await DeleteFieldsAsync(db, kind.Key, kind.Select(v => v.Id).ToList(), cancellationToken);
+        await writer.ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
+        foreach (var victim in victims)
+            await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken,
+                itemKind: victim.Kind, resourceName: victim.ResourceName);
+        var total = victims.Sum(v => v.Size);
+        await ReleaseFromFolderAsync(db, folderId, victims.Count, total, m, cancellationToken);
+        await AddStoreSizeAsync(db, storeId, -total, cancellationToken);
     }
 
     static string CleanContentType(string contentType)

@@ -165,29 +165,14 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             {
                 var (content, request) = messages[i];
                 var uid = firstUid + i;
-                var fields = request.Fields;
-                var id = await db.InsertReturningIdAsync(database.Engine,
-                    "INSERT INTO items (store_id, folder_id, uid, modseq, blob_id, size, flags, keywords, received_at, sent_at, sent_offset, " +
-                    "subject, from_addr, to_addr, cc_addr, message_id, trace_headers, arrived_modseq) VALUES (@store, @folder, @uid, @modseq, @blob, @size, @flags, " +
-                    "@keywords, @received, @sent, @offset, @subject, @from, @to, @cc, @messageId, @trace, @modseq)",
-                    cancellationToken,
-                    RawSql.P("store", storeId),
-                    RawSql.P("folder", folderId),
-                    RawSql.P("uid", uid),
-                    RawSql.P("modseq", m),
-                    RawSql.P("blob", content.Id.Value),
-                    RawSql.P("size", (long)sizes[i]),
-                    RawSql.P("flags", (int)request.Flags),
-                    RawSql.P("keywords", JoinKeywords(request.Keywords)),
-                    RawSql.P("received", (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds()),
-                    RawSql.P("sent", fields.SentAt?.ToUnixTimeMilliseconds()),
-                    RawSql.P("offset", fields.SentAt is { } sentAt ? (int)sentAt.Offset.TotalMinutes : (int?)null),
-                    RawSql.P("subject", RawSql.Clean(fields.Subject, 10_000)),
-                    RawSql.P("from", RawSql.Clean(fields.From, 100_000)),
-                    RawSql.P("to", RawSql.Clean(fields.To, 100_000)),
-                    RawSql.P("cc", RawSql.Clean(fields.Cc, 100_000)),
-                    RawSql.P("messageId", RawSql.Clean(fields.MessageId, 998)),
-                    RawSql.P("trace", request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray()));
+                var id = await SqlItems.InsertAsync(db, database.Engine,
+                    new SqlItems.NewItem(storeId, folderId, uid, m, content.Id.Value, sizes[i], (request.ReceivedAt ?? clock.GetUtcNow()).ToUnixTimeMilliseconds())
+                    {
+                        Flags = (int)request.Flags,
+                        Keywords = JoinKeywords(request.Keywords),
+                        Fields = request.Fields,
+                        TraceHeaders = request.TraceHeaders.IsEmpty ? null : request.TraceHeaders.ToArray(),
+                    }, cancellationToken);
                 await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Created, id, folderId, uid, cancellationToken);
                 results.Add(new AppendResult(id, uid, m, uidValidity));
             }
@@ -392,20 +377,8 @@ public sealed class SqlMailStore(Database database, BlobStorage blobs, IQuotaPol
             var victims = await LoadItemsAsync(db, folderId, uids, cancellationToken, whole: false);
             if (victims.Count == 0)
                 await EnsureFolderExistsAsync(db, folderId, cancellationToken);
-            if (victims.Count == 1)
-                await db.RunAsync("DELETE FROM items WHERE id = @id", cancellationToken, RawSql.P("id", victims[0].Id));
-            else
-                foreach (var chunk in victims.Chunk(Chunk))
-                    await db.RunOnceAsync($"DELETE FROM items WHERE id IN ({RawSql.InlineList(chunk.Select(v => v.Id))})", cancellationToken);
-            foreach (var kind in victims.Where(v => v.Kind != (int)ItemKind.Mail).GroupBy(v => (ItemKind)v.Kind))
-                await SqlItems.DeleteFieldsAsync(db, kind.Key, kind.Select(v => v.Id).ToList(), cancellationToken);
-            await writer.ReleaseBlobsAsync(db, victims.Select(v => v.BlobId), cancellationToken);
-            foreach (var victim in victims)
-                await writer.LogAsync(db, storeId, m, ChangeEntity.Item, ChangeKind.Deleted, victim.Id, folderId, victim.Uid, cancellationToken,
-                    itemKind: (ItemKind)victim.Kind, resourceName: victim.ResourceName);
-            var total = victims.Sum(v => v.Size);
-            await ReleaseFromFolderAsync(db, folderId, victims.Count, total, m, cancellationToken);
-            await AddStoreSizeAsync(db, storeId, -total, cancellationToken);
+            await SqlItems.RemoveAsync(db, writer, storeId, m, folderId,
+                victims.ConvertAll(v => new SqlItems.Removed(v.Id, v.Uid, (ItemKind)v.Kind, v.ResourceName, v.BlobId, v.Size)), cancellationToken);
             return (IReadOnlyList<long>)victims.ConvertAll(v => v.Uid);
         }, cancellationToken, stateOnly: true);
     }
