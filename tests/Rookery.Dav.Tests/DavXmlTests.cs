@@ -1,0 +1,128 @@
+using System.Text;
+using Rookery.Dav.Protocol;
+
+namespace Rookery.Dav.Tests;
+
+/// <summary>Request bodies read defensively and parsed as WebDAV defines them; multistatus bodies written exactly.</summary>
+public sealed class DavXmlTests
+{
+    static ReadOnlyMemory<byte> Body(string xml) => Encoding.UTF8.GetBytes(xml);
+
+    [Fact]
+    public void A_propfind_names_its_properties_in_their_namespaces()
+    {
+        var request = PropfindRequest.Parse(Body("""
+            <?xml version="1.0" encoding="utf-8"?>
+            <d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/">
+              <d:prop><d:resourcetype/><d:getetag/><c:calendar-home-set/><cs:getctag/><d:getetag/></d:prop>
+            </d:propfind>
+            """));
+        Assert.Equal(PropfindKind.Prop, request.Kind);
+        Assert.Equal([DavNames.Dav + "resourcetype", DavNames.Dav + "getetag", DavNames.CalDav + "calendar-home-set", DavNames.CalendarServer + "getctag"], request.Properties);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \r\n")]
+    public void An_empty_propfind_body_asks_for_all_properties(string body)
+    {
+        var request = PropfindRequest.Parse(Body(body));
+        Assert.Equal(PropfindKind.AllProp, request.Kind);
+        Assert.Empty(request.Properties);
+    }
+
+    [Fact]
+    public void Allprop_takes_its_include_and_propname_asks_for_names()
+    {
+        var all = PropfindRequest.Parse(Body("""<propfind xmlns="DAV:"><allprop/><include><supported-report-set/></include></propfind>"""));
+        Assert.Equal(PropfindKind.AllProp, all.Kind);
+        Assert.Equal([DavNames.Dav + "supported-report-set"], all.Properties);
+        Assert.Equal(PropfindKind.PropName, PropfindRequest.Parse(Body("""<propfind xmlns="DAV:"><propname/></propfind>""")).Kind);
+    }
+
+    [Theory]
+    [InlineData("""<propfind xmlns="DAV:"><prop><getetag/></prop>""")] // not well-formed
+    [InlineData("""<propfind><prop><getetag/></prop></propfind>""")] // no DAV: namespace
+    [InlineData("""<propfind xmlns="DAV:"><prop/><allprop/></propfind>""")] // two choices
+    [InlineData("""<propfind xmlns="DAV:"/>""")] // none
+    [InlineData("""<propertyupdate xmlns="DAV:"/>""")] // another request's body
+    public void A_body_that_is_not_a_propfind_is_400(string body)
+    {
+        var refused = Assert.Throws<DavRequestException>(() => PropfindRequest.Parse(Body(body)));
+        Assert.Equal(400, refused.Status);
+    }
+
+    [Fact]
+    public void A_body_with_a_dtd_is_refused_and_no_entity_is_expanded()
+    {
+        // "billion laughs": expanded, it would be gigabytes
+        var laughs = """
+            <?xml version="1.0"?>
+            <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+              <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+            <d:propfind xmlns:d="DAV:"><d:prop><d:displayname>&lol3;</d:displayname></d:prop></d:propfind>
+            """;
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => DavXml.Parse(Body(laughs))).Status);
+        // an external entity: never fetched, never read
+        var external = """
+            <?xml version="1.0"?>
+            <!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+            <d:propfind xmlns:d="DAV:"><d:prop><d:displayname>&secret;</d:displayname></d:prop></d:propfind>
+            """;
+        var refused = Assert.Throws<DavRequestException>(() => DavXml.Parse(Body(external)));
+        Assert.Equal(400, refused.Status);
+        Assert.DoesNotContain("root:", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nesting_and_size_are_bounded()
+    {
+        var deep = string.Concat(Enumerable.Repeat("<d:x>", 100)) + string.Concat(Enumerable.Repeat("</d:x>", 100));
+        var body = $"""<d:propfind xmlns:d="DAV:"><d:prop>{deep}</d:prop></d:propfind>""";
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => DavXml.Parse(Body(body))).Status);
+        Assert.NotNull(DavXml.Parse(Body(body), new DavXmlLimits { MaxDepth = 200 }).Root);
+
+        var big = $"""<d:propfind xmlns:d="DAV:"><d:prop><d:displayname>{new string('x', 5000)}</d:displayname></d:prop></d:propfind>""";
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => DavXml.Parse(Body(big), new DavXmlLimits { MaxCharacters = 4000 })).Status);
+    }
+
+    [Theory]
+    [InlineData(null, DavDepth.Infinity)]
+    [InlineData("0", DavDepth.Zero)]
+    [InlineData(" 1 ", DavDepth.One)]
+    [InlineData("Infinity", DavDepth.Infinity)]
+    public void Depth_is_0_1_or_infinity(string? header, DavDepth depth) => Assert.Equal(depth, DepthHeader.Parse(header));
+
+    [Fact]
+    public void Other_depths_are_400_and_an_infinite_propfind_is_403_with_its_precondition()
+    {
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => DepthHeader.Parse("2")).Status);
+        var infinite = Assert.Throws<DavRequestException>(() => DepthHeader.ForPropfind(null));
+        Assert.Equal(403, infinite.Status);
+        Assert.Equal(DavNames.Dav + "propfind-finite-depth", infinite.Precondition);
+        Assert.Equal(DavDepth.One, DepthHeader.ForPropfind("1"));
+        Assert.Equal("""<?xml version="1.0" encoding="utf-8"?><d:error xmlns:d="DAV:" xmlns:cal="urn:ietf:params:xml:ns:caldav" xmlns:card="urn:ietf:params:xml:ns:carddav" xmlns:cs="http://calendarserver.org/ns/" xmlns:ical="http://apple.com/ns/ical/"><d:propfind-finite-depth /></d:error>""",
+            Encoding.UTF8.GetString(Multistatus.Error(infinite.Precondition!)));
+    }
+
+    [Fact]
+    public void A_multistatus_groups_each_resources_properties_by_status()
+    {
+        var body = Multistatus.Write(
+        [
+            new DavResponse("/dav/calendars/alice/work/", [
+                new DavProperty(DavNames.Dav + "resourcetype", new object[] { new System.Xml.Linq.XElement(DavNames.Dav + "collection"), new System.Xml.Linq.XElement(DavNames.CalDav + "calendar") }),
+                new DavProperty(DavNames.CalendarServer + "getctag", "\"42\""),
+                DavProperty.NotFound(DavNames.Dav + "getcontentlength"),
+            ]),
+            new DavResponse("/dav/calendars/alice/work/gone.ics", []) { Status = 404 },
+        ], syncToken: "http://rookery.example/sync/7");
+        Assert.Equal(
+            """<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" xmlns:cal="urn:ietf:params:xml:ns:caldav" xmlns:card="urn:ietf:params:xml:ns:carddav" xmlns:cs="http://calendarserver.org/ns/" xmlns:ical="http://apple.com/ns/ical/">""" +
+            """<d:response><d:href>/dav/calendars/alice/work/</d:href><d:propstat><d:prop><d:resourcetype><d:collection /><cal:calendar /></d:resourcetype><cs:getctag>"42"</cs:getctag></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>""" +
+            """<d:propstat><d:prop><d:getcontentlength /></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response>""" +
+            """<d:response><d:href>/dav/calendars/alice/work/gone.ics</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>""" +
+            """<d:sync-token>http://rookery.example/sync/7</d:sync-token></d:multistatus>""",
+            Encoding.UTF8.GetString(body));
+    }
+}
