@@ -126,3 +126,78 @@ public sealed class DavXmlTests
             Encoding.UTF8.GetString(body));
     }
 }
+
+/// <summary>PROPPATCH and REPORT bodies.</summary>
+public sealed class DavRequestTests
+{
+    static ReadOnlyMemory<byte> Body(string xml) => Encoding.UTF8.GetBytes(xml);
+
+    [Fact]
+    public void A_proppatch_keeps_its_sets_and_removes_in_document_order()
+    {
+        var updates = ProppatchRequest.Parse(Body("""
+            <d:propertyupdate xmlns:d="DAV:" xmlns:ical="http://apple.com/ns/ical/">
+              <d:set><d:prop><d:displayname>Work</d:displayname><ical:calendar-color>#FF0000</ical:calendar-color></d:prop></d:set>
+              <d:remove><d:prop><d:displayname/></d:prop></d:remove>
+            </d:propertyupdate>
+            """));
+        Assert.Equal([(DavNames.Dav + "displayname", false), (DavNames.Apple + "calendar-color", false), (DavNames.Dav + "displayname", true)],
+            updates.Select(u => (u.Name, u.IsRemoval)));
+        Assert.Equal("#FF0000", updates[1].Value!.Value);
+    }
+
+    [Theory]
+    [InlineData("""<d:propertyupdate xmlns:d="DAV:"/>""")]
+    [InlineData("""<d:propertyupdate xmlns:d="DAV:"><d:change><d:prop><d:displayname/></d:prop></d:change></d:propertyupdate>""")]
+    [InlineData("""<d:propertyupdate xmlns:d="DAV:"><d:set/></d:propertyupdate>""")]
+    [InlineData("""<d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>""")]
+    public void A_proppatch_that_changes_nothing_or_says_something_else_is_400(string body) =>
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => ProppatchRequest.Parse(Body(body))).Status);
+
+    [Fact]
+    public void A_sync_collection_gives_its_token_level_limit_and_properties()
+    {
+        var first = Assert.IsType<SyncCollectionReport>(ReportRequest.Parse(Body("""
+            <d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/><d:getcontenttype/></d:prop></d:sync-collection>
+            """)));
+        Assert.Equal(("", false, (int?)null), (first.Token, first.Infinite, first.Limit));
+        Assert.Equal([DavNames.Dav + "getetag", DavNames.Dav + "getcontenttype"], first.Properties);
+
+        var next = Assert.IsType<SyncCollectionReport>(ReportRequest.Parse(Body("""
+            <sync-collection xmlns="DAV:"><sync-token> http://rookery/sync/12 </sync-token><sync-level>infinite</sync-level><limit><nresults>100</nresults></limit></sync-collection>
+            """)));
+        Assert.Equal(("http://rookery/sync/12", true, (int?)100), (next.Token, next.Infinite, next.Limit));
+        Assert.Equal([DavNames.Dav + "getetag"], next.Properties);
+    }
+
+    [Fact]
+    public void A_multiget_lists_its_hrefs_and_a_query_keeps_its_filter_for_its_parser()
+    {
+        var multiget = Assert.IsType<MultigetReport>(ReportRequest.Parse(Body("""
+            <c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+              <d:prop><d:getetag/><c:calendar-data/></d:prop>
+              <d:href>/dav/calendars/alice/work/a.ics</d:href><d:href>/dav/calendars/alice/work/b%20c.ics</d:href>
+            </c:calendar-multiget>
+            """)));
+        Assert.Equal(["/dav/calendars/alice/work/a.ics", "/dav/calendars/alice/work/b%20c.ics"], multiget.Hrefs);
+        Assert.Equal([DavNames.Dav + "getetag", DavNames.CalDav + "calendar-data"], multiget.Properties);
+
+        var query = Assert.IsType<QueryReport>(ReportRequest.Parse(Body("""
+            <c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop>
+              <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="20261201T000000Z" end="20270101T000000Z"/></c:comp-filter></c:comp-filter></c:filter>
+            </c:calendar-query>
+            """)));
+        Assert.Equal(DavNames.CalDav + "calendar-query", query.Report);
+        Assert.NotNull(query.Body.Element(DavNames.CalDav + "filter"));
+    }
+
+    [Fact]
+    public void An_unknown_report_is_403_supported_report_and_a_broken_one_400()
+    {
+        var unknown = Assert.Throws<DavRequestException>(() => ReportRequest.Parse(Body("""<d:expand-property xmlns:d="DAV:"/>""")));
+        Assert.Equal((403, DavNames.Dav + "supported-report"), (unknown.Status, unknown.Precondition));
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => ReportRequest.Parse(Body("""<d:sync-collection xmlns:d="DAV:"><d:sync-level>1</d:sync-level></d:sync-collection>"""))).Status);
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => ReportRequest.Parse(Body("""<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>2</d:sync-level></d:sync-collection>"""))).Status);
+        Assert.Equal(400, Assert.Throws<DavRequestException>(() => ReportRequest.Parse(Body("""<c:calendar-multiget xmlns:c="urn:ietf:params:xml:ns:caldav"/>"""))).Status);
+    }
+}
