@@ -82,14 +82,6 @@ public sealed class MessageStructure
         }
     }
 
-    /// <summary>Reads the rest of the stream and describes it (<see cref="Describe"/>).</summary>
-    public static async Task<byte[]?> DescribeAsync(Stream message, CancellationToken cancellationToken)
-    {
-        using var buffer = message.CanSeek ? new MemoryStream((int)Math.Clamp(message.Length - message.Position, 0, int.MaxValue)) : new MemoryStream();
-        await message.CopyToAsync(buffer, cancellationToken);
-        return Describe(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-    }
-
     /// <summary>A structure that answers ENVELOPE, BODY and BODYSTRUCTURE from a description; null when it is of another version or damaged.</summary>
     public static MessageStructure? FromDescription(ReadOnlySpan<byte> description, bool messageGlobal = false) =>
         StructureDescription.Decode(description, messageGlobal) is { } root ? new MessageStructure(ReadOnlyMemory<byte>.Empty, root, messageGlobal, hasContent: false) : null;

@@ -124,13 +124,7 @@ public ref struct Rfc822Reader(ReadOnlySpan<byte> input)
     {
         while (true)
         {
-            if (AtEnd || !Rfc822Chars.IsAtext(Current))
-                return Scan.Invalid;
-            var start = Position;
-            while (Position < input.Length && Rfc822Chars.IsAtext(input[Position]))
-                Position++;
-            output.Append(input[start..Position]);
-            var scan = SkipCfws();
+            var scan = ReadAtom(output);
             if (scan != Scan.More)
                 return scan;
             if (Current != (byte)'.')

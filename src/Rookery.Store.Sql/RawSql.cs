@@ -112,18 +112,13 @@ static class RawSql
     {
         if (Prepared(db, sql, keep, parameters, cancellationToken) is { } statement)
         {
-            try
+            return OnRows(statement, reader =>
             {
                 var rows = new List<T>();
-                var reader = new SqliteStatements.Reader(statement, SqliteTimeoutSeconds);
                 while (reader.Read())
                     rows.Add(read(reader));
                 return rows;
-            }
-            finally
-            {
-                Release(statement);
-            }
+            });
         }
         var command = Command(db, sql, parameters);
         try
@@ -148,16 +143,8 @@ static class RawSql
         object? value;
         if (Prepared(db, sql, keep: true, parameters, cancellationToken) is { } statement)
         {
-            try
-            {
-                // the first column of the first row; an INSERT … RETURNING has made its change by then
-                var reader = new SqliteStatements.Reader(statement, SqliteTimeoutSeconds);
-                value = reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
-            }
-            finally
-            {
-                Release(statement);
-            }
+            // the first column of the first row; an INSERT … RETURNING has made its change by then
+            value = OnRows(statement, reader => reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null);
         }
         else
         {
@@ -188,18 +175,13 @@ static class RawSql
     {
         if (Prepared(db, sql, keep, parameters, cancellationToken) is { } statement)
         {
-            try
+            return OnRows(statement, reader =>
             {
-                var reader = new SqliteStatements.Reader(statement, SqliteTimeoutSeconds);
                 while (reader.Read())
                 {
                 }
                 return reader.RecordsAffected;
-            }
-            finally
-            {
-                Release(statement);
-            }
+            });
         }
         var command = Command(db, sql, parameters);
         try
@@ -265,6 +247,19 @@ static class RawSql
             throw;
         }
         return statement;
+    }
+
+    /// <summary>Runs <paramref name="run"/> over the rows of a bound statement, then makes the statement ready for its next run.</summary>
+    static T OnRows<T>(SqliteStatements.Statement statement, Func<SqliteStatements.Reader, T> run)
+    {
+        try
+        {
+            return run(new SqliteStatements.Reader(statement, SqliteTimeoutSeconds));
+        }
+        finally
+        {
+            Release(statement);
+        }
     }
 
     static void Release(SqliteStatements.Statement statement)

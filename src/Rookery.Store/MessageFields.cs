@@ -40,18 +40,11 @@ public static class MessageFields
         return describe is null ? extraction : extraction with { Structure = describe(content.Memory) };
     }
 
+    /// <summary>The fields of the rest of <paramref name="content"/> (<see cref="Extract"/>).</summary>
     public static async Task<Extraction> ExtractAsync(Stream content, CancellationToken cancellationToken = default)
     {
-        HeaderList headers;
-        try
-        {
-            headers = await HeaderList.LoadAsync(ParserOptions.Default, content, cancellationToken);
-        }
-        catch (FormatException e)
-        {
-            return new Extraction(new ItemFields(), null, e.Message);
-        }
-        return new Extraction(FromHeaders(headers), headers, null);
+        using var message = await MessageContent.ReadAsync(content, cancellationToken);
+        return Extract(message);
     }
 
     public static ItemFields FromHeaders(HeaderList headers) => new()

@@ -93,6 +93,8 @@ public static class ServeCommand
 
         var hostName = config.GetString("server_hostname") is { Length: > 0 } h ? h : Dns.GetHostName();
         var authenticator = CreateAuthenticator(runtime, config, loggers);
+        // one certificate for the gateway and, unless server_ssl_key_file names another, the HTTPS listeners
+        var gatewayCertificate = new Lazy<System.Security.Cryptography.X509Certificates.X509Certificate2>(() => GatewayComponent.Certificate(gatewayConfig, paths, hostName));
         var registered = new List<IRookeryComponent>();
         foreach (var name in Components.Where(components.Contains))
         {
@@ -100,13 +102,13 @@ public static class ServeCommand
             {
                 "server" => new ServerComponent(runtime),
                 "dagent" => new DagentComponent(runtime, dagentConfig, hostName),
-                _ => new GatewayComponent(runtime, gatewayConfig, hostName, authenticator),
+                _ => new GatewayComponent(runtime, gatewayConfig, hostName, authenticator, gatewayCertificate.Value),
             });
         }
         var app = RookeryHost.Build(registered, new HostSettings
         {
             Authenticator = authenticator,
-            Certificate = registered.Any(c => c.HttpListeners.Any(l => l.Tls)) ? HttpsCertificate(config, gatewayConfig, paths, hostName) : null,
+            Certificate = registered.Any(c => c.HttpListeners.Any(l => l.Tls)) ? HttpsCertificate(config, gatewayCertificate, paths, hostName) : null,
             ConfigureLogging = logging => Logging.Configure(logging, config.GetInt("log_level")),
         });
         await app.StartAsync(cancellationToken);
@@ -133,10 +135,11 @@ public static class ServeCommand
     /// The certificate of the HTTPS listeners: server_ssl_key_file (certificate and key in one PEM, as the original's), else the
     /// gateway's — its ssl_certificate_file, or the self-signed certificate in the data directory that IMAPS and POP3S use too.
     /// </summary>
-    static System.Security.Cryptography.X509Certificates.X509Certificate2 HttpsCertificate(ComponentConfig server, ComponentConfig gateway, RookeryPaths paths, string hostName) =>
+    static System.Security.Cryptography.X509Certificates.X509Certificate2 HttpsCertificate(ComponentConfig server,
+        Lazy<System.Security.Cryptography.X509Certificates.X509Certificate2> gateway, RookeryPaths paths, string hostName) =>
         server.GetString("server_ssl_key_file") is { Length: > 0 } own
             ? Common.Tls.CertificateSource.Load(own, "", paths.DataDirectory, hostName, "server_ssl_key_file")
-            : Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), paths.DataDirectory, hostName);
+            : gateway.Value;
 
     static async Task EnsureDemoUserAsync(ServerRuntime runtime, CancellationToken cancellationToken)
     {

@@ -9,10 +9,10 @@ namespace Rookery.Components;
 /// <summary>IMAP and POP3, with STARTTLS/STLS, and IMAPS and POP3S with TLS from the first byte.</summary>
 sealed class GatewayComponent : IRookeryComponent
 {
-    public GatewayComponent(ServerRuntime runtime, ComponentConfig gateway, string hostName, Authenticator authenticator)
+    /// <param name="certificate">IMAPS, POP3S, STARTTLS and STLS's: <see cref="Certificate"/>.</param>
+    public GatewayComponent(ServerRuntime runtime, ComponentConfig gateway, string hostName, Authenticator authenticator, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
     {
         var loggers = runtime.Loggers;
-        var certificate = Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), runtime.Paths.DataDirectory, hostName);
         var perAddress = new Common.ConnectionCounter(gateway.GetInt("imap_max_connections_per_address"));
         var maxMessage = gateway.GetInt("imap_max_message_size") * 1024L * 1024;
         var imap = new Imap.ImapServices(runtime.Store, runtime.UserStores, authenticator, new Imap.ImapOptions
@@ -72,6 +72,10 @@ sealed class GatewayComponent : IRookeryComponent
         };
         MailListeners = [.. services.SelectMany(s => GatewayListeners.Resolve(gateway, s.Service).Select(address => new MailListener(s.Service, address, s.Options, s.Session)))];
     }
+
+    /// <summary>The gateway's certificate: ssl_certificate_file and ssl_private_key_file, or the self-signed one in the data directory.</summary>
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate(ComponentConfig gateway, RookeryPaths paths, string hostName) =>
+        Common.Tls.CertificateSource.Load(gateway.GetString("ssl_certificate_file"), gateway.GetString("ssl_private_key_file"), paths.DataDirectory, hostName);
 
     public string Name => "gateway";
 
